@@ -1,0 +1,38 @@
+use std::path::PathBuf;
+
+/// Everything the library can fail with, each message written for the person running it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error("config.json: {0}")]
+    Config(String),
+
+    #[error("{0}")]
+    Vocab(String),
+
+    #[error("this model has no language {lang:?}; it has: {}", available.join(", "))]
+    UnknownLanguage { lang: String, available: Vec<String> },
+
+    /// Unreadable, truncated or mismatched weights; `context` names the file or part.
+    #[error("{context}: {source}")]
+    Weights { context: String, source: candle_core::Error },
+
+    #[error("{0}")]
+    InvalidAudio(String),
+
+    #[cfg(feature = "cli")]
+    #[error(transparent)]
+    AudioFile(#[from] crate::audio::AudioError),
+
+    #[error("model computation failed: {0}")]
+    Compute(#[from] candle_core::Error),
+}
+
+impl Error {
+    pub(crate) fn weights(context: impl Into<String>) -> impl FnOnce(candle_core::Error) -> Self {
+        let context = context.into();
+        move |source| Error::Weights { context, source }
+    }
+}

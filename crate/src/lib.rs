@@ -1,0 +1,21 @@
+//! Speech recognition for Sakha (Yakut) with MMS / wav2vec2 on candle, natively and in the browser.
+//!
+//! - [`wav2vec2`]: the model, read from HF `config.json` and safetensors.
+//! - [`vocab`]: the CTC vocabulary and greedy decoding with word times.
+//! - [`transcript`]: the result and its text / SRT / WebVTT renderings.
+//! - [`recognizer`]: model + language, samples in, transcript out.
+//! - [`hf_dir`] and [`audio`] (native `cli` feature): model folders and audio files on disk.
+
+#[cfg(feature = "cli")]
+pub mod audio;
+mod error;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod hf_dir;
+pub mod recognizer;
+pub mod transcript;
+pub mod vocab;
+pub mod wav2vec2;
+
+pub use error::Error;
+pub use recognizer::{Recognizer, Weights};
+pub use transcript::{Transcript, Word};

@@ -1,0 +1,214 @@
+//! `sakha-asr`: the command-line shell over the library, for batch transcription and checks.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use sakha_asr::hf_dir::HfModelDir;
+use sakha_asr::{audio, recognizer, Recognizer, Transcript};
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  every input was transcribed
+  1  some inputs failed (each is reported on stderr; the others were still transcribed)
+  2  the command line is wrong
+  3  the model could not be loaded, or an output could not be written";
+
+#[derive(Parser)]
+#[command(name = "sakha-asr", version, about = "Offline speech recognition for Sakha (Yakut)", after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Transcribe audio files (WAV, FLAC, MP3, OGG/Vorbis; any sample rate and channel count).
+    #[command(after_help = EXIT_CODES)]
+    Transcribe(TranscribeArgs),
+}
+
+#[derive(clap::Args)]
+struct TranscribeArgs {
+    /// Model folder in HF layout: config.json, model.safetensors, vocab.json and optional
+    /// adapter.<lang>.safetensors files. Without it the model built into this program is used.
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+
+    /// Language: picks adapter.<LANG>.safetensors and the LANG table of a per-language vocab.json.
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
+
+    /// Output: plain text, JSON with word times (one object per line), or SRT / WebVTT subtitles.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// Write one file per input into DIR (named after the input, with the format's extension)
+    /// instead of printing to stdout. Needed for srt and vtt with several inputs.
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+
+    /// Also write the model's CTC logits (frames x vocab, float32 .npy) for one input, for checks
+    /// against other implementations.
+    #[arg(long, value_name = "FILE.npy")]
+    dump_logits: Option<PathBuf>,
+
+    /// Print timings to stderr as one JSON object per input: model load, and audio decoding plus
+    /// recognition, in seconds.
+    #[arg(long)]
+    timings: bool,
+
+    /// Audio files to transcribe.
+    #[arg(required = true, value_name = "AUDIO")]
+    audio: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Srt,
+    Vtt,
+}
+
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Text => "txt",
+            Format::Json => "json",
+            Format::Srt => "srt",
+            Format::Vtt => "vtt",
+        }
+    }
+}
+
+/// The default model, compiled into the binary so the tool works with no files around it.
+mod embedded {
+    pub const CONFIG: &[u8] = include_bytes!("../models/default/config.json");
+    pub const WEIGHTS: &[u8] = include_bytes!("../models/default/model.safetensors");
+    pub const VOCAB: &[u8] = include_bytes!("../models/default/vocab.json");
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Transcribe(args) => transcribe(args),
+    }
+}
+
+fn transcribe(args: TranscribeArgs) -> ExitCode {
+    if let Err(e) = check_outputs(&args) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
+    let started = Instant::now();
+    let recognizer = match load_model(args.model.as_deref(), args.lang.as_deref()) {
+        Ok(recognizer) => recognizer,
+        Err(e) => {
+            eprintln!("error: cannot load the model: {e:#}");
+            return ExitCode::from(3);
+        }
+    };
+    let load_s = started.elapsed().as_secs_f64();
+    let mut failed = 0;
+    for path in &args.audio {
+        let started = Instant::now();
+        match transcribe_file(&recognizer, path, &args) {
+            Ok(()) if args.timings => {
+                let inference_s = started.elapsed().as_secs_f64();
+                let record = serde_json::json!({ "file": path, "load_s": load_s, "inference_s": inference_s });
+                eprintln!("{record}");
+            }
+            Ok(()) => {}
+            Err(e) if e.is::<OutputError>() => {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(3);
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e:#}", path.display());
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} inputs failed", args.audio.len());
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+fn check_outputs(args: &TranscribeArgs) -> Result<()> {
+    let several = args.audio.len() > 1;
+    if several && args.output_dir.is_none() && matches!(args.format, Format::Srt | Format::Vtt) {
+        bail!("subtitles for several inputs need --output-dir (one file per input)");
+    }
+    if several && args.dump_logits.is_some() {
+        bail!("--dump-logits takes exactly one audio file");
+    }
+    Ok(())
+}
+
+fn load_model(dir: Option<&Path>, lang: Option<&str>) -> Result<Recognizer> {
+    Ok(match dir {
+        Some(dir) => HfModelDir::new(dir).load(lang).with_context(|| dir.display().to_string())?,
+        None => {
+            let weights = recognizer::weights_from_safetensors(embedded::WEIGHTS, "built-in model")?;
+            Recognizer::new(embedded::CONFIG, weights, embedded::VOCAB.to_vec(), lang, None)?
+        }
+    })
+}
+
+/// A failure to write results: fatal for the whole batch, unlike a bad input file.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+struct OutputError {
+    path: String,
+    source: std::io::Error,
+}
+
+fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) -> Result<()> {
+    let samples = audio::load_audio_file(path)?;
+    if let Some(npy) = &args.dump_logits {
+        let logits = recognizer.logits(&samples)?;
+        logits.write_npy(npy).map_err(|e| OutputError {
+            path: npy.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    }
+    let transcript = recognizer.transcribe(&samples)?;
+    let rendered = render(&transcript, path, args.format)?;
+    let written = match &args.output_dir {
+        Some(dir) => {
+            let stem = path.file_stem().unwrap_or(path.as_os_str());
+            let out = dir.join(stem).with_extension(args.format.extension());
+            std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(&out, &rendered))
+                .map_err(|source| OutputError { path: out.display().to_string(), source })
+        }
+        None => {
+            let prefix = match (args.format, args.audio.len() > 1) {
+                (Format::Text, true) => format!("{}\t", path.display()),
+                _ => String::new(),
+            };
+            std::io::stdout()
+                .write_all(format!("{prefix}{rendered}").as_bytes())
+                .map_err(|source| OutputError { path: "stdout".into(), source })
+        }
+    };
+    Ok(written?)
+}
+
+fn render(transcript: &Transcript, path: &Path, format: Format) -> Result<String> {
+    Ok(match format {
+        Format::Text => format!("{}\n", transcript.text),
+        Format::Json => {
+            let record = serde_json::json!({ "file": path.display().to_string(), "transcript": transcript });
+            format!("{}\n", serde_json::to_string(&record)?)
+        }
+        Format::Srt => transcript.to_srt(),
+        Format::Vtt => transcript.to_vtt(),
+    })
+}

@@ -1,0 +1,139 @@
+//! The CTC vocabulary (HF `vocab.json`) and greedy CTC decoding into words with times.
+//!
+//! The `tokenizers` crate has a CTC decoder, but it maps token strings to text and drops the frame
+//! index of every token, and per-word start/end times are what subtitles and the UI need. Greedy CTC is
+//! a dozen lines once the frame positions are kept, so it is done here on token ids.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::transcript::{Transcript, Word};
+use crate::Error;
+
+const BLANK: &str = "<pad>";
+const WORD_DELIMITER: &str = "|";
+const SPECIAL_TOKENS: [&str; 4] = ["<pad>", "<s>", "</s>", "<unk>"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Blank,
+    WordDelimiter,
+    /// `<s>`, `</s>`, `<unk>` and ids without an entry: they produce no text.
+    Silent,
+    Text(String),
+}
+
+/// One language's token table, indexed by id.
+#[derive(Debug, Clone)]
+pub struct Vocab {
+    tokens: Vec<Token>,
+}
+
+impl Vocab {
+    /// Reads HF `vocab.json`: either flat (`{"<pad>": 0, "a": 5, ...}`) or nested per language as in
+    /// mms-1b-all (`{"sah": {...}, "kaz": {...}}`), where `lang` picks the table. A flat table serves
+    /// any `lang`; a nested one with a single language needs none.
+    pub fn from_json(bytes: &[u8], lang: Option<&str>) -> Result<Self, Error> {
+        let tables = parse_tables(bytes)?;
+        let table = match tables {
+            VocabTables::Flat(table) => table,
+            VocabTables::PerLanguage(mut tables) => {
+                let key = match lang {
+                    Some(lang) => lang.to_string(),
+                    None if tables.len() == 1 => tables.keys().next().cloned().unwrap_or_default(),
+                    None => {
+                        return Err(Error::Vocab(format!(
+                            "vocab.json has one table per language; choose one with a language ({})",
+                            tables.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )))
+                    }
+                };
+                tables.remove(&key).ok_or_else(|| Error::UnknownLanguage {
+                    lang: key,
+                    available: tables.keys().cloned().collect(),
+                })?
+            }
+        };
+        Self::from_table(table)
+    }
+
+    /// The languages a nested `vocab.json` has tables for; empty for a flat one.
+    pub fn languages(bytes: &[u8]) -> Result<Vec<String>, Error> {
+        Ok(match parse_tables(bytes)? {
+            VocabTables::Flat(_) => Vec::new(),
+            VocabTables::PerLanguage(tables) => tables.into_keys().collect(),
+        })
+    }
+
+    fn from_table(table: HashMap<String, u32>) -> Result<Self, Error> {
+        if !table.contains_key(BLANK) {
+            return Err(Error::Vocab(format!("vocab.json has no CTC blank token {BLANK:?}")));
+        }
+        let size = table.values().max().map_or(0, |&id| id as usize + 1);
+        let mut tokens = vec![Token::Silent; size];
+        for (text, id) in table {
+            tokens[id as usize] = match text.as_str() {
+                BLANK => Token::Blank,
+                WORD_DELIMITER => Token::WordDelimiter,
+                t if SPECIAL_TOKENS.contains(&t) => Token::Silent,
+                _ => Token::Text(text),
+            };
+        }
+        Ok(Self { tokens })
+    }
+
+    /// The number of ids the table covers (the highest id + 1).
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    fn token(&self, id: u32) -> &Token {
+        self.tokens.get(id as usize).unwrap_or(&Token::Silent)
+    }
+
+    /// Greedy CTC decoding of per-frame token ids: merge runs of the same id, drop blanks and special
+    /// tokens, split words at `|`. A word spans from the first frame of its first letter to the end of
+    /// the last frame of its last letter.
+    pub fn decode(&self, frame_ids: &[u32], seconds_per_frame: f64) -> Transcript {
+        let mut words = Vec::new();
+        let mut current: Option<Word> = None;
+        let mut previous = None;
+        let frame_time = |frame: usize| frame as f64 * seconds_per_frame;
+        for (frame, &id) in frame_ids.iter().enumerate() {
+            let repeated = previous == Some(id);
+            previous = Some(id);
+            match self.token(id) {
+                Token::Text(letters) => {
+                    let word = current.get_or_insert_with(|| Word::starting_at(frame_time(frame)));
+                    if !repeated {
+                        word.text.push_str(letters);
+                    }
+                    word.end = frame_time(frame + 1);
+                }
+                Token::WordDelimiter => words.extend(current.take()),
+                Token::Blank | Token::Silent => {}
+            }
+        }
+        words.extend(current);
+        Transcript::from_words(words, frame_time(frame_ids.len()))
+    }
+}
+
+enum VocabTables {
+    Flat(HashMap<String, u32>),
+    PerLanguage(BTreeMap<String, HashMap<String, u32>>),
+}
+
+fn parse_tables(bytes: &[u8]) -> Result<VocabTables, Error> {
+    let invalid = |e: serde_json::Error| Error::Vocab(format!("vocab.json is not a token table: {e}"));
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(invalid)?;
+    let nested = value.as_object().is_some_and(|o| !o.is_empty() && o.values().all(|v| v.is_object()));
+    Ok(if nested {
+        VocabTables::PerLanguage(serde_json::from_value(value).map_err(invalid)?)
+    } else {
+        VocabTables::Flat(serde_json::from_value(value).map_err(invalid)?)
+    })
+}

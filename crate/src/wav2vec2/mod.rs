@@ -1,0 +1,146 @@
+//! wav2vec2 for CTC speech recognition, as Facebook's MMS uses it.
+//!
+//! - Paper: wav2vec 2.0 (<https://arxiv.org/abs/2006.11477>); MMS (<https://arxiv.org/abs/2305.13516>).
+//! - Reference implementation: transformers' `models/wav2vec2/modeling_wav2vec2.py` (`Wav2Vec2ForCTC`).
+//!
+//! The model reads raw 16 kHz samples (no spectrogram): a strided conv stack turns them into one frame
+//! per 20 ms, a transformer encoder contextualises the frames, and a linear CTC head scores the
+//! vocabulary for every frame. MMS adds small per-language adapters inside each encoder layer; they and
+//! the CTC head form a [`LanguageHead`] that can be swapped without reloading the base.
+
+pub mod model;
+
+pub use model::{LanguageHead, Wav2Vec2};
+
+use candle_nn::Activation;
+use serde::Deserialize;
+
+/// The sample rate every wav2vec2 / MMS checkpoint is trained on.
+pub const SAMPLE_RATE: usize = 16_000;
+
+/// How the conv feature encoder normalises its layers (`feat_extract_norm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatExtractNorm {
+    /// GroupNorm with one group per channel on the first conv layer only (wav2vec2-base).
+    Group,
+    /// LayerNorm over channels after every conv layer (MMS, XLS-R, large-lv60).
+    Layer,
+}
+
+/// The subset of HF `Wav2Vec2Config` (`config.json`) that inference needs; training-only keys are ignored.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Config {
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    #[serde(default = "default_vocab_size")]
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default)]
+    pub hidden_act: Activation,
+    #[serde(default = "default_layer_norm_eps")]
+    pub layer_norm_eps: f64,
+    pub feat_extract_norm: FeatExtractNorm,
+    #[serde(default)]
+    pub feat_extract_activation: Activation,
+    pub conv_dim: Vec<usize>,
+    pub conv_kernel: Vec<usize>,
+    pub conv_stride: Vec<usize>,
+    #[serde(default)]
+    pub conv_bias: bool,
+    pub num_conv_pos_embeddings: usize,
+    pub num_conv_pos_embedding_groups: usize,
+    /// Pre-LN encoder ("stable layer norm", MMS) when true; post-LN (wav2vec2-base) when false.
+    #[serde(default)]
+    pub do_stable_layer_norm: bool,
+    /// Bottleneck width of MMS attention adapters; `None` means the model has none.
+    #[serde(default)]
+    pub adapter_attn_dim: Option<usize>,
+    /// transformers' other adapter kind (a conv downsampler after the encoder); MMS never sets it.
+    #[serde(default)]
+    pub add_adapter: bool,
+    #[serde(default)]
+    pub pad_token_id: Option<u32>,
+}
+
+fn default_model_type() -> String {
+    "wav2vec2".to_string()
+}
+fn default_vocab_size() -> usize {
+    32
+}
+fn default_layer_norm_eps() -> f64 {
+    1e-5
+}
+
+impl Config {
+    /// Parses `config.json` and rejects what this implementation does not run, with the reason.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        let config: Config = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.model_type != "wav2vec2" {
+            return Err(format!(
+                "model_type is {:?}; only wav2vec2 (MMS) models are supported",
+                self.model_type
+            ));
+        }
+        if self.add_adapter {
+            return Err("add_adapter (the conv downsampling adapter) is not supported".into());
+        }
+        let layers = self.conv_dim.len();
+        if layers == 0 || self.conv_kernel.len() != layers || self.conv_stride.len() != layers {
+            return Err("conv_dim, conv_kernel and conv_stride must be non-empty and of equal length".into());
+        }
+        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+            return Err("hidden_size must be a multiple of num_attention_heads".into());
+        }
+        if self.num_conv_pos_embedding_groups == 0
+            || self.hidden_size % self.num_conv_pos_embedding_groups != 0
+        {
+            return Err("hidden_size must be a multiple of num_conv_pos_embedding_groups".into());
+        }
+        Ok(())
+    }
+
+    /// Input samples per output frame: the product of the conv strides (320 = 20 ms for MMS).
+    pub fn samples_per_frame(&self) -> usize {
+        self.conv_stride.iter().product()
+    }
+
+    /// The fewest samples that yield one output frame: the conv stack's receptive field (400 for MMS).
+    pub fn min_samples(&self) -> usize {
+        let mut field = 1;
+        let mut jump = 1;
+        for (kernel, stride) in self.conv_kernel.iter().zip(&self.conv_stride) {
+            field += (kernel - 1) * jump;
+            jump *= stride;
+        }
+        field
+    }
+
+    /// Output frames for `samples` input samples, as the conv stack computes them.
+    pub fn frames_for(&self, samples: usize) -> usize {
+        self.conv_kernel
+            .iter()
+            .zip(&self.conv_stride)
+            .fold(samples, |len, (kernel, stride)| {
+                if len < *kernel {
+                    0
+                } else {
+                    (len - kernel) / stride + 1
+                }
+            })
+    }
+
+    /// Adapters only exist in the pre-LN encoder layers (transformers adds none to post-LN layers).
+    pub fn has_adapters(&self) -> bool {
+        self.do_stable_layer_norm && self.adapter_attn_dim.is_some()
+    }
+}

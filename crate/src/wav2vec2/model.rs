@@ -1,0 +1,392 @@
+//! The float wav2vec2 CTC model. Layer and weight names follow transformers' `modeling_wav2vec2.py`
+//! so HF checkpoints load as they are.
+
+use candle_core::{DType, Module, Result, Tensor, D};
+use candle_nn::{
+    conv1d, conv1d_no_bias, layer_norm, linear, Activation, Conv1d, Conv1dConfig, GroupNorm, LayerNorm,
+    Linear, VarBuilder,
+};
+
+use super::{Config, FeatExtractNorm};
+
+/// PyTorch's default LayerNorm / GroupNorm eps: transformers builds the conv-stack and adapter norms
+/// without passing `layer_norm_eps`, so they use this whatever the config says.
+const TORCH_NORM_EPS: f64 = 1e-5;
+
+/// `Wav2Vec2LayerNormConvLayer` / `Wav2Vec2GroupNormConvLayer` / `Wav2Vec2NoLayerNormConvLayer`.
+#[derive(Debug, Clone)]
+enum ConvNorm {
+    /// LayerNorm over channels: the conv output is `[B, C, T]`, so it runs on the transpose.
+    Layer(LayerNorm),
+    /// One group per channel: normalises each channel over time.
+    Group(GroupNorm),
+    None,
+}
+
+#[derive(Debug, Clone)]
+struct FeatureConvLayer {
+    conv: Conv1d,
+    norm: ConvNorm,
+    activation: Activation,
+}
+
+impl FeatureConvLayer {
+    fn load(cfg: &Config, index: usize, vb: VarBuilder) -> Result<Self> {
+        let in_channels = if index == 0 { 1 } else { cfg.conv_dim[index - 1] };
+        let out_channels = cfg.conv_dim[index];
+        let conv_cfg = Conv1dConfig { stride: cfg.conv_stride[index], ..Default::default() };
+        let kernel = cfg.conv_kernel[index];
+        let conv = if cfg.conv_bias {
+            conv1d(in_channels, out_channels, kernel, conv_cfg, vb.pp("conv"))?
+        } else {
+            conv1d_no_bias(in_channels, out_channels, kernel, conv_cfg, vb.pp("conv"))?
+        };
+        let norm = match cfg.feat_extract_norm {
+            FeatExtractNorm::Layer => {
+                ConvNorm::Layer(layer_norm(out_channels, TORCH_NORM_EPS, vb.pp("layer_norm"))?)
+            }
+            FeatExtractNorm::Group if index == 0 => ConvNorm::Group(candle_nn::group_norm(
+                out_channels,
+                out_channels,
+                TORCH_NORM_EPS,
+                vb.pp("layer_norm"),
+            )?),
+            FeatExtractNorm::Group => ConvNorm::None,
+        };
+        Ok(Self { conv, norm, activation: cfg.feat_extract_activation })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let xs = self.conv.forward(xs)?;
+        let xs = match &self.norm {
+            ConvNorm::Layer(norm) => norm.forward(&xs.transpose(1, 2)?.contiguous()?)?.transpose(1, 2)?,
+            ConvNorm::Group(norm) => norm.forward(&xs)?,
+            ConvNorm::None => xs,
+        };
+        self.activation.forward(&xs)
+    }
+}
+
+/// `Wav2Vec2FeatureEncoder`: raw samples `[B, S]` to conv features `[B, C, T]`.
+#[derive(Debug, Clone)]
+struct FeatureEncoder {
+    layers: Vec<FeatureConvLayer>,
+}
+
+impl FeatureEncoder {
+    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let layers = (0..cfg.conv_dim.len())
+            .map(|i| FeatureConvLayer::load(cfg, i, vb.pp(format!("conv_layers.{i}"))))
+            .collect::<Result<_>>()?;
+        Ok(Self { layers })
+    }
+
+    fn forward(&self, samples: &Tensor) -> Result<Tensor> {
+        self.layers.iter().try_fold(samples.unsqueeze(1)?, |xs, layer| layer.forward(&xs))
+    }
+}
+
+/// `Wav2Vec2FeatureProjection`: LayerNorm over conv channels, then up to the hidden size.
+#[derive(Debug, Clone)]
+struct FeatureProjection {
+    layer_norm: LayerNorm,
+    projection: Linear,
+}
+
+impl FeatureProjection {
+    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let conv_out = *cfg.conv_dim.last().expect("validated non-empty");
+        Ok(Self {
+            layer_norm: layer_norm(conv_out, cfg.layer_norm_eps, vb.pp("layer_norm"))?,
+            projection: linear(conv_out, cfg.hidden_size, vb.pp("projection"))?,
+        })
+    }
+
+    /// `[B, C, T]` conv features to `[B, T, hidden]`.
+    fn forward(&self, features: &Tensor) -> Result<Tensor> {
+        let xs = self.layer_norm.forward(&features.transpose(1, 2)?.contiguous()?)?;
+        self.projection.forward(&xs)
+    }
+}
+
+/// `Wav2Vec2PositionalConvEmbedding`: a wide grouped conv whose output is added to the hidden states.
+#[derive(Debug, Clone)]
+struct PositionalConvEmbedding {
+    conv: Conv1d,
+    /// An even kernel with `padding = kernel / 2` yields one frame too many (`Wav2Vec2SamePadLayer`).
+    trim_last_frame: bool,
+}
+
+impl PositionalConvEmbedding {
+    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let kernel = cfg.num_conv_pos_embeddings;
+        let groups = cfg.num_conv_pos_embedding_groups;
+        let hidden = cfg.hidden_size;
+        let vb = vb.pp("conv");
+        let weight = weight_normed_conv_weight((hidden, hidden / groups, kernel), &vb)?;
+        let bias = vb.get(hidden, "bias")?;
+        let conv_cfg = Conv1dConfig { padding: kernel / 2, groups, ..Default::default() };
+        Ok(Self { conv: Conv1d::new(weight, Some(bias), conv_cfg), trim_last_frame: kernel % 2 == 0 })
+    }
+
+    /// `[B, T, hidden]` to the `[B, T, hidden]` positional term.
+    fn forward(&self, hidden: &Tensor) -> Result<Tensor> {
+        let frames = hidden.dim(1)?;
+        let xs = self.conv.forward(&hidden.transpose(1, 2)?)?;
+        let xs = if self.trim_last_frame { xs.narrow(2, 0, frames)? } else { xs };
+        xs.gelu_erf()?.transpose(1, 2)
+    }
+}
+
+/// The positional conv is trained with weight norm over dim 2: `w = g * v / ||v||`, the norm taken over
+/// every dim but the kernel one. Checkpoints store it under one of three spellings; a plain `weight`
+/// (already folded, as our converter writes it) is taken as is.
+fn weight_normed_conv_weight(shape: (usize, usize, usize), vb: &VarBuilder) -> Result<Tensor> {
+    if vb.contains_tensor("weight") {
+        return vb.get(shape, "weight");
+    }
+    let g_shape = (1, 1, shape.2);
+    let (g, v) = if vb.contains_tensor("weight_g") {
+        (vb.get(g_shape, "weight_g")?, vb.get(shape, "weight_v")?)
+    } else {
+        let vb = vb.pp("parametrizations.weight");
+        (vb.get(g_shape, "original0")?, vb.get(shape, "original1")?)
+    };
+    let norm = v.sqr()?.sum_keepdim(0)?.sum_keepdim(1)?.sqrt()?;
+    v.broadcast_mul(&g.broadcast_div(&norm)?)
+}
+
+/// `Wav2Vec2Attention` without masking: one utterance at a time, so there is no padding to mask.
+#[derive(Debug, Clone)]
+struct Attention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    out_proj: Linear,
+    num_heads: usize,
+    head_dim: usize,
+}
+
+impl Attention {
+    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let hidden = cfg.hidden_size;
+        Ok(Self {
+            q_proj: linear(hidden, hidden, vb.pp("q_proj"))?,
+            k_proj: linear(hidden, hidden, vb.pp("k_proj"))?,
+            v_proj: linear(hidden, hidden, vb.pp("v_proj"))?,
+            out_proj: linear(hidden, hidden, vb.pp("out_proj"))?,
+            num_heads: cfg.num_attention_heads,
+            head_dim: hidden / cfg.num_attention_heads,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let (batch, frames, hidden) = xs.dims3()?;
+        let split_heads = |t: Tensor| -> Result<Tensor> {
+            t.reshape((batch, frames, self.num_heads, self.head_dim))?.transpose(1, 2)?.contiguous()
+        };
+        let scale = 1.0 / (self.head_dim as f64).sqrt();
+        let q = split_heads((self.q_proj.forward(xs)? * scale)?)?;
+        let k = split_heads(self.k_proj.forward(xs)?)?;
+        let v = split_heads(self.v_proj.forward(xs)?)?;
+        let scores = q.matmul(&k.t()?)?;
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((batch, frames, hidden))?;
+        self.out_proj.forward(&context)
+    }
+}
+
+/// `Wav2Vec2FeedForward`.
+#[derive(Debug, Clone)]
+struct FeedForward {
+    intermediate_dense: Linear,
+    output_dense: Linear,
+    activation: Activation,
+}
+
+impl FeedForward {
+    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            intermediate_dense: linear(cfg.hidden_size, cfg.intermediate_size, vb.pp("intermediate_dense"))?,
+            output_dense: linear(cfg.intermediate_size, cfg.hidden_size, vb.pp("output_dense"))?,
+            activation: cfg.hidden_act,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let xs = self.activation.forward(&self.intermediate_dense.forward(xs)?)?;
+        self.output_dense.forward(&xs)
+    }
+}
+
+/// `Wav2Vec2AttnAdapterLayer`: MMS's per-language bottleneck, one per encoder layer.
+#[derive(Debug, Clone)]
+struct AttnAdapter {
+    norm: LayerNorm,
+    linear_1: Linear,
+    linear_2: Linear,
+}
+
+impl AttnAdapter {
+    fn load(cfg: &Config, adapter_dim: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            norm: layer_norm(cfg.hidden_size, TORCH_NORM_EPS, vb.pp("norm"))?,
+            linear_1: linear(cfg.hidden_size, adapter_dim, vb.pp("linear_1"))?,
+            linear_2: linear(adapter_dim, cfg.hidden_size, vb.pp("linear_2"))?,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let xs = self.linear_1.forward(&self.norm.forward(xs)?)?.relu()?;
+        self.linear_2.forward(&xs)
+    }
+}
+
+/// `Wav2Vec2EncoderLayer` (post-LN) and `Wav2Vec2EncoderLayerStableLayerNorm` (pre-LN).
+#[derive(Debug, Clone)]
+struct EncoderLayer {
+    attention: Attention,
+    layer_norm: LayerNorm,
+    feed_forward: FeedForward,
+    final_layer_norm: LayerNorm,
+    pre_norm: bool,
+}
+
+impl EncoderLayer {
+    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let eps = cfg.layer_norm_eps;
+        Ok(Self {
+            attention: Attention::load(cfg, vb.pp("attention"))?,
+            layer_norm: layer_norm(cfg.hidden_size, eps, vb.pp("layer_norm"))?,
+            feed_forward: FeedForward::load(cfg, vb.pp("feed_forward"))?,
+            final_layer_norm: layer_norm(cfg.hidden_size, eps, vb.pp("final_layer_norm"))?,
+            pre_norm: cfg.do_stable_layer_norm,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor, adapter: Option<&AttnAdapter>) -> Result<Tensor> {
+        if self.pre_norm {
+            let xs = (xs + self.attention.forward(&self.layer_norm.forward(xs)?)?)?;
+            let xs = (&xs + self.feed_forward.forward(&self.final_layer_norm.forward(&xs)?)?)?;
+            match adapter {
+                Some(adapter) => &xs + adapter.forward(&xs)?,
+                None => Ok(xs),
+            }
+        } else {
+            let xs = self.layer_norm.forward(&(xs + self.attention.forward(xs)?)?)?;
+            self.final_layer_norm.forward(&(&xs + self.feed_forward.forward(&xs)?)?)
+        }
+    }
+}
+
+/// `Wav2Vec2Encoder` / `Wav2Vec2EncoderStableLayerNorm`.
+#[derive(Debug, Clone)]
+struct Encoder {
+    pos_conv_embed: PositionalConvEmbedding,
+    layer_norm: LayerNorm,
+    layers: Vec<EncoderLayer>,
+    pre_norm: bool,
+}
+
+impl Encoder {
+    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let layers = (0..cfg.num_hidden_layers)
+            .map(|i| EncoderLayer::load(cfg, vb.pp(format!("layers.{i}"))))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            pos_conv_embed: PositionalConvEmbedding::load(cfg, vb.pp("pos_conv_embed"))?,
+            layer_norm: layer_norm(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("layer_norm"))?,
+            layers,
+            pre_norm: cfg.do_stable_layer_norm,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor, adapters: &[AttnAdapter]) -> Result<Tensor> {
+        let xs = (xs + self.pos_conv_embed.forward(xs)?)?;
+        // Post-LN normalises the input once; pre-LN normalises the output once.
+        let mut xs = if self.pre_norm { xs } else { self.layer_norm.forward(&xs)? };
+        for (i, layer) in self.layers.iter().enumerate() {
+            xs = layer.forward(&xs, adapters.get(i))?;
+        }
+        if self.pre_norm {
+            self.layer_norm.forward(&xs)
+        } else {
+            Ok(xs)
+        }
+    }
+}
+
+/// The language-specific part of an MMS model: the adapters of every encoder layer (when the model
+/// has them) and the CTC head. Swapping it switches the language without touching the base.
+#[derive(Debug, Clone)]
+pub struct LanguageHead {
+    adapters: Vec<AttnAdapter>,
+    lm_head: Linear,
+    vocab_size: usize,
+}
+
+impl LanguageHead {
+    /// Loads from a VarBuilder at the checkpoint root, where transformers' keys
+    /// `wav2vec2.encoder.layers.N.adapter_layer.*` and `lm_head.*` live (in the base checkpoint or in
+    /// an `adapter.<lang>.safetensors`). The vocabulary size is taken from the stored head.
+    pub fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let adapters = match cfg.adapter_attn_dim.filter(|_| cfg.has_adapters()) {
+            Some(dim) => (0..cfg.num_hidden_layers)
+                .map(|i| {
+                    let prefix = format!("wav2vec2.encoder.layers.{i}.adapter_layer");
+                    AttnAdapter::load(cfg, dim, vb.pp(prefix))
+                })
+                .collect::<Result<_>>()?,
+            None => Vec::new(),
+        };
+        let vocab_size = vb.pp("lm_head").get_unchecked("weight")?.dim(0)?;
+        let lm_head = linear(cfg.hidden_size, vocab_size, vb.pp("lm_head"))?;
+        Ok(Self { adapters, lm_head, vocab_size })
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.vocab_size
+    }
+}
+
+/// The language-independent base: conv feature encoder, projection and transformer encoder.
+#[derive(Debug, Clone)]
+pub struct Wav2Vec2 {
+    feature_extractor: FeatureEncoder,
+    feature_projection: FeatureProjection,
+    encoder: Encoder,
+}
+
+impl Wav2Vec2 {
+    /// Loads from a VarBuilder at the `wav2vec2.` prefix of a `Wav2Vec2ForCTC` checkpoint.
+    pub fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            feature_extractor: FeatureEncoder::load(cfg, vb.pp("feature_extractor"))?,
+            feature_projection: FeatureProjection::load(cfg, vb.pp("feature_projection"))?,
+            encoder: Encoder::load(cfg, vb.pp("encoder"))?,
+        })
+    }
+
+    /// CTC logits `[B, frames, vocab]` for normalised samples `[B, S]`.
+    pub fn forward(&self, samples: &Tensor, head: &LanguageHead) -> Result<Tensor> {
+        let features = self.feature_extractor.forward(&samples.to_dtype(DType::F32)?)?;
+        let hidden = self.feature_projection.forward(&features)?;
+        let hidden = self.encoder.forward(&hidden, &head.adapters)?;
+        head.lm_head.forward(&hidden)
+    }
+}
+
+/// transformers' `Wav2Vec2FeatureExtractor(do_normalize=True)`: zero mean and unit variance per
+/// utterance, `(x - mean) / sqrt(var + 1e-7)` with the population variance.
+pub fn normalize_waveform(samples: &[f32]) -> Vec<f32> {
+    let n = samples.len().max(1) as f64;
+    let mean = samples.iter().map(|&s| s as f64).sum::<f64>() / n;
+    let var = samples.iter().map(|&s| (s as f64 - mean).powi(2)).sum::<f64>() / n;
+    let scale = 1.0 / (var + 1e-7).sqrt();
+    samples.iter().map(|&s| ((s as f64 - mean) * scale) as f32).collect()
+}
+
+/// The most likely token per frame of `[frames, vocab]` logits.
+pub fn argmax_per_frame(logits: &Tensor) -> Result<Vec<u32>> {
+    logits.argmax(D::Minus1)?.to_vec1::<u32>()
+}
