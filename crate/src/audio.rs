@@ -9,13 +9,13 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
 use rubato::{FftFixedInOut, Resampler};
-use symphonia::core::audio::{AudioBufferRef, SampleBuffer};
+use symphonia::core::audio::{AudioBufferRef, Channels, SampleBuffer};
 use symphonia::core::codecs::{self, CodecParameters, CodecType, DecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadBytes};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::probe::Instantiate;
 
 pub const TARGET_SAMPLE_RATE: u32 = 16_000;
 
@@ -25,16 +25,17 @@ pub const TARGET_SAMPLE_RATE: u32 = 16_000;
 const MIN_SAMPLE_RATE: u32 = 1_000;
 const MAX_SAMPLE_RATE: u32 = 768_000;
 
-/// Input frames per resampler block before rounding to whole periods of the rate ratio. The
-/// anti-aliasing filter is as long as a block, so this sets both its steepness and FFT cost.
+/// Minimum input frames per resampler block (rounded up to a power-of-two number of periods of
+/// the rate ratio). The anti-aliasing filter is as long as a block, so this sets both its
+/// steepness and the FFT cost.
 const RESAMPLER_BLOCK_FRAMES: usize = 4096;
 
 /// WAV data sizes from here up (2 GiB - 64 KiB) are taken as "length unknown": sox writes
-/// 0x7fff_f000 and ffmpeg 0xffff_ffff when streaming a WAV into a pipe, because they cannot seek
+/// `0x7fff_f000` and ffmpeg `0xffff_ffff` when streaming a WAV into a pipe, because they cannot seek
 /// back to fix the header. Real files that large only lose the truncation check.
 const STREAMED_WAV_DATA_BYTES: u64 = 0x7fff_0000;
 
-/// How errors from [`decode_audio_bytes`] name their input.
+/// How errors from [`decode_audio_bytes`] name their input (plus the hint, if any).
 const IN_MEMORY_NAME: &str = "in-memory audio";
 /// How errors from [`resample_to_16k`] name their input.
 const SAMPLES_NAME: &str = "audio samples";
@@ -69,7 +70,7 @@ pub enum AudioError {
     Empty { name: String },
     /// The sample rate is outside the range we can resample from.
     #[error(
-        "{name}: unsupported sample rate {rate} Hz (supported: {min}..={max} Hz)",
+        "{name}: unsupported sample rate {rate} Hz (supported: {min} to {max} Hz)",
         min = MIN_SAMPLE_RATE,
         max = MAX_SAMPLE_RATE
     )]
@@ -86,7 +87,10 @@ pub enum AudioError {
 /// Decodes an audio file (WAV any rate/channels, 8/16/24/32-bit int or float; FLAC; MP3; OGG/Vorbis),
 /// mixes down to mono by averaging channels and resamples to 16 kHz with a band-limited resampler.
 ///
-/// The file is streamed, so only the 16 kHz result is held in memory. Errors name `path`.
+/// The file is streamed, so only the 16 kHz result is held in memory.
+///
+/// # Errors
+/// Any [`AudioError`] variant; each message starts with `path`.
 pub fn load_audio_file(path: &Path) -> Result<Vec<f32>, AudioError> {
     let name = path.display().to_string();
     let io_error = |source| AudioError::Io {
@@ -95,37 +99,43 @@ pub fn load_audio_file(path: &Path) -> Result<Vec<f32>, AudioError> {
     };
     let file = File::open(path).map_err(io_error)?;
     let metadata = file.metadata().map_err(io_error)?;
+    // Opening a directory succeeds on Unix, and symphonia's probe would then report read
+    // errors as "no format found".
+    if metadata.is_dir() {
+        return Err(io_error(ErrorKind::IsADirectory.into()));
+    }
     // Only regular files report a meaningful length; pipes and devices say 0.
     if metadata.is_file() && metadata.len() == 0 {
         return Err(AudioError::Empty { name });
     }
-    let mut hint = Hint::new();
-    if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(extension);
-    }
-    decode_guarded(Box::new(file), &hint, &name)
+    decode_guarded(Box::new(file), &name)
 }
 
 /// Same from in-memory bytes; `hint` is a file extension like "wav" or "mp3" (may be None).
 ///
-/// Errors name the input "in-memory audio".
+/// symphonia 0.5 recognises formats by their content alone, so the hint only serves to name
+/// the input in errors: "in-memory audio (.mp3)", or "in-memory audio" without one.
+///
+/// # Errors
+/// As [`load_audio_file`].
 pub fn decode_audio_bytes(bytes: Vec<u8>, hint: Option<&str>) -> Result<Vec<f32>, AudioError> {
+    let name = match hint {
+        Some(extension) => format!("{IN_MEMORY_NAME} (.{extension})"),
+        None => IN_MEMORY_NAME.to_owned(),
+    };
     if bytes.is_empty() {
-        return Err(AudioError::Empty {
-            name: IN_MEMORY_NAME.to_owned(),
-        });
+        return Err(AudioError::Empty { name });
     }
-    let mut symphonia_hint = Hint::new();
-    if let Some(extension) = hint {
-        symphonia_hint.with_extension(extension);
-    }
-    decode_guarded(Box::new(Cursor::new(bytes)), &symphonia_hint, IN_MEMORY_NAME)
+    decode_guarded(Box::new(Cursor::new(bytes)), &name)
 }
 
 /// Band-limited resampling of mono samples to 16 kHz (identity when already 16 kHz).
 ///
 /// The output is time-aligned with the input (the filter delay is removed) and has
 /// `round(samples.len() * 16000 / from_rate)` samples.
+///
+/// # Errors
+/// [`AudioError::BadSampleRate`] for a rate outside 1 to 768 kHz.
 pub fn resample_to_16k(samples: &[f32], from_rate: u32) -> Result<Vec<f32>, AudioError> {
     let mut resampler = MonoResampler::new(from_rate, SAMPLES_NAME, samples.len())?;
     resampler.push(samples)?;
@@ -134,16 +144,15 @@ pub fn resample_to_16k(samples: &[f32], from_rate: u32) -> Result<Vec<f32>, Audi
 
 /// Runs [`decode_stream`], turning a panic into an error: symphonia 0.5 still panics on some
 /// malformed files (e.g. an integer overflow in the MP3 Xing/LAME parser, Symphonia issue #439).
-fn decode_guarded(
-    source: Box<dyn MediaSource>,
-    hint: &Hint,
-    name: &str,
-) -> Result<Vec<f32>, AudioError> {
-    panic::catch_unwind(AssertUnwindSafe(|| decode_stream(source, hint, name))).unwrap_or_else(
+fn decode_guarded(source: Box<dyn MediaSource>, name: &str) -> Result<Vec<f32>, AudioError> {
+    panic::catch_unwind(AssertUnwindSafe(|| decode_stream(source, name))).unwrap_or_else(
         |payload| {
             Err(AudioError::Corrupt {
                 name: name.to_owned(),
-                reason: format!("the decoder failed on malformed data ({})", panic_message(&payload)),
+                reason: format!(
+                    "the decoder failed on malformed data ({})",
+                    panic_message(&payload)
+                ),
             })
         },
     )
@@ -159,23 +168,8 @@ fn panic_message(payload: &Box<dyn Any + Send>) -> &str {
     }
 }
 
-fn decode_stream(
-    source: Box<dyn MediaSource>,
-    hint: &Hint,
-    name: &str,
-) -> Result<Vec<f32>, AudioError> {
-    let stream = MediaSourceStream::new(source, Default::default());
-    // Gapless mode lets the readers drop encoder delay and padding (MP3 LAME tags), so the
-    // decoded audio has the length and timing of the original recording.
-    let format_options = FormatOptions {
-        enable_gapless: true,
-        ..Default::default()
-    };
-    // symphonia 0.5 recognises containers by their content; the hint is passed on regardless.
-    let mut reader = symphonia::default::get_probe()
-        .format(hint, stream, &format_options, &MetadataOptions::default())
-        .map_err(|e| symphonia_error(e, name))?
-        .format;
+fn decode_stream(source: Box<dyn MediaSource>, name: &str) -> Result<Vec<f32>, AudioError> {
+    let mut reader = open_container(MediaSourceStream::new(source, Default::default()), name)?;
     let track = reader
         .tracks()
         .iter()
@@ -186,17 +180,13 @@ fn decode_stream(
         })?;
     let track_id = track.id;
     let declared_frames = exact_frame_count(&track.codec_params);
-    // Codec delay the reader announces but may leave in the packets: symphonia 0.5 reports the
-    // Vorbis pre-roll of Ogg files as `delay` without trimming it even in gapless mode. Whatever
-    // the reader trims itself (`trim_start`) is subtracted, so nothing is dropped twice.
-    let mut delay_frames_left = u64::from(track.codec_params.delay.unwrap_or(0));
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| symphonia_error(e, name))?;
 
     let mut mixer = MonoMixer::default();
     let mut resampler: Option<MonoResampler> = None;
-    let mut kept_frames: u64 = 0;
+    let mut decoded_frames: u64 = 0;
     loop {
         let packet = match reader.next_packet() {
             Ok(packet) => packet,
@@ -208,14 +198,13 @@ fn decode_stream(
         if packet.track_id() != track_id {
             continue;
         }
-        delay_frames_left = delay_frames_left.saturating_sub(u64::from(packet.trim_start));
+        // Players skip packets that fail to decode; for transcription a damaged file must not
+        // silently lose audio, so it is an error.
         let decoded = decoder
             .decode(&packet)
             .map_err(|e| symphonia_error(e, name))?;
         let frames = decoded.frames();
-        let skipped = delay_frames_left.min(frames as u64) as usize;
-        delay_frames_left -= skipped as u64;
-        if skipped == frames {
+        if frames == 0 {
             continue;
         }
         let rate = decoded.spec().rate;
@@ -232,19 +221,19 @@ fn decode_stream(
             }
             None => resampler.insert(MonoResampler::new(rate, name, 0)?),
         };
-        let mono = mixer.mix(decoded, skipped).ok_or_else(|| AudioError::Corrupt {
+        let mono = mixer.mix(decoded).ok_or_else(|| AudioError::Corrupt {
             name: name.to_owned(),
             reason: "a packet decodes to zero channels".to_owned(),
         })?;
         resampler.push(mono)?;
-        kept_frames += (frames - skipped) as u64;
+        decoded_frames += frames as u64;
     }
 
     if let Some(declared_frames) = declared_frames {
-        if kept_frames < declared_frames {
+        if decoded_frames < declared_frames {
             return Err(AudioError::Truncated {
                 name: name.to_owned(),
-                decoded_frames: kept_frames,
+                decoded_frames,
                 declared_frames,
             });
         }
@@ -257,15 +246,63 @@ fn decode_stream(
     }
 }
 
+/// Finds the container in `stream` and opens its reader.
+///
+/// This is symphonia's `Probe::format` loop, except that it notes whether bytes were skipped
+/// before the signature: the 11-bit MP3 sync word turns up by chance in any binary file, and
+/// opening such a false match runs into the end of the data. That is reported as an unsupported
+/// format, whereas a file cut inside a header at its very start is reported as corrupt.
+fn open_container(
+    mut stream: MediaSourceStream,
+    name: &str,
+) -> Result<Box<dyn FormatReader>, AudioError> {
+    let probe = symphonia::default::get_probe();
+    let mut element_end = 0;
+    loop {
+        match probe
+            .next(&mut stream)
+            .map_err(|e| symphonia_error(e, name))?
+        {
+            Instantiate::Metadata(make_reader) => {
+                make_reader(&MetadataOptions::default())
+                    .read_all(&mut stream)
+                    .map_err(|e| symphonia_error(e, name))?;
+                element_end = stream.pos();
+            }
+            Instantiate::Format(open) => {
+                let skipped_junk = stream.pos() > element_end;
+                // Gapless mode lets the readers drop encoder delay and padding (MP3 LAME
+                // tags), so the decoded audio keeps the original length and timing.
+                let options = FormatOptions {
+                    enable_gapless: true,
+                    ..Default::default()
+                };
+                return open(stream, &options).map_err(|error| match error {
+                    SymphoniaError::IoError(e)
+                        if skipped_junk && e.kind() == ErrorKind::UnexpectedEof =>
+                    {
+                        AudioError::Unsupported {
+                            name: name.to_owned(),
+                            reason: "no audio stream found".to_owned(),
+                        }
+                    }
+                    other => symphonia_error(other, name),
+                });
+            }
+        }
+    }
+}
+
 /// The frame count the container states exactly, if it does: PCM (WAV/AIFF/CAF data size),
 /// FLAC (STREAMINFO) and MP3 with a Xing/LAME header. Elsewhere symphonia estimates the count
 /// (an untagged MP3's comes from file size / bitrate), and checking against an estimate would
 /// call valid files truncated. A cut Ogg file already fails when symphonia opens it, since it
-/// reads the last page up front.
+/// reads the last page up front. (Ogg/Vorbis decodes slightly long instead: symphonia 0.5
+/// leaves the encoder's end padding in, at most one Vorbis block, typically 10-25 ms.)
 fn exact_frame_count(params: &CodecParameters) -> Option<u64> {
     let declared_frames = params.n_frames?;
     if let Some(sample_bytes) = pcm_sample_bytes(params.codec) {
-        let channels = params.channels.map_or(1, |channels| channels.count()) as u64;
+        let channels = params.channels.map_or(1, Channels::count) as u64;
         let declared_bytes = declared_frames.saturating_mul(sample_bytes * channels);
         return (declared_bytes < STREAMED_WAV_DATA_BYTES).then_some(declared_frames);
     }
@@ -298,12 +335,10 @@ fn symphonia_error(error: SymphoniaError, name: &str) -> AudioError {
     match error {
         // Outside the end-of-stream check in the packet loop, running out of data means it
         // stopped inside a header or packet.
-        SymphoniaError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof => {
-            AudioError::Corrupt {
-                name,
-                reason: "the data ends unexpectedly".to_owned(),
-            }
-        }
+        SymphoniaError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof => AudioError::Corrupt {
+            name,
+            reason: "the data ends unexpectedly".to_owned(),
+        },
         SymphoniaError::IoError(source) => AudioError::Io { name, source },
         SymphoniaError::Unsupported(what) => AudioError::Unsupported {
             name,
@@ -319,9 +354,9 @@ fn symphonia_error(error: SymphoniaError, name: &str) -> AudioError {
                 reason: what.to_owned(),
             }
         }
-        other => AudioError::Corrupt {
+        seek @ SymphoniaError::SeekError(_) => AudioError::Corrupt {
             name,
-            reason: other.to_string(),
+            reason: seek.to_string(),
         },
     }
 }
@@ -335,9 +370,8 @@ struct MonoMixer {
 }
 
 impl MonoMixer {
-    /// Averages the channels of `decoded` from frame `skip_frames` on; `None` for a buffer
-    /// without channels.
-    fn mix(&mut self, decoded: AudioBufferRef<'_>, skip_frames: usize) -> Option<&[f32]> {
+    /// Averages the channels of `decoded`; `None` for a buffer without channels.
+    fn mix(&mut self, decoded: AudioBufferRef<'_>) -> Option<&[f32]> {
         let frames = decoded.frames();
         let spec = *decoded.spec();
         let channels = spec.channels.count();
@@ -352,9 +386,9 @@ impl MonoMixer {
         let samples = planar.samples();
 
         self.mono.clear();
-        self.mono.extend_from_slice(&samples[skip_frames..frames]);
+        self.mono.extend_from_slice(&samples[..frames]);
         for channel in samples.chunks_exact(frames).skip(1) {
-            for (mixed, sample) in self.mono.iter_mut().zip(&channel[skip_frames..]) {
+            for (mixed, sample) in self.mono.iter_mut().zip(channel) {
                 *mixed += sample;
             }
         }
@@ -457,9 +491,13 @@ impl MonoResampler {
 impl FftBlocks {
     fn new(from_rate: u32) -> Result<Self, rubato::ResamplerConstructionError> {
         let period = (from_rate / greatest_common_divisor(from_rate, TARGET_SAMPLE_RATE)) as usize;
-        // An even number of ratio periods per block makes both FFT sizes even, so the filter's
-        // delay (half a block) is a whole number of output frames.
-        let periods = RESAMPLER_BLOCK_FRAMES.div_ceil(period).next_multiple_of(2);
+        // A power of two (at least 2) of ratio periods per block: an even count makes both FFT
+        // sizes even, so the filter's delay (half a block) is a whole number of output frames,
+        // and powers of two keep the FFT sizes fast to factor (48 kHz: 4098 -> 6144 frames).
+        let periods = RESAMPLER_BLOCK_FRAMES
+            .div_ceil(period)
+            .next_power_of_two()
+            .max(2);
         let block_frames = periods * period;
         let resampler = FftFixedInOut::new(
             from_rate as usize,

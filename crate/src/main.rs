@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::{audio, recognizer, Recognizer, Transcript};
@@ -101,14 +101,14 @@ fn main() -> ExitCode {
 
 fn transcribe(args: TranscribeArgs) -> ExitCode {
     if let Err(e) = check_outputs(&args) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {e}");
         return ExitCode::from(2);
     }
     let started = Instant::now();
     let recognizer = match load_model(args.model.as_deref(), args.lang.as_deref()) {
         Ok(recognizer) => recognizer,
         Err(e) => {
-            eprintln!("error: cannot load the model: {e:#}");
+            eprintln!("error: cannot load the model: {e}");
             return ExitCode::from(3);
         }
     };
@@ -124,11 +124,11 @@ fn transcribe(args: TranscribeArgs) -> ExitCode {
             }
             Ok(()) => {}
             Err(e) if e.is::<OutputError>() => {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {e}");
                 return ExitCode::from(3);
             }
             Err(e) => {
-                eprintln!("error: {}: {e:#}", path.display());
+                eprintln!("error: {e}");
                 failed += 1;
             }
         }
@@ -153,7 +153,7 @@ fn check_outputs(args: &TranscribeArgs) -> Result<()> {
 
 fn load_model(dir: Option<&Path>, lang: Option<&str>) -> Result<Recognizer> {
     Ok(match dir {
-        Some(dir) => HfModelDir::new(dir).load(lang).with_context(|| dir.display().to_string())?,
+        Some(dir) => HfModelDir::new(dir).load(lang)?,
         None => {
             let weights = recognizer::weights_from_safetensors(embedded::WEIGHTS, "built-in model")?;
             Recognizer::new(embedded::CONFIG, weights, embedded::VOCAB.to_vec(), lang, None)?
@@ -169,16 +169,18 @@ struct OutputError {
     source: std::io::Error,
 }
 
+/// Errors name the input: audio errors do so themselves, recognition errors get it prefixed.
 fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) -> Result<()> {
     let samples = audio::load_audio_file(path)?;
+    let about_input = |e: sakha_asr::Error| anyhow!("{}: {e}", path.display());
     if let Some(npy) = &args.dump_logits {
-        let logits = recognizer.logits(&samples)?;
+        let logits = recognizer.logits(&samples).map_err(about_input)?;
         logits.write_npy(npy).map_err(|e| OutputError {
             path: npy.display().to_string(),
             source: std::io::Error::other(e.to_string()),
         })?;
     }
-    let transcript = recognizer.transcribe(&samples)?;
+    let transcript = recognizer.transcribe(&samples).map_err(about_input)?;
     let rendered = render(&transcript, path, args.format)?;
     let written = match &args.output_dir {
         Some(dir) => {

@@ -1,0 +1,124 @@
+//! Bad models and bad audio give errors that say what is wrong, never panics.
+
+use std::path::{Path, PathBuf};
+
+use sakha_asr::hf_dir::HfModelDir;
+use sakha_asr::{Error, Recognizer};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// A copy of a fixture's model files in a temporary folder, for damaging.
+fn model_copy(name: &str) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture(name)).unwrap() {
+        let entry = entry.unwrap();
+        let file = entry.file_name().into_string().unwrap();
+        if file.ends_with(".json") || file.ends_with(".safetensors") {
+            std::fs::copy(entry.path(), copy.path().join(file)).unwrap();
+        }
+    }
+    copy
+}
+
+fn load_error(dir: &Path, lang: Option<&str>) -> String {
+    match HfModelDir::new(dir).load(lang) {
+        Ok(_) => panic!("loading {} succeeded", dir.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn truncated_weights_name_the_file() {
+    let dir = model_copy("mms_adapter_in_base");
+    let weights = dir.path().join("model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    let message = load_error(dir.path(), None);
+    assert!(message.contains("model.safetensors"), "{message}");
+}
+
+#[test]
+fn garbage_weights_name_the_file() {
+    let dir = model_copy("mms_adapter_in_base");
+    std::fs::write(dir.path().join("model.safetensors"), vec![0xAB; 4096]).unwrap();
+    assert!(load_error(dir.path(), None).contains("model.safetensors"));
+}
+
+#[test]
+fn a_config_from_another_model_is_a_shape_error_not_a_panic() {
+    let dir = model_copy("mms_adapter_in_base");
+    let config = std::fs::read_to_string(dir.path().join("config.json")).unwrap();
+    std::fs::write(dir.path().join("config.json"), config.replace("\"hidden_size\": 32", "\"hidden_size\": 64")).unwrap();
+    let message = load_error(dir.path(), None);
+    assert!(message.contains("model.safetensors") && message.contains("shape"), "{message}");
+}
+
+#[test]
+fn unsupported_architectures_are_named() {
+    let dir = model_copy("mms_adapter_in_base");
+    let config = std::fs::read_to_string(dir.path().join("config.json")).unwrap();
+    std::fs::write(dir.path().join("config.json"), config.replace("\"wav2vec2\"", "\"hubert\"")).unwrap();
+    let message = load_error(dir.path(), None);
+    assert!(message.starts_with("config.json: model_type is \"hubert\""), "{message}");
+
+    std::fs::write(dir.path().join("config.json"), "{ not json").unwrap();
+    assert!(load_error(dir.path(), None).starts_with("config.json: "));
+}
+
+#[test]
+fn a_vocab_larger_than_the_head_is_a_mismatch() {
+    let dir = model_copy("mms_adapter_in_base");
+    let mut vocab: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.path().join("vocab.json")).unwrap()).unwrap();
+    vocab.insert("ꙗ".into(), 99.into());
+    std::fs::write(dir.path().join("vocab.json"), serde_json::to_vec(&vocab).unwrap()).unwrap();
+    let message = load_error(dir.path(), None);
+    assert!(message.contains("different models"), "{message}");
+}
+
+#[test]
+fn a_per_language_vocab_needs_a_known_language() {
+    let dir = fixture("mms_separate_adapters");
+    let config = std::fs::read(dir.join("config.json")).unwrap();
+    let base = || {
+        sakha_asr::recognizer::weights_from_safetensors(&std::fs::read(dir.join("model.safetensors")).unwrap(), "m")
+            .unwrap()
+    };
+    let vocab = std::fs::read(dir.join("vocab.json")).unwrap();
+    let no_lang = Recognizer::new(&config, base(), vocab.clone(), None, None).err().unwrap();
+    assert!(no_lang.to_string().contains("kaz, sah"), "{no_lang}");
+    let unknown = Recognizer::new(&config, base(), vocab, Some("eng"), None).err().unwrap();
+    assert!(matches!(unknown, Error::UnknownLanguage { .. }), "{unknown}");
+}
+
+#[test]
+fn a_pretrained_only_checkpoint_is_explained() {
+    let dir = fixture("mms_adapter_in_base");
+    let config = std::fs::read(dir.join("config.json")).unwrap();
+    let weights = sakha_asr::recognizer::weights_from_safetensors(
+        &std::fs::read(dir.join("model.safetensors")).unwrap(),
+        "m",
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(name, tensor)| (name.trim_start_matches("wav2vec2.").to_string(), tensor))
+    .collect();
+    let vocab = std::fs::read(dir.join("vocab.json")).unwrap();
+    let error = Recognizer::new(&config, weights, vocab, None, None).err().unwrap();
+    assert!(error.to_string().contains("not a Wav2Vec2ForCTC checkpoint"), "{error}");
+}
+
+#[test]
+fn empty_short_and_non_finite_audio_are_rejected_and_silence_is_not() {
+    let recognizer = HfModelDir::new(fixture("mms_adapter_in_base")).load(None).unwrap();
+    let message = |samples: &[f32]| recognizer.transcribe(samples).err().unwrap().to_string();
+    assert!(message(&[]).contains("empty"));
+    assert!(message(&[0.1; 399]).contains("too short: 399 samples; the model needs at least 400"));
+    let mut with_nan = vec![0.1; 1000];
+    with_nan[500] = f32::NAN;
+    assert!(message(&with_nan).contains("sample 500 is not a finite number"));
+    let silence = recognizer.transcribe(&[0.0; 16_000]).unwrap();
+    assert!((silence.duration - 49.0 * 0.02).abs() < 1e-9);
+}
