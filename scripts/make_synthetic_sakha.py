@@ -90,6 +90,7 @@ class Utterance:
     snr_db: float
     peak_dbfs: float
     ramp_db: float
+    noise_seed: int
 
     @property
     def clip_name(self) -> str:
@@ -180,6 +181,7 @@ def plan_utterance(split: str, index: int, sentence: str, voices: list[str], see
         snr_db=round(rng.uniform(10, 35), 1) if noisy else 0.0,
         peak_dbfs=round(rng.uniform(-26, -1), 1),
         ramp_db=round(rng.uniform(-8, 8), 1) if rng.random() < 0.3 else 0.0,
+        noise_seed=rng.getrandbits(32),
     )
 
 
@@ -198,7 +200,7 @@ def synthesize(text: str, utterance: Utterance) -> np.ndarray:
 
 
 def augment(audio: np.ndarray, utterance: Utterance) -> np.ndarray:
-    rng = np.random.default_rng(list(f"{utterance.split}{utterance.index}{utterance.voice}".encode()))
+    rng = np.random.default_rng(utterance.noise_seed)
     audio = audio.astype(np.float64)
     if utterance.noise != "none":
         noise = rng.standard_normal(len(audio))
@@ -215,13 +217,13 @@ def augment(audio: np.ndarray, utterance: Utterance) -> np.ndarray:
     return (audio * 10 ** (utterance.peak_dbfs / 20) / peak).astype(np.float32)
 
 
-def render(job: tuple[Utterance, str]) -> dict[str, str]:
-    """Synthesises one utterance into CLIPS and returns its TSV row."""
+def render(job: tuple[Utterance, str]) -> tuple[str, dict[str, str]]:
+    """Synthesises one utterance into the clips folder and returns its split and TSV row."""
     utterance, clips_dir = job
     audio = augment(synthesize(utterance.sentence, utterance), utterance)
     soundfile.write(Path(clips_dir) / utterance.clip_name, audio, SAMPLE_RATE, subtype="PCM_16")
     fields = asdict(utterance)
-    return {
+    return utterance.split, {
         "client_id": f"kk+{utterance.voice}",
         "path": utterance.clip_name,
         "sentence": utterance.sentence,
@@ -284,24 +286,22 @@ def main() -> None:
     train_seconds = 0.0
     chunk_size = 64 * args.jobs
 
-    def done(split: str) -> bool:
+    def wanted(split: str, count: int) -> bool:
         if split == "train":
-            return train_seconds >= args.train_hours * 3600
-        return len(rows[split]) >= wanted_utts[split]
+            return train_seconds < args.train_hours * 3600
+        return count < wanted_utts[split]
 
     with multiprocessing.Pool(args.jobs) as pool:
-        while not all(done(split) for split in rows):
+        while any(wanted(split, len(split_rows)) for split, split_rows in rows.items()):
             planned = []
             counts = {split: len(split_rows) for split, split_rows in rows.items()}
-            while len(planned) < chunk_size:
+            while len(planned) < chunk_size and any(wanted(split, n) for split, n in counts.items()):
                 split, sentence = next(sentences)
-                if done(split) or (split != "train" and counts[split] >= wanted_utts[split]):
-                    continue
-                planned.append(plan_utterance(split, counts[split], sentence, voices[split], args.seed))
-                counts[split] += 1
-            for row in pool.imap(render, [(u, str(clips_dir)) for u in planned], chunksize=8):
-                split = row["path"].split("_")[2]
-                if done(split):  # the chunk overshot this split's target
+                if wanted(split, counts[split]):
+                    planned.append(plan_utterance(split, counts[split], sentence, voices[split], args.seed))
+                    counts[split] += 1
+            for split, row in pool.imap(render, [(u, str(clips_dir)) for u in planned], chunksize=8):
+                if not wanted(split, len(rows[split])):  # the chunk overshot the train hours
                     (clips_dir / row["path"]).unlink()
                     continue
                 rows[split].append(row)
@@ -319,7 +319,7 @@ def main() -> None:
     espeak_version = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout.strip()
     (args.out / "synthesis.json").write_text(
         json.dumps({**{k: str(v) for k, v in vars(args).items()}, "voice_lists": voices,
-                    "sakhaspell": SAKHASPELL_VERSION, "espeak": espeak_version,
+                    "sakhaspell_version": SAKHASPELL_VERSION, "espeak": espeak_version,
                     "train_hours_written": round(train_seconds / 3600, 3)}, ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8",
     )

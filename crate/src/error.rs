@@ -19,6 +19,10 @@ pub enum Error {
     #[error("{context}: {source}")]
     Weights { context: String, source: candle_core::Error },
 
+    /// A packaged model that is incomplete, corrupt, or of another format version.
+    #[error("{0}")]
+    Package(String),
+
     #[error("{0}")]
     InvalidAudio(String),
 

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::recognizer::{weights_from_safetensors, Weights};
+use crate::recognizer::{weights_from_safetensors, Language};
+use crate::vocab::Vocab;
+use crate::wav2vec2::{Config, WeightStore};
 use crate::{Error, Recognizer};
 
 pub struct HfModelDir {
@@ -15,20 +17,68 @@ impl HfModelDir {
         Self { dir: dir.into() }
     }
 
-    /// Loads the base model and the head for `language`: its adapter file when the folder has one.
-    pub fn load(&self, language: Option<&str>) -> Result<Recognizer, Error> {
-        let config = self.read("config.json")?;
-        let base = self.safetensors("model.safetensors")?;
-        let vocab = self.read("vocab.json")?;
-        let adapter = language.map(|lang| self.adapter(lang)).transpose()?.flatten();
-        Recognizer::new(&config, base, vocab, language, adapter)
+    pub fn config(&self) -> Result<Config, Error> {
+        Config::from_json(&self.read("config.json")?).map_err(Error::Config)
     }
 
-    /// The weights of `adapter.<language>.safetensors`, or `None` when the folder has no such file.
-    pub fn adapter(&self, language: &str) -> Result<Option<Weights>, Error> {
+    /// The base checkpoint's tensors (`model.safetensors`).
+    pub fn base_weights(&self) -> Result<WeightStore, Error> {
+        self.safetensors("model.safetensors")
+    }
+
+    /// Loads the base model and `language`'s head: see [`HfModelDir::language`].
+    pub fn load(&self, language: Option<&str>) -> Result<Recognizer, Error> {
+        let config = self.config()?;
+        let base = self.base_weights()?;
+        let language = self.language_with_base(&config, &base, language)?;
+        Recognizer::new(config, &base, language)
+    }
+
+    /// A language's head: its `adapter.<lang>.safetensors` when the folder has one, else the head
+    /// stored in the base checkpoint, with the language's table of `vocab.json`.
+    pub fn language(&self, language: Option<&str>) -> Result<Language, Error> {
+        let config = self.config()?;
+        match self.adapter(language)? {
+            Some((store, file)) => Language::load(&config, language, &store, self.vocab(language)?, &file),
+            None => self.language_with_base(&config, &self.base_weights()?, language),
+        }
+    }
+
+    fn language_with_base(
+        &self,
+        config: &Config,
+        base: &WeightStore,
+        language: Option<&str>,
+    ) -> Result<Language, Error> {
+        let vocab = self.vocab(language)?;
+        match self.adapter(language)? {
+            Some((store, file)) => Language::load(config, language, &store, vocab, &file),
+            None if base.contains("lm_head.weight") => {
+                Language::load(config, language, base, vocab, "model.safetensors")
+            }
+            None => Err(Error::Vocab(format!(
+                "{}: model.safetensors has no CTC head (lm_head) and there is no adapter file for {}",
+                self.dir.display(),
+                language.unwrap_or("the default language")
+            ))),
+        }
+    }
+
+    pub fn vocab(&self, language: Option<&str>) -> Result<Vocab, Error> {
+        Vocab::from_json(&self.read("vocab.json")?, language)
+    }
+
+    /// The weights of `adapter.<language>.safetensors`, when the folder has it.
+    pub fn adapter_weights(&self, language: &str) -> Result<Option<WeightStore>, Error> {
+        Ok(self.adapter(Some(language))?.map(|(weights, _)| weights))
+    }
+
+    /// The weights of `adapter.<language>.safetensors` with its file name, when the folder has it.
+    fn adapter(&self, language: Option<&str>) -> Result<Option<(WeightStore, String)>, Error> {
+        let Some(language) = language else { return Ok(None) };
         let name = format!("adapter.{language}.safetensors");
         if self.dir.join(&name).is_file() {
-            self.safetensors(&name).map(Some)
+            Ok(Some((self.safetensors(&name)?, name)))
         } else {
             Ok(None)
         }
@@ -47,12 +97,12 @@ impl HfModelDir {
         Ok(languages)
     }
 
-    fn read(&self, name: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) fn read(&self, name: &str) -> Result<Vec<u8>, Error> {
         let path = self.dir.join(name);
         std::fs::read(&path).map_err(|source| io_error(&path, source))
     }
 
-    fn safetensors(&self, name: &str) -> Result<Weights, Error> {
+    fn safetensors(&self, name: &str) -> Result<WeightStore, Error> {
         let path = self.dir.join(name);
         weights_from_safetensors(&self.read(name)?, &path.display().to_string())
     }

@@ -8,14 +8,17 @@
 
 #[cfg(feature = "cli")]
 pub mod audio;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod convert;
 mod error;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod hf_dir;
+pub mod package;
 pub mod recognizer;
 pub mod transcript;
 pub mod vocab;
 pub mod wav2vec2;
 
 pub use error::Error;
-pub use recognizer::{Recognizer, Weights};
+pub use recognizer::{Chunking, Language, Progress, Recognizer};
 pub use transcript::{Transcript, Word};

@@ -8,7 +8,9 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use sakha_asr::hf_dir::HfModelDir;
-use sakha_asr::{audio, recognizer, Recognizer, Transcript};
+use sakha_asr::convert::{self, Quantization};
+use sakha_asr::package::{self, PackageDir};
+use sakha_asr::{audio, Recognizer, Transcript};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -29,16 +31,40 @@ enum Command {
     /// Transcribe audio files (WAV, FLAC, MP3, OGG/Vorbis; any sample rate and channel count).
     #[command(after_help = EXIT_CODES)]
     Transcribe(TranscribeArgs),
+    /// Convert an HF model folder into a sakha-asr package (model.json, base.gguf, <lang>.gguf).
+    Convert(ConvertArgs),
+}
+
+#[derive(clap::Args)]
+struct ConvertArgs {
+    /// HF model folder: config.json, model.safetensors, vocab.json, adapter.<lang>.safetensors files.
+    #[arg(long, value_name = "DIR")]
+    from: PathBuf,
+
+    /// Languages to package (repeatable). Default: every adapter file in the folder. Required, once,
+    /// for a model without adapter files, to name its language.
+    #[arg(long, value_name = "LANG")]
+    lang: Vec<String>,
+
+    /// How the base model's matrices are stored: f32, f16, q8_0, q4_0 or q4_k.
+    #[arg(long, value_name = "TYPE")]
+    quant: Quantization,
+
+    /// Output folder for the package.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args)]
 struct TranscribeArgs {
-    /// Model folder in HF layout: config.json, model.safetensors, vocab.json and optional
-    /// adapter.<lang>.safetensors files. Without it the model built into this program is used.
+    /// Model folder: a sakha-asr package (model.json, made by `sakha-asr convert`) or an HF folder
+    /// (config.json, model.safetensors, vocab.json, adapter.<lang>.safetensors files). Without it the
+    /// model built into this program is used.
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
 
-    /// Language: picks adapter.<LANG>.safetensors and the LANG table of a per-language vocab.json.
+    /// Language: picks that language's adapter and vocabulary. Default: the package's default language,
+    /// or the HF folder's own CTC head.
     #[arg(long, value_name = "LANG")]
     lang: Option<String>,
 
@@ -85,17 +111,35 @@ impl Format {
     }
 }
 
-/// The default model, compiled into the binary so the tool works with no files around it.
+/// The default model, a package compiled into the binary so the tool works with no files around it.
 mod embedded {
-    pub const CONFIG: &[u8] = include_bytes!("../models/default/config.json");
-    pub const WEIGHTS: &[u8] = include_bytes!("../models/default/model.safetensors");
-    pub const VOCAB: &[u8] = include_bytes!("../models/default/vocab.json");
+    pub const MANIFEST: &[u8] = include_bytes!("../models/default/model.json");
+    pub const BASE: &[u8] = include_bytes!("../models/default/base.gguf");
+    pub const LANGUAGE: &[u8] = include_bytes!("../models/default/sah.gguf");
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Transcribe(args) => transcribe(args),
+        Command::Convert(args) => convert(args),
+    }
+}
+
+fn convert(args: ConvertArgs) -> ExitCode {
+    match convert::convert_hf_dir(&args.from, &args.out, args.quant, &args.lang) {
+        Ok(manifest) => {
+            let mut files = vec![&manifest.base];
+            files.extend(manifest.languages.values());
+            for file in files {
+                println!("{}\t{} bytes\tsha256 {}", args.out.join(&file.file).display(), file.bytes, file.sha256);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -153,10 +197,11 @@ fn check_outputs(args: &TranscribeArgs) -> Result<()> {
 
 fn load_model(dir: Option<&Path>, lang: Option<&str>) -> Result<Recognizer> {
     Ok(match dir {
+        Some(dir) if PackageDir::is_package(dir) => PackageDir::open(dir)?.load(lang)?,
         Some(dir) => HfModelDir::new(dir).load(lang)?,
         None => {
-            let weights = recognizer::weights_from_safetensors(embedded::WEIGHTS, "built-in model")?;
-            Recognizer::new(embedded::CONFIG, weights, embedded::VOCAB.to_vec(), lang, None)?
+            let manifest = package::Manifest::from_json(embedded::MANIFEST)?;
+            package::recognizer_from_bytes(&manifest, embedded::BASE, embedded::LANGUAGE, lang)?
         }
     })
 }

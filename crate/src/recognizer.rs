@@ -3,79 +3,114 @@
 
 use std::collections::HashMap;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
+use candle_core::{Device, Tensor};
 
 use crate::transcript::Transcript;
 use crate::vocab::Vocab;
-use crate::wav2vec2::{model, Config, LanguageHead, Wav2Vec2, SAMPLE_RATE};
+use crate::wav2vec2::{model, Config, LanguageHead, Wav2Vec2, WeightStore, SAMPLE_RATE};
 use crate::Error;
 
-/// Tensors of one safetensors file, by name.
-pub type Weights = HashMap<String, Tensor>;
-
 /// Reads a safetensors file held in memory; `name` is used in error messages.
-pub fn weights_from_safetensors(bytes: &[u8], name: &str) -> Result<Weights, Error> {
-    candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(Error::weights(name))
+pub fn weights_from_safetensors(bytes: &[u8], name: &str) -> Result<WeightStore, Error> {
+    let tensors: HashMap<String, Tensor> =
+        candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(Error::weights(name))?;
+    Ok(WeightStore::from_float(tensors))
+}
+
+/// One language of a model: its CTC head (with MMS adapters) and its vocabulary.
+#[derive(Debug, Clone)]
+pub struct Language {
+    name: Option<String>,
+    head: LanguageHead,
+    vocab: Vocab,
+}
+
+impl Language {
+    /// `weights` holds `lm_head.*` and, for MMS, `wav2vec2.encoder.layers.N.adapter_layer.*`;
+    /// `source` names where they came from, for error messages.
+    pub fn load(
+        config: &Config,
+        name: Option<&str>,
+        weights: &WeightStore,
+        vocab: Vocab,
+        source: &str,
+    ) -> Result<Self, Error> {
+        let head = LanguageHead::load(config, weights).map_err(Error::weights(source))?;
+        if head.vocab_size() < vocab.len() {
+            return Err(Error::Vocab(format!(
+                "the vocabulary has {} tokens but the CTC head in {source} scores only {}: they are \
+                 from different models",
+                vocab.len(),
+                head.vocab_size()
+            )));
+        }
+        Ok(Self { name: name.map(Into::into), head, vocab })
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+/// How long audio is cut up: each chunk's logits keep only its core frames, computed with
+/// `context_seconds` of audio on either side so the frames near a cut still see their surroundings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chunking {
+    pub chunk_seconds: f64,
+    pub context_seconds: f64,
+}
+
+impl Default for Chunking {
+    fn default() -> Self {
+        Self { chunk_seconds: 20.0, context_seconds: 2.0 }
+    }
+}
+
+/// Progress through long audio, reported after every chunk.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub done_seconds: f64,
+    pub total_seconds: f64,
+    /// The transcript of everything recognised so far.
+    pub partial: Transcript,
 }
 
 pub struct Recognizer {
     config: Config,
     model: Wav2Vec2,
-    /// The CTC head stored in the base checkpoint itself, used when no adapter file is given.
-    base_head: Option<LanguageHead>,
-    head: LanguageHead,
-    vocab_json: Vec<u8>,
-    vocab: Vocab,
-    language: Option<String>,
+    language: Language,
+    chunking: Chunking,
 }
 
 impl Recognizer {
-    /// Builds a recognizer from the parts of an HF `Wav2Vec2ForCTC` model: `config.json`, the weights of
-    /// `model.safetensors`, `vocab.json`, and for MMS the language's `adapter.<lang>.safetensors`.
-    pub fn new(
-        config_json: &[u8],
-        base: Weights,
-        vocab_json: Vec<u8>,
-        language: Option<&str>,
-        adapter: Option<Weights>,
-    ) -> Result<Self, Error> {
-        let config = Config::from_json(config_json).map_err(Error::Config)?;
-        if !base.keys().any(|k| k.starts_with("wav2vec2.")) {
-            return Err(Error::weights("model.safetensors")(candle_core::Error::Msg(
+    /// `base` is a store at the checkpoint root holding the `wav2vec2.*` tensors.
+    pub fn new(config: Config, base: &WeightStore, language: Language) -> Result<Self, Error> {
+        if !base.names().any(|k| k.starts_with("wav2vec2.")) {
+            return Err(Error::weights("model weights")(candle_core::Error::Msg(
                 "no wav2vec2.* tensors: this is not a Wav2Vec2ForCTC checkpoint (a pretrained-only \
                  model such as facebook/mms-300m needs fine-tuning with a CTC head first)"
                     .into(),
             )));
         }
-        let vb = VarBuilder::from_tensors(base, DType::F32, &Device::Cpu);
-        let model = Wav2Vec2::load(&config, vb.pp("wav2vec2")).map_err(Error::weights("model.safetensors"))?;
-        let base_head = if vb.contains_tensor("lm_head.weight") {
-            Some(LanguageHead::load(&config, vb).map_err(Error::weights("model.safetensors"))?)
-        } else {
-            None
-        };
-        let (head, vocab) = language_head(&config, base_head.as_ref(), &vocab_json, language, adapter)?;
-        Ok(Self { config, model, base_head, head, vocab_json, vocab, language: language.map(Into::into) })
+        let model = Wav2Vec2::load(&config, &base.pp("wav2vec2")).map_err(Error::weights("model weights"))?;
+        Ok(Self { config, model, language, chunking: Chunking::default() })
     }
 
-    /// Switches language: the adapter file's weights when given (MMS), else the base checkpoint's own
-    /// head with the language's vocabulary table. The base model is kept as it is.
-    pub fn set_language(&mut self, language: Option<&str>, adapter: Option<Weights>) -> Result<(), Error> {
-        let (head, vocab) =
-            language_head(&self.config, self.base_head.as_ref(), &self.vocab_json, language, adapter)?;
-        self.head = head;
-        self.vocab = vocab;
-        self.language = language.map(Into::into);
-        Ok(())
+    /// Switches language (MMS adapters, CTC head and vocabulary); the base model is kept as it is.
+    pub fn set_language(&mut self, language: Language) {
+        self.language = language;
     }
 
     pub fn language(&self) -> Option<&str> {
-        self.language.as_deref()
+        self.language.name()
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub fn set_chunking(&mut self, chunking: Chunking) {
+        self.chunking = chunking;
     }
 
     /// Seconds of audio per output frame (0.02 for MMS).
@@ -84,18 +119,78 @@ impl Recognizer {
     }
 
     /// CTC logits `[frames, vocab]` for 16 kHz mono samples, as transformers' `Wav2Vec2ForCTC` returns
-    /// them after its feature extractor normalised the input.
+    /// them after its feature extractor normalised the input (chunked for long audio).
     pub fn logits(&self, samples: &[f32]) -> Result<Tensor, Error> {
-        self.check_audio(samples)?;
-        let normalized = model::normalize_waveform(samples);
-        let input = Tensor::from_vec(normalized, (1, samples.len()), &Device::Cpu)?;
-        Ok(self.model.forward(&input, &self.head)?.squeeze(0)?)
+        let mut chunks = Vec::new();
+        self.for_each_chunk(samples, |_, logits| {
+            chunks.push(logits);
+            Ok(())
+        })?;
+        Ok(Tensor::cat(&chunks, 0)?)
     }
 
     pub fn transcribe(&self, samples: &[f32]) -> Result<Transcript, Error> {
-        let logits = self.logits(samples)?;
-        let ids = model::argmax_per_frame(&logits)?;
-        Ok(self.vocab.decode(&ids, self.seconds_per_frame()))
+        self.transcribe_with_progress(samples, |_| {})
+    }
+
+    /// Like [`Recognizer::transcribe`], reporting progress and the partial transcript after each chunk.
+    pub fn transcribe_with_progress(
+        &self,
+        samples: &[f32],
+        mut on_progress: impl FnMut(Progress),
+    ) -> Result<Transcript, Error> {
+        let total_seconds = samples.len() as f64 / SAMPLE_RATE as f64;
+        let mut ids = Vec::new();
+        self.for_each_chunk(samples, |end_sample, logits| {
+            ids.extend(model::argmax_per_frame(&logits)?);
+            on_progress(Progress {
+                done_seconds: end_sample as f64 / SAMPLE_RATE as f64,
+                total_seconds,
+                partial: self.language.vocab.decode(&ids, self.seconds_per_frame()),
+            });
+            Ok(())
+        })?;
+        Ok(self.language.vocab.decode(&ids, self.seconds_per_frame()))
+    }
+
+    /// Runs the model over overlapping chunks and hands each chunk's core logits, in order, to
+    /// `consume` with the sample index its core ends at. Normalisation is over the whole audio, as
+    /// transformers does it, so chunking changes only what attention can see.
+    fn for_each_chunk(
+        &self,
+        samples: &[f32],
+        mut consume: impl FnMut(usize, Tensor) -> candle_core::Result<()>,
+    ) -> Result<(), Error> {
+        self.check_audio(samples)?;
+        let normalized = model::normalize_waveform(samples);
+        let per_frame = self.config.samples_per_frame();
+        let total_frames = self.config.frames_for(samples.len());
+        let to_frames = |seconds: f64| ((seconds * SAMPLE_RATE as f64) / per_frame as f64).round() as usize;
+        let chunk_frames = to_frames(self.chunking.chunk_seconds).max(1);
+        let context_frames = to_frames(self.chunking.context_seconds);
+        let mut core_start = 0;
+        while core_start < total_frames {
+            let mut core_end = (core_start + chunk_frames).min(total_frames);
+            // A chunk that would leave only a short tail takes the tail too.
+            if total_frames - core_end <= context_frames {
+                core_end = total_frames;
+            }
+            let first = core_start.saturating_sub(context_frames);
+            let last = (core_end + context_frames).min(total_frames);
+            let sample_start = first * per_frame;
+            let sample_end = if last == total_frames {
+                samples.len()
+            } else {
+                (last - 1) * per_frame + self.config.min_samples()
+            };
+            let chunk = &normalized[sample_start..sample_end];
+            let input = Tensor::from_slice(chunk, (1, chunk.len()), &Device::Cpu)?;
+            let logits = self.model.forward(&input, &self.language.head)?.squeeze(0)?;
+            let core = logits.narrow(0, core_start - first, core_end - core_start)?;
+            consume((core_end * per_frame).min(samples.len()), core)?;
+            core_start = core_end;
+        }
+        Ok(())
     }
 
     fn check_audio(&self, samples: &[f32]) -> Result<(), Error> {
@@ -115,36 +210,4 @@ impl Recognizer {
         }
         Ok(())
     }
-}
-
-/// The CTC head and vocabulary for `language`: from the adapter's weights when given, else the base's.
-fn language_head(
-    config: &Config,
-    base_head: Option<&LanguageHead>,
-    vocab_json: &[u8],
-    language: Option<&str>,
-    adapter: Option<Weights>,
-) -> Result<(LanguageHead, Vocab), Error> {
-    let vocab = Vocab::from_json(vocab_json, language)?;
-    let head = match (adapter, base_head) {
-        (Some(weights), _) => {
-            let name = format!("adapter.{}.safetensors", language.unwrap_or("?"));
-            let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
-            LanguageHead::load(config, vb).map_err(Error::weights(name))?
-        }
-        (None, Some(head)) => head.clone(),
-        (None, None) => {
-            return Err(Error::weights("model.safetensors")(candle_core::Error::Msg(
-                "the checkpoint has no lm_head; give the language's adapter file".into(),
-            )))
-        }
-    };
-    if head.vocab_size() < vocab.len() {
-        return Err(Error::Vocab(format!(
-            "vocab.json has {} tokens but the model's CTC head scores only {}: they are from different models",
-            vocab.len(),
-            head.vocab_size()
-        )));
-    }
-    Ok((head, vocab))
 }

@@ -33,27 +33,7 @@ impl Vocab {
     /// mms-1b-all (`{"sah": {...}, "kaz": {...}}`), where `lang` picks the table. A flat table serves
     /// any `lang`; a nested one with a single language needs none.
     pub fn from_json(bytes: &[u8], lang: Option<&str>) -> Result<Self, Error> {
-        let tables = parse_tables(bytes)?;
-        let table = match tables {
-            VocabTables::Flat(table) => table,
-            VocabTables::PerLanguage(mut tables) => {
-                let key = match lang {
-                    Some(lang) => lang.to_string(),
-                    None if tables.len() == 1 => tables.keys().next().cloned().unwrap_or_default(),
-                    None => {
-                        return Err(Error::Vocab(format!(
-                            "vocab.json has one table per language; choose one with a language ({})",
-                            tables.keys().cloned().collect::<Vec<_>>().join(", ")
-                        )))
-                    }
-                };
-                tables.remove(&key).ok_or_else(|| Error::UnknownLanguage {
-                    lang: key,
-                    available: tables.keys().cloned().collect(),
-                })?
-            }
-        };
-        Self::from_table(table)
+        Self::from_table(language_table(bytes, lang)?)
     }
 
     /// The languages a nested `vocab.json` has tables for; empty for a flat one.
@@ -64,7 +44,8 @@ impl Vocab {
         })
     }
 
-    fn from_table(table: HashMap<String, u32>) -> Result<Self, Error> {
+    /// A flat token table: token text to id.
+    pub fn from_table(table: HashMap<String, u32>) -> Result<Self, Error> {
         if !table.contains_key(BLANK) {
             return Err(Error::Vocab(format!("vocab.json has no CTC blank token {BLANK:?}")));
         }
@@ -120,6 +101,29 @@ impl Vocab {
         words.extend(current);
         Transcript::from_words(words, frame_time(frame_ids.len()))
     }
+}
+
+/// The flat token table of `lang` in a `vocab.json` (see [`Vocab::from_json`]).
+pub fn language_table(bytes: &[u8], lang: Option<&str>) -> Result<HashMap<String, u32>, Error> {
+    Ok(match parse_tables(bytes)? {
+        VocabTables::Flat(table) => table,
+        VocabTables::PerLanguage(mut tables) => {
+            let key = match lang {
+                Some(lang) => lang.to_string(),
+                None if tables.len() == 1 => tables.keys().next().cloned().unwrap_or_default(),
+                None => {
+                    return Err(Error::Vocab(format!(
+                        "vocab.json has one table per language; choose one with a language ({})",
+                        tables.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )))
+                }
+            };
+            tables.remove(&key).ok_or_else(|| Error::UnknownLanguage {
+                lang: key,
+                available: tables.keys().cloned().collect(),
+            })?
+        }
+    })
 }
 
 enum VocabTables {

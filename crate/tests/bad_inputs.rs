@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use sakha_asr::hf_dir::HfModelDir;
+use sakha_asr::wav2vec2::WeightStore;
 use sakha_asr::{Error, Recognizer};
 
 fn fixture(name: &str) -> PathBuf {
@@ -80,33 +81,21 @@ fn a_vocab_larger_than_the_head_is_a_mismatch() {
 
 #[test]
 fn a_per_language_vocab_needs_a_known_language() {
-    let dir = fixture("mms_separate_adapters");
-    let config = std::fs::read(dir.join("config.json")).unwrap();
-    let base = || {
-        sakha_asr::recognizer::weights_from_safetensors(&std::fs::read(dir.join("model.safetensors")).unwrap(), "m")
-            .unwrap()
-    };
-    let vocab = std::fs::read(dir.join("vocab.json")).unwrap();
-    let no_lang = Recognizer::new(&config, base(), vocab.clone(), None, None).err().unwrap();
+    let dir = HfModelDir::new(fixture("mms_separate_adapters"));
+    let no_lang = dir.vocab(None).err().unwrap();
     assert!(no_lang.to_string().contains("kaz, sah"), "{no_lang}");
-    let unknown = Recognizer::new(&config, base(), vocab, Some("eng"), None).err().unwrap();
+    let unknown = dir.load(Some("eng")).err().unwrap();
     assert!(matches!(unknown, Error::UnknownLanguage { .. }), "{unknown}");
 }
 
 #[test]
 fn a_pretrained_only_checkpoint_is_explained() {
-    let dir = fixture("mms_adapter_in_base");
-    let config = std::fs::read(dir.join("config.json")).unwrap();
-    let weights = sakha_asr::recognizer::weights_from_safetensors(
-        &std::fs::read(dir.join("model.safetensors")).unwrap(),
-        "m",
-    )
-    .unwrap()
-    .into_iter()
-    .map(|(name, tensor)| (name.trim_start_matches("wav2vec2.").to_string(), tensor))
-    .collect();
-    let vocab = std::fs::read(dir.join("vocab.json")).unwrap();
-    let error = Recognizer::new(&config, weights, vocab, None, None).err().unwrap();
+    let dir = HfModelDir::new(fixture("mms_adapter_in_base"));
+    let tensors = candle_core::safetensors::load(fixture("mms_adapter_in_base").join("model.safetensors"), &candle_core::Device::Cpu).unwrap();
+    let bare = WeightStore::from_float(
+        tensors.into_iter().map(|(name, tensor)| (name.trim_start_matches("wav2vec2.").to_string(), tensor)).collect(),
+    );
+    let error = Recognizer::new(dir.config().unwrap(), &bare, dir.language(None).unwrap()).err().unwrap();
     assert!(error.to_string().contains("not a Wav2Vec2ForCTC checkpoint"), "{error}");
 }
 

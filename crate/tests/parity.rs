@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 
 use candle_core::Tensor;
 use sakha_asr::hf_dir::HfModelDir;
-use sakha_asr::recognizer::weights_from_safetensors;
 use sakha_asr::wav2vec2::model::normalize_waveform;
-use sakha_asr::Recognizer;
+use sakha_asr::{Language, Recognizer};
 use serde::Deserialize;
 
 const MAX_LOGIT_DIFF: f32 = 1e-4;
@@ -66,11 +65,11 @@ fn recognizer(dir: &Path, case: &Case) -> Recognizer {
     match &case.lang {
         Some(lang) => model_dir.load(Some(lang)).unwrap(),
         None => {
-            let config = std::fs::read(dir.join("config.json")).unwrap();
-            let base = weights_from_safetensors(&std::fs::read(dir.join("model.safetensors")).unwrap(), "base")
-                .unwrap();
-            let vocab = std::fs::read(dir.join("vocab.json")).unwrap();
-            Recognizer::new(&config, base, vocab, case.tokenizer_lang.as_deref(), None).unwrap()
+            let (config, base) = (model_dir.config().unwrap(), model_dir.base_weights().unwrap());
+            let lang = case.tokenizer_lang.as_deref();
+            let vocab = model_dir.vocab(lang).unwrap();
+            let language = Language::load(&config, lang, &base, vocab, "model.safetensors").unwrap();
+            Recognizer::new(config, &base, language).unwrap()
         }
     }
 }
@@ -143,7 +142,7 @@ fn switching_adapters_without_reloading_gives_each_languages_reference() {
     assert_eq!(model_dir.adapter_languages().unwrap(), ["kaz", "sah"]);
     let samples: Vec<f32> = npy(&dir, "input_2.npy").to_vec1().unwrap();
     for lang in ["kaz", "sah", "kaz"] {
-        recognizer.set_language(Some(lang), model_dir.adapter(lang).unwrap()).unwrap();
+        recognizer.set_language(model_dir.language(Some(lang)).unwrap());
         assert_eq!(recognizer.language(), Some(lang));
         let diff = max_abs_diff(&recognizer.logits(&samples).unwrap(), &npy(&dir, &format!("logits_2_{lang}.npy")));
         assert!(diff <= MAX_LOGIT_DIFF, "{lang}: max |Δlogit| = {diff}");

@@ -9,8 +9,10 @@
 //! the CTC head form a [`LanguageHead`] that can be swapped without reloading the base.
 
 pub mod model;
+pub mod weights;
 
 pub use model::{LanguageHead, Wav2Vec2};
+pub use weights::WeightStore;
 
 use candle_nn::Activation;
 use serde::Deserialize;

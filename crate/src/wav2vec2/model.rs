@@ -2,16 +2,24 @@
 //! so HF checkpoints load as they are.
 
 use candle_core::{DType, Module, Result, Tensor, D};
-use candle_nn::{
-    conv1d, conv1d_no_bias, layer_norm, linear, Activation, Conv1d, Conv1dConfig, GroupNorm, LayerNorm,
-    Linear, VarBuilder,
-};
+use candle_nn::{Activation, Conv1d, Conv1dConfig, GroupNorm, LayerNorm};
 
+use super::weights::{Linear, WeightStore};
 use super::{Config, FeatExtractNorm};
 
 /// PyTorch's default LayerNorm / GroupNorm eps: transformers builds the conv-stack and adapter norms
 /// without passing `layer_norm_eps`, so they use this whatever the config says.
 const TORCH_NORM_EPS: f64 = 1e-5;
+
+fn layer_norm(size: usize, eps: f64, vb: &WeightStore) -> Result<LayerNorm> {
+    Ok(LayerNorm::new(vb.get(size, "weight")?, vb.get(size, "bias")?, eps))
+}
+
+fn conv1d(in_channels: usize, out_channels: usize, kernel: usize, cfg: Conv1dConfig, bias: bool, vb: &WeightStore) -> Result<Conv1d> {
+    let weight = vb.get((out_channels, in_channels / cfg.groups, kernel), "weight")?;
+    let bias = if bias { Some(vb.get(out_channels, "bias")?) } else { None };
+    Ok(Conv1d::new(weight, bias, cfg))
+}
 
 /// `Wav2Vec2LayerNormConvLayer` / `Wav2Vec2GroupNormConvLayer` / `Wav2Vec2NoLayerNormConvLayer`.
 #[derive(Debug, Clone)]
@@ -31,26 +39,21 @@ struct FeatureConvLayer {
 }
 
 impl FeatureConvLayer {
-    fn load(cfg: &Config, index: usize, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, index: usize, vb: &WeightStore) -> Result<Self> {
         let in_channels = if index == 0 { 1 } else { cfg.conv_dim[index - 1] };
         let out_channels = cfg.conv_dim[index];
         let conv_cfg = Conv1dConfig { stride: cfg.conv_stride[index], ..Default::default() };
         let kernel = cfg.conv_kernel[index];
-        let conv = if cfg.conv_bias {
-            conv1d(in_channels, out_channels, kernel, conv_cfg, vb.pp("conv"))?
-        } else {
-            conv1d_no_bias(in_channels, out_channels, kernel, conv_cfg, vb.pp("conv"))?
-        };
+        let conv = conv1d(in_channels, out_channels, kernel, conv_cfg, cfg.conv_bias, &vb.pp("conv"))?;
         let norm = match cfg.feat_extract_norm {
             FeatExtractNorm::Layer => {
-                ConvNorm::Layer(layer_norm(out_channels, TORCH_NORM_EPS, vb.pp("layer_norm"))?)
+                ConvNorm::Layer(layer_norm(out_channels, TORCH_NORM_EPS, &vb.pp("layer_norm"))?)
             }
-            FeatExtractNorm::Group if index == 0 => ConvNorm::Group(candle_nn::group_norm(
-                out_channels,
-                out_channels,
-                TORCH_NORM_EPS,
-                vb.pp("layer_norm"),
-            )?),
+            FeatExtractNorm::Group if index == 0 => {
+                let vb = vb.pp("layer_norm");
+                let (weight, bias) = (vb.get(out_channels, "weight")?, vb.get(out_channels, "bias")?);
+                ConvNorm::Group(GroupNorm::new(weight, bias, out_channels, out_channels, TORCH_NORM_EPS)?)
+            }
             FeatExtractNorm::Group => ConvNorm::None,
         };
         Ok(Self { conv, norm, activation: cfg.feat_extract_activation })
@@ -74,9 +77,9 @@ struct FeatureEncoder {
 }
 
 impl FeatureEncoder {
-    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         let layers = (0..cfg.conv_dim.len())
-            .map(|i| FeatureConvLayer::load(cfg, i, vb.pp(format!("conv_layers.{i}"))))
+            .map(|i| FeatureConvLayer::load(cfg, i, &vb.pp(format!("conv_layers.{i}"))))
             .collect::<Result<_>>()?;
         Ok(Self { layers })
     }
@@ -94,11 +97,11 @@ struct FeatureProjection {
 }
 
 impl FeatureProjection {
-    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         let conv_out = *cfg.conv_dim.last().expect("validated non-empty");
         Ok(Self {
-            layer_norm: layer_norm(conv_out, cfg.layer_norm_eps, vb.pp("layer_norm"))?,
-            projection: linear(conv_out, cfg.hidden_size, vb.pp("projection"))?,
+            layer_norm: layer_norm(conv_out, cfg.layer_norm_eps, &vb.pp("layer_norm"))?,
+            projection: Linear::load(conv_out, cfg.hidden_size, &vb.pp("projection"))?,
         })
     }
 
@@ -118,12 +121,12 @@ struct PositionalConvEmbedding {
 }
 
 impl PositionalConvEmbedding {
-    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         let kernel = cfg.num_conv_pos_embeddings;
         let groups = cfg.num_conv_pos_embedding_groups;
         let hidden = cfg.hidden_size;
         let vb = vb.pp("conv");
-        let weight = weight_normed_conv_weight((hidden, hidden / groups, kernel), &vb)?;
+        let weight = positional_conv_weight(cfg, &vb)?;
         let bias = vb.get(hidden, "bias")?;
         let conv_cfg = Conv1dConfig { padding: kernel / 2, groups, ..Default::default() };
         Ok(Self { conv: Conv1d::new(weight, Some(bias), conv_cfg), trim_last_frame: kernel % 2 == 0 })
@@ -141,15 +144,17 @@ impl PositionalConvEmbedding {
 /// The positional conv is trained with weight norm over dim 2: `w = g * v / ||v||`, the norm taken over
 /// every dim but the kernel one. Checkpoints store it under one of three spellings; a plain `weight`
 /// (already folded, as our converter writes it) is taken as is.
-fn weight_normed_conv_weight(shape: (usize, usize, usize), vb: &VarBuilder) -> Result<Tensor> {
-    if vb.contains_tensor("weight") {
+pub fn positional_conv_weight(cfg: &Config, vb: &WeightStore) -> Result<Tensor> {
+    let hidden = cfg.hidden_size;
+    let shape = (hidden, hidden / cfg.num_conv_pos_embedding_groups, cfg.num_conv_pos_embeddings);
+    if vb.contains("weight") {
         return vb.get(shape, "weight");
     }
     let g_shape = (1, 1, shape.2);
-    let (g, v) = if vb.contains_tensor("weight_g") {
+    let (g, v) = if vb.contains("weight_g") {
         (vb.get(g_shape, "weight_g")?, vb.get(shape, "weight_v")?)
     } else {
-        let vb = vb.pp("parametrizations.weight");
+        let vb = &vb.pp("parametrizations.weight");
         (vb.get(g_shape, "original0")?, vb.get(shape, "original1")?)
     };
     let norm = v.sqr()?.sum_keepdim(0)?.sum_keepdim(1)?.sqrt()?;
@@ -168,13 +173,13 @@ struct Attention {
 }
 
 impl Attention {
-    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         let hidden = cfg.hidden_size;
         Ok(Self {
-            q_proj: linear(hidden, hidden, vb.pp("q_proj"))?,
-            k_proj: linear(hidden, hidden, vb.pp("k_proj"))?,
-            v_proj: linear(hidden, hidden, vb.pp("v_proj"))?,
-            out_proj: linear(hidden, hidden, vb.pp("out_proj"))?,
+            q_proj: Linear::load(hidden, hidden, &vb.pp("q_proj"))?,
+            k_proj: Linear::load(hidden, hidden, &vb.pp("k_proj"))?,
+            v_proj: Linear::load(hidden, hidden, &vb.pp("v_proj"))?,
+            out_proj: Linear::load(hidden, hidden, &vb.pp("out_proj"))?,
             num_heads: cfg.num_attention_heads,
             head_dim: hidden / cfg.num_attention_heads,
         })
@@ -205,10 +210,10 @@ struct FeedForward {
 }
 
 impl FeedForward {
-    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         Ok(Self {
-            intermediate_dense: linear(cfg.hidden_size, cfg.intermediate_size, vb.pp("intermediate_dense"))?,
-            output_dense: linear(cfg.intermediate_size, cfg.hidden_size, vb.pp("output_dense"))?,
+            intermediate_dense: Linear::load(cfg.hidden_size, cfg.intermediate_size, &vb.pp("intermediate_dense"))?,
+            output_dense: Linear::load(cfg.intermediate_size, cfg.hidden_size, &vb.pp("output_dense"))?,
             activation: cfg.hidden_act,
         })
     }
@@ -228,11 +233,11 @@ struct AttnAdapter {
 }
 
 impl AttnAdapter {
-    fn load(cfg: &Config, adapter_dim: usize, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, adapter_dim: usize, vb: &WeightStore) -> Result<Self> {
         Ok(Self {
-            norm: layer_norm(cfg.hidden_size, TORCH_NORM_EPS, vb.pp("norm"))?,
-            linear_1: linear(cfg.hidden_size, adapter_dim, vb.pp("linear_1"))?,
-            linear_2: linear(adapter_dim, cfg.hidden_size, vb.pp("linear_2"))?,
+            norm: layer_norm(cfg.hidden_size, TORCH_NORM_EPS, &vb.pp("norm"))?,
+            linear_1: Linear::load(cfg.hidden_size, adapter_dim, &vb.pp("linear_1"))?,
+            linear_2: Linear::load(adapter_dim, cfg.hidden_size, &vb.pp("linear_2"))?,
         })
     }
 
@@ -253,13 +258,13 @@ struct EncoderLayer {
 }
 
 impl EncoderLayer {
-    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         let eps = cfg.layer_norm_eps;
         Ok(Self {
-            attention: Attention::load(cfg, vb.pp("attention"))?,
-            layer_norm: layer_norm(cfg.hidden_size, eps, vb.pp("layer_norm"))?,
-            feed_forward: FeedForward::load(cfg, vb.pp("feed_forward"))?,
-            final_layer_norm: layer_norm(cfg.hidden_size, eps, vb.pp("final_layer_norm"))?,
+            attention: Attention::load(cfg, &vb.pp("attention"))?,
+            layer_norm: layer_norm(cfg.hidden_size, eps, &vb.pp("layer_norm"))?,
+            feed_forward: FeedForward::load(cfg, &vb.pp("feed_forward"))?,
+            final_layer_norm: layer_norm(cfg.hidden_size, eps, &vb.pp("final_layer_norm"))?,
             pre_norm: cfg.do_stable_layer_norm,
         })
     }
@@ -289,13 +294,13 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| EncoderLayer::load(cfg, vb.pp(format!("layers.{i}"))))
+            .map(|i| EncoderLayer::load(cfg, &vb.pp(format!("layers.{i}"))))
             .collect::<Result<_>>()?;
         Ok(Self {
-            pos_conv_embed: PositionalConvEmbedding::load(cfg, vb.pp("pos_conv_embed"))?,
-            layer_norm: layer_norm(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("layer_norm"))?,
+            pos_conv_embed: PositionalConvEmbedding::load(cfg, &vb.pp("pos_conv_embed"))?,
+            layer_norm: layer_norm(cfg.hidden_size, cfg.layer_norm_eps, &vb.pp("layer_norm"))?,
             layers,
             pre_norm: cfg.do_stable_layer_norm,
         })
@@ -322,30 +327,29 @@ impl Encoder {
 pub struct LanguageHead {
     adapters: Vec<AttnAdapter>,
     lm_head: Linear,
-    vocab_size: usize,
 }
 
 impl LanguageHead {
-    /// Loads from a VarBuilder at the checkpoint root, where transformers' keys
+    /// Loads from a store at the checkpoint root, where transformers' keys
     /// `wav2vec2.encoder.layers.N.adapter_layer.*` and `lm_head.*` live (in the base checkpoint or in
     /// an `adapter.<lang>.safetensors`). The vocabulary size is taken from the stored head.
-    pub fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    pub fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         let adapters = match cfg.adapter_attn_dim.filter(|_| cfg.has_adapters()) {
             Some(dim) => (0..cfg.num_hidden_layers)
                 .map(|i| {
                     let prefix = format!("wav2vec2.encoder.layers.{i}.adapter_layer");
-                    AttnAdapter::load(cfg, dim, vb.pp(prefix))
+                    AttnAdapter::load(cfg, dim, &vb.pp(prefix))
                 })
                 .collect::<Result<_>>()?,
             None => Vec::new(),
         };
-        let vocab_size = vb.pp("lm_head").get_unchecked("weight")?.dim(0)?;
-        let lm_head = linear(cfg.hidden_size, vocab_size, vb.pp("lm_head"))?;
-        Ok(Self { adapters, lm_head, vocab_size })
+        let vocab_size = vb.pp("lm_head").dims("weight")?[0];
+        let lm_head = Linear::load(cfg.hidden_size, vocab_size, &vb.pp("lm_head"))?;
+        Ok(Self { adapters, lm_head })
     }
 
     pub fn vocab_size(&self) -> usize {
-        self.vocab_size
+        self.lm_head.out_dim()
     }
 }
 
@@ -358,12 +362,12 @@ pub struct Wav2Vec2 {
 }
 
 impl Wav2Vec2 {
-    /// Loads from a VarBuilder at the `wav2vec2.` prefix of a `Wav2Vec2ForCTC` checkpoint.
-    pub fn load(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    /// Loads from a store at the `wav2vec2.` prefix of a `Wav2Vec2ForCTC` checkpoint.
+    pub fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
         Ok(Self {
-            feature_extractor: FeatureEncoder::load(cfg, vb.pp("feature_extractor"))?,
-            feature_projection: FeatureProjection::load(cfg, vb.pp("feature_projection"))?,
-            encoder: Encoder::load(cfg, vb.pp("encoder"))?,
+            feature_extractor: FeatureEncoder::load(cfg, &vb.pp("feature_extractor"))?,
+            feature_projection: FeatureProjection::load(cfg, &vb.pp("feature_projection"))?,
+            encoder: Encoder::load(cfg, &vb.pp("encoder"))?,
         })
     }
 

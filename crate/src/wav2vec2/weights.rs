@@ -1,0 +1,151 @@
+//! Where layers get their tensors: an HF safetensors checkpoint (all float) or one of our GGUF
+//! packages (matrices quantized, the rest float), addressed by transformers' names either way. One
+//! model definition serves both: matrices become [`Linear`] layers over candle's `QMatMul`, which
+//! holds either a float tensor or a quantized one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use candle_core::quantized::{QMatMul, QTensor};
+use candle_core::{DType, Device, Module, Result, Shape, Tensor};
+
+#[derive(Debug, Default)]
+struct Tensors {
+    float: HashMap<String, Tensor>,
+    quantized: HashMap<String, Arc<QTensor>>,
+}
+
+/// A set of named tensors plus a name prefix, in the manner of candle's `VarBuilder`.
+#[derive(Debug, Clone)]
+pub struct WeightStore {
+    tensors: Arc<Tensors>,
+    prefix: String,
+}
+
+impl WeightStore {
+    /// Float tensors, as read from a safetensors file; converted to f32 when used.
+    pub fn from_float(tensors: HashMap<String, Tensor>) -> Self {
+        Self::new(Tensors { float: tensors, quantized: HashMap::new() })
+    }
+
+    /// Tensors read from GGUF: f32 ones are kept as plain tensors, other types as stored.
+    pub fn from_quantized(tensors: HashMap<String, QTensor>) -> Result<Self> {
+        let mut store = Tensors::default();
+        for (name, tensor) in tensors {
+            if tensor.dtype() == candle_core::quantized::GgmlDType::F32 {
+                store.float.insert(name, tensor.dequantize(&Device::Cpu)?);
+            } else {
+                store.quantized.insert(name, Arc::new(tensor));
+            }
+        }
+        Ok(Self::new(store))
+    }
+
+    fn new(tensors: Tensors) -> Self {
+        Self { tensors: Arc::new(tensors), prefix: String::new() }
+    }
+
+    /// The same tensors seen from `prefix.name`.
+    pub fn pp(&self, name: impl AsRef<str>) -> Self {
+        Self { tensors: self.tensors.clone(), prefix: self.path(name.as_ref()) }
+    }
+
+    fn path(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        let path = self.path(name);
+        self.tensors.float.contains_key(&path) || self.tensors.quantized.contains_key(&path)
+    }
+
+    /// Every full tensor name in the store, whatever the prefix.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.tensors.float.keys().chain(self.tensors.quantized.keys())
+    }
+
+    /// The stored shape of a tensor, without converting it.
+    pub fn dims(&self, name: &str) -> Result<Vec<usize>> {
+        let path = self.path(name);
+        if let Some(tensor) = self.tensors.float.get(&path) {
+            return Ok(tensor.dims().to_vec());
+        }
+        match self.tensors.quantized.get(&path) {
+            Some(tensor) => Ok(tensor.shape().dims().to_vec()),
+            None => candle_core::bail!("missing tensor {path}"),
+        }
+    }
+
+    /// A tensor as f32 (dequantized when stored quantized), of any shape.
+    pub fn get_any(&self, name: &str) -> Result<Tensor> {
+        let path = self.path(name);
+        if let Some(tensor) = self.tensors.float.get(&path) {
+            return tensor.to_dtype(DType::F32);
+        }
+        match self.tensors.quantized.get(&path) {
+            Some(tensor) => tensor.dequantize(&Device::Cpu),
+            None => candle_core::bail!("missing tensor {path}"),
+        }
+    }
+
+    /// A tensor as f32, checked against the shape the config implies.
+    pub fn get<S: Into<Shape>>(&self, shape: S, name: &str) -> Result<Tensor> {
+        let tensor = self.get_any(name)?;
+        let expected = shape.into();
+        if tensor.shape() != &expected {
+            candle_core::bail!(
+                "tensor {} has shape {:?} but the config implies {:?}",
+                self.path(name),
+                tensor.dims(),
+                expected.dims()
+            )
+        }
+        Ok(tensor)
+    }
+
+    /// The `[out, in]` weight of a linear layer, kept quantized when stored so.
+    fn matmul_weight(&self, out_dim: usize, in_dim: usize) -> Result<QMatMul> {
+        match self.tensors.quantized.get(&self.path("weight")) {
+            Some(tensor) if tensor.dtype().block_size() > 1 => {
+                if tensor.shape().dims() != [out_dim, in_dim] {
+                    candle_core::bail!(
+                        "tensor {} has shape {:?} but the config implies {:?}",
+                        self.path("weight"),
+                        tensor.shape().dims(),
+                        [out_dim, in_dim]
+                    )
+                }
+                QMatMul::from_arc(tensor.clone())
+            }
+            _ => Ok(QMatMul::Tensor(self.get((out_dim, in_dim), "weight")?)),
+        }
+    }
+}
+
+/// A linear layer whose weight may be quantized; `y = x Wᵀ + b` as `torch.nn.Linear`.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    weight: QMatMul,
+    bias: Tensor,
+    out_dim: usize,
+}
+
+impl Linear {
+    pub fn load(in_dim: usize, out_dim: usize, store: &WeightStore) -> Result<Self> {
+        Ok(Self { weight: store.matmul_weight(out_dim, in_dim)?, bias: store.get(out_dim, "bias")?, out_dim })
+    }
+
+    pub fn out_dim(&self) -> usize {
+        self.out_dim
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        self.weight.forward(xs)?.broadcast_add(&self.bias)
+    }
+}
