@@ -170,11 +170,7 @@ impl Recognizer {
         let context_frames = to_frames(self.chunking.context_seconds);
         let mut core_start = 0;
         while core_start < total_frames {
-            let mut core_end = (core_start + chunk_frames).min(total_frames);
-            // A chunk that would leave only a short tail takes the tail too.
-            if total_frames - core_end <= context_frames {
-                core_end = total_frames;
-            }
+            let core_end = (core_start + chunk_frames).min(total_frames);
             let first = core_start.saturating_sub(context_frames);
             let last = (core_end + context_frames).min(total_frames);
             let sample_start = first * per_frame;
