@@ -2,7 +2,7 @@
 //! so HF checkpoints load as they are.
 
 use candle_core::{DType, Module, Result, Tensor, D};
-use candle_nn::{Activation, Conv1d, Conv1dConfig, GroupNorm, LayerNorm};
+use candle_nn::{Activation, Conv1d, Conv1dConfig, LayerNorm};
 
 use super::weights::{Linear, WeightStore};
 use super::{Config, FeatExtractNorm};
@@ -15,25 +15,81 @@ fn layer_norm(size: usize, eps: f64, vb: &WeightStore) -> Result<LayerNorm> {
     Ok(LayerNorm::new(vb.get(size, "weight")?, vb.get(size, "bias")?, eps))
 }
 
-fn conv1d(in_channels: usize, out_channels: usize, kernel: usize, cfg: Conv1dConfig, bias: bool, vb: &WeightStore) -> Result<Conv1d> {
-    let weight = vb.get((out_channels, in_channels / cfg.groups, kernel), "weight")?;
-    let bias = if bias { Some(vb.get(out_channels, "bias")?) } else { None };
-    Ok(Conv1d::new(weight, bias, cfg))
+/// A conv of the feature encoder on time-major `[B, T, C]` input, run as one matrix product.
+///
+/// candle's conv1d works on `[B, C, T]` and spends most of its time in layout copies for these
+/// shapes (one input channel and 32 000 frames in the first layer), and LayerNorm over channels then
+/// needs transposes. Time-major, the window of output frame `t` is rows `t*stride .. t*stride+kernel`,
+/// so gathering the windows ("im2col") is `kernel` strided row copies, and the norm runs in place.
+#[derive(Debug, Clone)]
+struct TimeMajorConv {
+    /// `[kernel * in_channels, out_channels]`, ordered like the gathered windows.
+    weight: Tensor,
+    bias: Option<Tensor>,
+    kernel: usize,
+    stride: usize,
+}
+
+impl TimeMajorConv {
+    fn load(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, bias: bool, vb: &WeightStore) -> Result<Self> {
+        let weight = vb.get((out_channels, in_channels, kernel), "weight")?;
+        let weight = weight.permute((2, 1, 0))?.reshape((kernel * in_channels, out_channels))?;
+        let bias = if bias { Some(vb.get(out_channels, "bias")?) } else { None };
+        Ok(Self { weight, bias, kernel, stride })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let (batch, frames_in, channels) = xs.dims3()?;
+        if frames_in < self.kernel {
+            candle_core::bail!("{frames_in} frames are fewer than the conv kernel ({})", self.kernel)
+        }
+        let frames = (frames_in - self.kernel) / self.stride + 1;
+        // Padding by one stride lets every kernel offset take `stride * frames` rows and keep every
+        // `stride`-th one with a reshape; the padded rows are never kept.
+        let padded = xs.pad_with_zeros(1, 0, self.stride)?;
+        let offsets = (0..self.kernel)
+            .map(|offset| {
+                padded.narrow(1, offset, self.stride * frames)?.reshape((batch, frames, self.stride, channels))?.narrow(2, 0, 1)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let windows = Tensor::cat(&offsets, 2)?.reshape((batch * frames, self.kernel * channels))?;
+        let ys = windows.matmul(&self.weight)?.reshape((batch, frames, ()))?;
+        match &self.bias {
+            Some(bias) => ys.broadcast_add(bias),
+            None => Ok(ys),
+        }
+    }
 }
 
 /// `Wav2Vec2LayerNormConvLayer` / `Wav2Vec2GroupNormConvLayer` / `Wav2Vec2NoLayerNormConvLayer`.
 #[derive(Debug, Clone)]
 enum ConvNorm {
-    /// LayerNorm over channels: the conv output is `[B, C, T]`, so it runs on the transpose.
+    /// LayerNorm over channels.
     Layer(LayerNorm),
-    /// One group per channel: normalises each channel over time.
-    Group(GroupNorm),
+    /// GroupNorm with one group per channel: each channel normalised over time, then scaled.
+    PerChannel { weight: Tensor, bias: Tensor },
     None,
+}
+
+impl ConvNorm {
+    /// `xs` is `[B, T, C]`.
+    fn forward(&self, xs: Tensor) -> Result<Tensor> {
+        match self {
+            ConvNorm::Layer(norm) => norm.forward(&xs),
+            ConvNorm::PerChannel { weight, bias } => {
+                let centered = xs.broadcast_sub(&xs.mean_keepdim(1)?)?;
+                let variance = centered.sqr()?.mean_keepdim(1)?;
+                let normed = centered.broadcast_div(&(variance + TORCH_NORM_EPS)?.sqrt()?)?;
+                normed.broadcast_mul(weight)?.broadcast_add(bias)
+            }
+            ConvNorm::None => Ok(xs),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 struct FeatureConvLayer {
-    conv: Conv1d,
+    conv: TimeMajorConv,
     norm: ConvNorm,
     activation: Activation,
 }
@@ -42,35 +98,27 @@ impl FeatureConvLayer {
     fn load(cfg: &Config, index: usize, vb: &WeightStore) -> Result<Self> {
         let in_channels = if index == 0 { 1 } else { cfg.conv_dim[index - 1] };
         let out_channels = cfg.conv_dim[index];
-        let conv_cfg = Conv1dConfig { stride: cfg.conv_stride[index], ..Default::default() };
-        let kernel = cfg.conv_kernel[index];
-        let conv = conv1d(in_channels, out_channels, kernel, conv_cfg, cfg.conv_bias, &vb.pp("conv"))?;
+        let (kernel, stride) = (cfg.conv_kernel[index], cfg.conv_stride[index]);
+        let conv = TimeMajorConv::load(in_channels, out_channels, kernel, stride, cfg.conv_bias, &vb.pp("conv"))?;
+        let norm_vb = vb.pp("layer_norm");
         let norm = match cfg.feat_extract_norm {
-            FeatExtractNorm::Layer => {
-                ConvNorm::Layer(layer_norm(out_channels, TORCH_NORM_EPS, &vb.pp("layer_norm"))?)
-            }
-            FeatExtractNorm::Group if index == 0 => {
-                let vb = vb.pp("layer_norm");
-                let (weight, bias) = (vb.get(out_channels, "weight")?, vb.get(out_channels, "bias")?);
-                ConvNorm::Group(GroupNorm::new(weight, bias, out_channels, out_channels, TORCH_NORM_EPS)?)
-            }
+            FeatExtractNorm::Layer => ConvNorm::Layer(layer_norm(out_channels, TORCH_NORM_EPS, &norm_vb)?),
+            FeatExtractNorm::Group if index == 0 => ConvNorm::PerChannel {
+                weight: norm_vb.get(out_channels, "weight")?,
+                bias: norm_vb.get(out_channels, "bias")?,
+            },
             FeatExtractNorm::Group => ConvNorm::None,
         };
         Ok(Self { conv, norm, activation: cfg.feat_extract_activation })
     }
 
+    /// `[B, T, C_in]` to `[B, T', C_out]`.
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let xs = self.conv.forward(xs)?;
-        let xs = match &self.norm {
-            ConvNorm::Layer(norm) => norm.forward(&xs.transpose(1, 2)?.contiguous()?)?.transpose(1, 2)?,
-            ConvNorm::Group(norm) => norm.forward(&xs)?,
-            ConvNorm::None => xs,
-        };
-        self.activation.forward(&xs)
+        self.activation.forward(&self.norm.forward(self.conv.forward(xs)?)?)
     }
 }
 
-/// `Wav2Vec2FeatureEncoder`: raw samples `[B, S]` to conv features `[B, C, T]`.
+/// `Wav2Vec2FeatureEncoder`: raw samples `[B, S]` to conv features `[B, T, C]` (time-major).
 #[derive(Debug, Clone)]
 struct FeatureEncoder {
     layers: Vec<FeatureConvLayer>,
@@ -85,7 +133,7 @@ impl FeatureEncoder {
     }
 
     fn forward(&self, samples: &Tensor) -> Result<Tensor> {
-        self.layers.iter().try_fold(samples.unsqueeze(1)?, |xs, layer| layer.forward(&xs))
+        self.layers.iter().try_fold(samples.unsqueeze(2)?, |xs, layer| layer.forward(&xs))
     }
 }
 
@@ -105,10 +153,9 @@ impl FeatureProjection {
         })
     }
 
-    /// `[B, C, T]` conv features to `[B, T, hidden]`.
+    /// `[B, T, C]` conv features to `[B, T, hidden]`.
     fn forward(&self, features: &Tensor) -> Result<Tensor> {
-        let xs = self.layer_norm.forward(&features.transpose(1, 2)?.contiguous()?)?;
-        self.projection.forward(&xs)
+        self.projection.forward(&self.layer_norm.forward(features)?)
     }
 }
 
