@@ -1,35 +1,43 @@
 #!/usr/bin/env python3
-"""Speed and memory of sakha-asr against the peer (transformers' Wav2Vec2ForCTC in PyTorch eager, CPU).
+"""Speed, memory, size and accuracy of sakha-asr against the peer, in one run; writes BENCHMARKS.md.
 
-Builds a full-size MMS-300m model with random weights from `crate/configs/mms-300m.json` (plus the
-CTC head and adapters of a Sakha fine-tune: vocab 40, adapter_attn_dim 16), writes it as an HF folder,
-and transcribes the same synthetic audio with both stacks at the same thread count, in one run.
-Prints a table and writes it to BENCHMARKS.md.
+The peer is what people use today: transformers' `Wav2Vec2ForCTC` in PyTorch eager on the CPU. Both
+stacks get the same weights, the same audio and the same number of threads.
 
-    /path/to/venv/bin/python scripts/bench.py [--seconds 10] [--threads 2] [--repeats 3]
+- Model: full-size MMS-300m with random weights from `crate/configs/mms-300m.json`, plus the CTC head
+  and adapters of a Sakha fine-tune (vocab 40, adapter_attn_dim 16), saved as an HF folder and
+  converted with `sakha-asr convert` to every quantization.
+- Speed: wall time of audio decoding + recognition (model load reported apart), median of repeats,
+  peak RSS of the process (includes loading), for 10 s and 30 s of audio.
+- Accuracy: relative logit error and frame-argmax agreement against PyTorch's float32 logits, on the
+  MMS-300m model and on the three tiny fixtures (`crate/tests/fixtures`).
+- Long audio: peak RSS and time for 10 s to 60 min, chunked.
 
-Needs the packages of scripts/requirements-fixtures.txt and a release build of the CLI
-(`cargo build --release`).
+    cargo build --release
+    /path/to/venv/bin/python scripts/bench.py            # the venv of scripts/requirements-fixtures.txt
+    /path/to/venv/bin/python scripts/bench.py --quick    # fewer repeats, no 10/60-minute inputs
 """
 
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / "target" / "release" / "sakha-asr"
+FIXTURES = ROOT / "crate" / "tests" / "fixtures"
+DEFAULT_MODEL = ROOT / "crate" / "models" / "default"
 SAKHA_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяҕҥөһү"
+QUANTIZATIONS = ["f32", "f16", "q8_0", "q4_0", "q4_k"]
+TIMED_QUANTIZATIONS = ["f32", "q8_0", "q4_k"]
 
 
 def build_model(folder: Path, config_file: Path) -> None:
@@ -46,8 +54,8 @@ def build_model(folder: Path, config_file: Path) -> None:
     (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}, ensure_ascii=False))
 
 
-def write_audio(path: Path, seconds: float) -> np.ndarray:
-    """Deterministic speech-like noise: tones with a syllable-rate envelope, 16 kHz mono 16-bit WAV."""
+def write_audio(path: Path, seconds: float) -> None:
+    """Deterministic speech-like signal: tones under a syllable-rate envelope plus noise, 16 kHz WAV."""
     import soundfile
 
     rng = np.random.default_rng(0)
@@ -55,35 +63,29 @@ def write_audio(path: Path, seconds: float) -> np.ndarray:
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)
     signal = envelope * (0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(t.size))
     soundfile.write(path, signal.astype(np.float32), 16000, subtype="PCM_16")
-    return signal.astype(np.float32)
 
 
-def peak_rss_mb(command: list[str], env: dict) -> tuple[float, str]:
-    """Runs a command under GNU time and returns its peak RSS in MB and its stderr."""
-    result = subprocess.run(
-        ["/usr/bin/time", "-v", *command], env=env, capture_output=True, text=True, check=True
-    )
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
-    return int(match.group(1)) / 1024, result.stderr
+def run_measured(command: list[str], env: dict) -> tuple[dict, float]:
+    """Runs a command under GNU time; returns the JSON timings it printed on stderr and its peak RSS (MB)."""
+    result = subprocess.run(["/usr/bin/time", "-v", *command], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
+    timings = json.loads(next(l for l in result.stderr.splitlines() if l.startswith("{")))
+    return timings, rss
 
 
-def ours(model_dir: Path, audio: Path, threads: int, repeats: int) -> dict:
-    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    command = [str(CLI), "transcribe", "--timings", "--model", str(model_dir), str(audio)]
-    runs = []
-    for _ in range(repeats):
-        rss, stderr = peak_rss_mb(command, env)
-        timings = json.loads(next(l for l in stderr.splitlines() if l.startswith("{")))
-        runs.append((timings["inference_s"], timings["load_s"], rss))
-    return summarize(runs)
+def ours_command(model: Path, audio: Path, logits: Path | None = None) -> list[str]:
+    command = [str(CLI), "transcribe", "--timings", "--model", str(model), str(audio)]
+    return command + (["--dump-logits", str(logits)] if logits else [])
 
 
 PEER_SCRIPT = textwrap.dedent(
     """
     import json, sys, time
-    import soundfile, torch
+    import numpy, soundfile, torch
     from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC
-    model_dir, audio, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    model_dir, audio, threads, logits_out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     torch.set_num_threads(threads)
     started = time.perf_counter()
     model = Wav2Vec2ForCTC.from_pretrained(model_dir).eval()
@@ -92,89 +94,199 @@ PEER_SCRIPT = textwrap.dedent(
     samples, rate = soundfile.read(audio, dtype="float32")
     inputs = extractor(samples, sampling_rate=rate, return_tensors="pt")
     with torch.inference_mode():
-        ids = model(inputs.input_values).logits.argmax(-1)
+        logits = model(inputs.input_values).logits[0]
+        ids = logits.argmax(-1)
     done = time.perf_counter()
+    if logits_out:
+        numpy.save(logits_out, logits.numpy())
     print(json.dumps({"load_s": loaded - started, "inference_s": done - loaded}), file=sys.stderr)
     """
 )
 
 
-def peer(model_dir: Path, audio: Path, threads: int, repeats: int) -> dict:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    command = [sys.executable, "-c", PEER_SCRIPT, str(model_dir), str(audio), str(threads)]
-    runs = []
-    for _ in range(repeats):
-        rss, stderr = peak_rss_mb(command, env)
-        timings = json.loads(next(l for l in stderr.splitlines() if l.startswith("{")))
-        runs.append((timings["inference_s"], timings["load_s"], rss))
-    return summarize(runs)
+def peer_command(model: Path, audio: Path, threads: int, logits: Path | None = None) -> list[str]:
+    return [sys.executable, "-c", PEER_SCRIPT, str(model), str(audio), str(threads), str(logits or "")]
 
 
-def summarize(runs: list[tuple[float, float, float]]) -> dict:
+def timed(command: list[str], env: dict, repeats: int) -> dict:
+    runs = [run_measured(command, env) for _ in range(repeats)]
     return {
-        "inference_s": statistics.median(r[0] for r in runs),
-        "load_s": statistics.median(r[1] for r in runs),
-        "peak_rss_mb": max(r[2] for r in runs),
+        "inference_s": statistics.median(t["inference_s"] for t, _ in runs),
+        "load_s": statistics.median(t["load_s"] for t, _ in runs),
+        "rss_mb": max(rss for _, rss in runs),
     }
+
+
+def compare(ours: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """Relative error ||a - b|| / ||b|| and the share of frames whose argmax agrees."""
+    relative = float(np.linalg.norm(ours - reference) / np.linalg.norm(reference))
+    agree = float(np.mean(ours.argmax(-1) == reference.argmax(-1)))
+    return relative, agree
+
+
+def convert(hf_dir: Path, out: Path, quantization: str, lang: str) -> None:
+    subprocess.run(
+        [str(CLI), "convert", "--from", str(hf_dir), "--lang", lang, "--quant", quantization, "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+
+
+def fixture_accuracy(tmp: Path) -> list[tuple[str, str, float, float]]:
+    """Each quantization of each fixture against the transformers logits of its WAV input."""
+    rows = []
+    for name, lang, reference in [
+        ("mms_adapter_in_base", "sah", "logits_wav_2.npy"),
+        ("mms_separate_adapters", "kaz", "logits_wav_2_kaz.npy"),
+        ("w2v2_base_style", "eng", "logits_wav_2.npy"),
+    ]:
+        for quantization in QUANTIZATIONS:
+            package = tmp / f"{name}-{quantization}"
+            convert(FIXTURES / name, package, quantization, lang)
+            logits = tmp / f"{name}-{quantization}.npy"
+            command = ours_command(package, FIXTURES / name / "input_2.wav", logits)
+            subprocess.run(command, check=True, capture_output=True)
+            rows.append((name, quantization, *compare(np.load(logits), np.load(FIXTURES / name / reference))))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, nargs="+", default=[10.0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one repeat, long audio up to 1 minute")
     parser.add_argument("--config", type=Path, default=ROOT / "crate" / "configs" / "mms-300m.json")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     if not CLI.exists():
         sys.exit(f"{CLI} is missing: run `cargo build --release` first")
+    repeats = 1 if args.quick else args.repeats
+    env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
 
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        model_dir = Path(tmp) / "mms-300m-random"
-        build_model(model_dir, args.config)
-        for seconds in args.seconds:
-            audio = Path(tmp) / f"audio-{seconds:g}s.wav"
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        hf_dir = tmp / "mms-300m-random"
+        build_model(hf_dir, args.config)
+        packages = {}
+        for quantization in QUANTIZATIONS:
+            packages[quantization] = tmp / f"package-{quantization}"
+            convert(hf_dir, packages[quantization], quantization, "sah")
+            print("converted", quantization, flush=True)
+
+        speed = []
+        reference_logits = {}
+        for seconds in (10, 30):
+            audio = tmp / f"audio-{seconds}s.wav"
             write_audio(audio, seconds)
-            for name, run in (("sakha-asr (candle, f32)", ours), ("transformers (PyTorch eager)", peer)):
-                result = run(model_dir, audio, args.threads, args.repeats)
-                rows.append((name, seconds, result))
-                print(name, seconds, result, flush=True)
+            peer_logits = tmp / f"peer-{seconds}.npy"
+            run_measured(peer_command(hf_dir, audio, args.threads, peer_logits), env)
+            reference_logits[seconds] = np.load(peer_logits)
+            peer = timed(peer_command(hf_dir, audio, args.threads), env, repeats)
+            speed.append(("transformers (PyTorch eager), f32", seconds, peer, peer))
+            print(speed[-1], flush=True)
+            variants = [("sakha-asr, HF folder, f32", hf_dir)]
+            variants += [(f"sakha-asr, package {q}", packages[q]) for q in TIMED_QUANTIZATIONS]
+            for name, model in variants:
+                speed.append((name, seconds, timed(ours_command(model, audio), env, repeats), peer))
+                print(speed[-1], flush=True)
 
-    lines = [
-        "| stack | audio | inference | real-time factor | load | peak RSS | inference vs PyTorch | RSS vs PyTorch |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, seconds, r in rows:
-        base = next(p for n, s, p in rows if s == seconds and n.startswith("transformers"))
-        lines.append(
-            f"| {name} | {seconds:g} s | {r['inference_s']:.2f} s | {r['inference_s'] / seconds:.3f} "
-            f"| {r['load_s']:.2f} s | {r['peak_rss_mb']:.0f} MB "
-            f"| {base['inference_s'] / r['inference_s']:.2f}x faster "
-            f"| {r['peak_rss_mb'] / base['peak_rss_mb']:.2f} |"
-        )
-    table = "\n".join(lines)
-    print(table)
-    cpu = next(
-        (l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in l),
-        platform.processor(),
-    )
+        accuracy = []
+        audio = tmp / "audio-10s.wav"
+        for quantization in QUANTIZATIONS:
+            logits = tmp / f"ours-{quantization}.npy"
+            run_measured(ours_command(packages[quantization], audio, logits), env)
+            accuracy.append(("MMS-300m (random weights), 10 s", quantization, *compare(np.load(logits), reference_logits[10])))
+        accuracy += fixture_accuracy(tmp)
+
+        one_second = tmp / "audio-1s.wav"
+        write_audio(one_second, 1)
+        sizes = []
+        for quantization in QUANTIZATIONS:
+            manifest = json.loads((packages[quantization] / "model.json").read_text())
+            _, rss = run_measured(ours_command(packages[quantization], one_second), env)
+            sizes.append((quantization, manifest["base"]["bytes"], manifest["languages"]["sah"]["bytes"], rss))
+
+        long_audio = []
+        lengths = [10, 60] if args.quick else [10, 60, 600, 3600]
+        for seconds in lengths:
+            audio = tmp / f"long-{seconds}s.wav"
+            write_audio(audio, seconds)
+            timings, rss = run_measured(ours_command(DEFAULT_MODEL, audio), env)
+            long_audio.append(("built-in tiny model", seconds, timings["inference_s"], rss))
+            if seconds <= (60 if args.quick else 600):
+                timings, rss = run_measured(ours_command(packages["q8_0"], audio), env)
+                long_audio.append(("MMS-300m q8_0", seconds, timings["inference_s"], rss))
+            print(long_audio[-1], flush=True)
+
+    write_report(args, repeats, speed, accuracy, sizes, long_audio)
+
+
+def write_report(args, repeats, speed, accuracy, sizes, long_audio) -> None:
     import torch
     import transformers
 
-    args.out.write_text(
-        "# Benchmarks\n\n"
-        "Written by `scripts/bench.py` (re-run it to refresh this file). Full-size MMS-300m "
-        f"(`{args.config.relative_to(ROOT)}`, plus vocab 40 and adapter_attn_dim 16) with random weights, "
-        "float32, synthetic audio, one process per run, median of "
-        f"{args.repeats} runs; peak RSS is the largest of the runs and includes loading the weights.\n\n"
-        f"Machine: {cpu}, {os.cpu_count()} cores; {args.threads} threads for both stacks "
-        f"(RAYON_NUM_THREADS / torch.set_num_threads). Peer: transformers {transformers.__version__}, "
-        f"torch {torch.__version__}.\n\n"
-        f"{table}\n\n"
-        "\"Inference\" is audio decoding plus the forward pass and greedy CTC decoding; \"load\" is reading "
-        "the model folder and building the model.\n"
+    cpu = next(
+        (l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in l),
+        "unknown CPU",
     )
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `scripts/bench.py{' --quick' if args.quick else ''}`; re-run it to refresh this file. "
+        f"Machine: {cpu}, {os.cpu_count()} cores; {args.threads} threads for both stacks "
+        f"(RAYON_NUM_THREADS, torch.set_num_threads). Peer: transformers {transformers.__version__}, "
+        f"torch {torch.__version__}, PyTorch eager on the CPU. Model: MMS-300m shape "
+        f"(`{args.config.relative_to(ROOT)}` + vocab 40, adapter_attn_dim 16) with random weights.",
+        "",
+        "## Speed and memory",
+        "",
+        f"Recognition time = audio decoding + forward pass + greedy CTC, median of {repeats} runs in fresh "
+        "processes; load = reading and building the model; peak RSS = the whole process, loading included.",
+        "",
+        "| stack | audio | recognition | real-time factor | load | peak RSS | speed vs PyTorch | RSS vs PyTorch |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, seconds, r, peer in speed:
+        lines.append(
+            f"| {name} | {seconds} s | {r['inference_s']:.2f} s | {r['inference_s'] / seconds:.3f} "
+            f"| {r['load_s']:.2f} s | {r['rss_mb']:.0f} MB | {peer['inference_s'] / r['inference_s']:.2f}x "
+            f"| {r['rss_mb'] / peer['rss_mb']:.2f}x |"
+        )
+    lines += [
+        "",
+        "## Accuracy against transformers (float32 logits)",
+        "",
+        "Relative logit error ‖ours − reference‖ / ‖reference‖ and the share of frames whose most likely "
+        "token agrees. Random weights give small margins between the top tokens, so agreement here is a "
+        "pessimistic figure for a trained model.",
+        "",
+        "| model | quantization | relative error | argmax agreement |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {m} | {q} | {rel:.2e} | {agree * 100:.1f} % |" for m, q, rel, agree in accuracy]
+    lines += [
+        "",
+        "## Package sizes (MMS-300m)",
+        "",
+        "Peak RSS: loading the package and recognising 1 s of audio.",
+        "",
+        "| quantization | base.gguf | sah.gguf (adapters + CTC head + vocabulary) | peak RSS |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {q} | {b / 1e6:.1f} MB | {a / 1e6:.2f} MB | {rss:.0f} MB |" for q, b, a, rss in sizes]
+    lines += [
+        "",
+        "## Long audio (chunked: 20 s chunks with 2 s of context on each side)",
+        "",
+        "| model | audio | recognition | real-time factor | peak RSS |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {m} | {s // 60} min {s % 60} s | {t:.1f} s | {t / s:.3f} | {rss:.0f} MB |" for m, s, t, rss in long_audio
+    ]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    args.out.write_text(report)
 
 
 if __name__ == "__main__":

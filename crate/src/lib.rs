@@ -18,6 +18,8 @@ pub mod recognizer;
 pub mod transcript;
 pub mod vocab;
 pub mod wav2vec2;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
 
 pub use error::Error;
 pub use recognizer::{Chunking, Language, Progress, Recognizer};

@@ -218,14 +218,17 @@ struct OutputError {
 fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) -> Result<()> {
     let samples = audio::load_audio_file(path)?;
     let about_input = |e: sakha_asr::Error| anyhow!("{}: {e}", path.display());
-    if let Some(npy) = &args.dump_logits {
-        let logits = recognizer.logits(&samples).map_err(about_input)?;
-        logits.write_npy(npy).map_err(|e| OutputError {
-            path: npy.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-    }
-    let transcript = recognizer.transcribe(&samples).map_err(about_input)?;
+    let transcript = match &args.dump_logits {
+        Some(npy) => {
+            let logits = recognizer.logits(&samples).map_err(about_input)?;
+            logits.write_npy(npy).map_err(|e| OutputError {
+                path: npy.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            recognizer.decode(&logits).map_err(about_input)?
+        }
+        None => recognizer.transcribe(&samples).map_err(about_input)?,
+    };
     let rendered = render(&transcript, path, args.format)?;
     let written = match &args.output_dir {
         Some(dir) => {

@@ -9,7 +9,7 @@
 //! `sakha-asr convert` (see `convert.rs`) writes packages from HF checkpoints.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
 
 use candle_core::quantized::gguf_file;
 use candle_core::Device;
@@ -87,20 +87,25 @@ fn check_version(version: Option<u64>, file: &str) -> Result<(), Error> {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks a file's size and sha256 against its manifest entry.
 pub fn verify(entry: &FileEntry, bytes: &[u8]) -> Result<(), Error> {
-    if bytes.len() as u64 != entry.bytes {
+    check_digest(entry, bytes.len() as u64, &sha256_hex(bytes))
+}
+
+fn check_digest(entry: &FileEntry, size: u64, actual: &str) -> Result<(), Error> {
+    if size != entry.bytes {
         return Err(Error::Package(format!(
-            "{}: {} bytes, but the manifest says {} (incomplete or wrong file)",
-            entry.file,
-            bytes.len(),
-            entry.bytes
+            "{}: {size} bytes, but the manifest says {} (incomplete or wrong file)",
+            entry.file, entry.bytes
         )));
     }
-    let actual = sha256_hex(bytes);
     if actual != entry.sha256 {
         return Err(Error::Package(format!(
             "{}: sha256 {actual} does not match the manifest's {} (corrupt or wrong file)",
@@ -117,9 +122,9 @@ struct GgufFile {
 }
 
 impl GgufFile {
-    fn read(bytes: &[u8], name: &str) -> Result<Self, Error> {
+    /// Reads tensor by tensor, so only the tensors end up in memory, not a copy of the file too.
+    fn read<R: Read + Seek>(mut reader: R, name: &str) -> Result<Self, Error> {
         let in_file = Error::weights(name);
-        let mut reader = Cursor::new(bytes);
         let content = gguf_file::Content::read(&mut reader).map_err(Error::weights(name))?;
         let version = content.metadata.get(META_FORMAT_VERSION).and_then(|v| v.to_u32().ok());
         check_version(version.map(u64::from), name)?;
@@ -140,14 +145,20 @@ impl GgufFile {
 
 /// The base model from `base.gguf` bytes (already verified against the manifest).
 pub fn read_base(bytes: &[u8], name: &str) -> Result<(Config, WeightStore), Error> {
-    let file = GgufFile::read(bytes, name)?;
+    base_from_gguf(GgufFile::read(Cursor::new(bytes), name)?, name)
+}
+
+fn base_from_gguf(file: GgufFile, name: &str) -> Result<(Config, WeightStore), Error> {
     let config = Config::from_json(file.string(META_CONFIG, name)?.as_bytes()).map_err(Error::Config)?;
     Ok((config, file.weights))
 }
 
 /// A language from `<lang>.gguf` bytes (already verified against the manifest).
 pub fn read_language(config: &Config, bytes: &[u8], name: &str) -> Result<Language, Error> {
-    let file = GgufFile::read(bytes, name)?;
+    language_from_gguf(config, GgufFile::read(Cursor::new(bytes), name)?, name)
+}
+
+fn language_from_gguf(config: &Config, file: GgufFile, name: &str) -> Result<Language, Error> {
     let language = file.string(META_LANGUAGE, name)?;
     let table = serde_json::from_str(file.string(META_VOCAB, name)?)
         .map_err(|e| Error::Package(format!("{name}: vocabulary: {e}")))?;
@@ -188,26 +199,31 @@ impl PackageDir {
         Ok(Self { dir, manifest })
     }
 
-    /// Reads and verifies one of the package's files.
-    fn read(&self, entry: &FileEntry) -> Result<Vec<u8>, Error> {
-        let bytes = read_file(&self.dir.join(&entry.file))?;
-        verify(entry, &bytes)?;
-        Ok(bytes)
+    /// Opens one of the package's files after checking its size and sha256, streaming the hash so
+    /// that a 200 MB base is never held in memory twice.
+    fn open_verified(&self, entry: &FileEntry) -> Result<GgufFile, Error> {
+        let path = self.dir.join(&entry.file);
+        let io_error = |source| Error::Io { path: path.clone(), source };
+        let mut file = std::io::BufReader::new(std::fs::File::open(&path).map_err(io_error)?);
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut file, &mut hasher).map_err(io_error)?;
+        let digest = hex(&hasher.finalize());
+        check_digest(entry, size, &digest)?;
+        file.rewind().map_err(io_error)?;
+        GgufFile::read(file, &entry.file)
     }
 
     pub fn load(&self, language: Option<&str>) -> Result<Recognizer, Error> {
         let (_, entry) = self.manifest.language_entry(language)?;
-        let base = self.read(&self.manifest.base)?;
-        let (config, weights) = read_base(&base, &self.manifest.base.file)?;
-        drop(base);
-        let language = read_language(&config, &self.read(entry)?, &entry.file)?;
+        let (config, weights) = base_from_gguf(self.open_verified(&self.manifest.base)?, &self.manifest.base.file)?;
+        let language = language_from_gguf(&config, self.open_verified(entry)?, &entry.file)?;
         Recognizer::new(config, &weights, language)
     }
 
     /// Loads another language of the package, for [`Recognizer::set_language`].
     pub fn language(&self, config: &Config, language: &str) -> Result<Language, Error> {
         let (_, entry) = self.manifest.language_entry(Some(language))?;
-        read_language(config, &self.read(entry)?, &entry.file)
+        language_from_gguf(config, self.open_verified(entry)?, &entry.file)
     }
 }
 

@@ -129,6 +129,12 @@ impl Recognizer {
         Ok(Tensor::cat(&chunks, 0)?)
     }
 
+    /// Greedy CTC decoding of logits from [`Recognizer::logits`].
+    pub fn decode(&self, logits: &Tensor) -> Result<Transcript, Error> {
+        let ids = model::argmax_per_frame(logits)?;
+        Ok(self.language.vocab.decode(&ids, self.seconds_per_frame()))
+    }
+
     pub fn transcribe(&self, samples: &[f32]) -> Result<Transcript, Error> {
         self.transcribe_with_progress(samples, |_| {})
     }

@@ -1,0 +1,174 @@
+//! Browser bindings: a JS `Recognizer` class over [`crate::Recognizer`] for packaged models whose files
+//! the page fetched itself (`www/worker.js` does the fetching, caching and checking). Results cross as
+//! plain JS objects; every failure becomes a JS `Error` carrying the library's message.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::package::{self, Manifest};
+use crate::wav2vec2::SAMPLE_RATE;
+use crate::{Transcript, Word};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A recognised word and its time span in seconds from the start of the audio. */
+export interface Word { text: string; start: number; end: number }
+/** `text` is the words joined by single spaces; `duration` the seconds of audio the model covered. */
+export interface Transcript { text: string; words: Word[]; duration: number }
+/** Sent after every chunk of long audio; `partial` is everything recognised so far. */
+export interface Progress { doneSeconds: number; totalSeconds: number; partial: Transcript }
+export interface FileEntry { file: string; bytes: number; sha256: string }
+/** `model.json` of a packaged model, as written by `sakha-asr convert`. */
+export interface Manifest {
+  format: string;
+  format_version: number;
+  quantization: string;
+  base: FileEntry;
+  languages: Record<string, FileEntry>;
+  default_language: string;
+}
+"#;
+
+#[wasm_bindgen(start)]
+fn start() {
+    // Without it a panic shows up in JS only as an opaque "unreachable executed".
+    console_error_panic_hook::set_once();
+}
+
+/// The sample rate `transcribe` expects (16 kHz).
+#[wasm_bindgen(js_name = sampleRate)]
+pub fn sample_rate() -> u32 {
+    SAMPLE_RATE as u32
+}
+
+/// Parses and checks `model.json` (format, version), so a page can refuse a package it cannot run
+/// before downloading its weights.
+#[wasm_bindgen(js_name = parseManifest, unchecked_return_type = "Manifest")]
+pub fn parse_manifest(json: &str) -> Result<JsValue, JsError> {
+    to_js(&Manifest::from_json(json.as_bytes())?)
+}
+
+/// Subtitles (SRT) for a transcript returned by `Recognizer.transcribe`.
+#[wasm_bindgen(js_name = toSrt)]
+pub fn to_srt(#[wasm_bindgen(unchecked_param_type = "Transcript")] transcript: JsValue) -> Result<String, JsError> {
+    Ok(transcript_from_js(transcript)?.to_srt())
+}
+
+/// Subtitles (WebVTT) for a transcript returned by `Recognizer.transcribe`.
+#[wasm_bindgen(js_name = toVtt)]
+pub fn to_vtt(#[wasm_bindgen(unchecked_param_type = "Transcript")] transcript: JsValue) -> Result<String, JsError> {
+    Ok(transcript_from_js(transcript)?.to_vtt())
+}
+
+#[wasm_bindgen(js_name = Recognizer)]
+pub struct WebRecognizer {
+    recognizer: crate::Recognizer,
+    manifest: Manifest,
+}
+
+#[wasm_bindgen(js_class = Recognizer)]
+impl WebRecognizer {
+    /// A recognizer from a package's files: `manifest` is the text of `model.json`, `base` the bytes of
+    /// its base file, `languageFile` those of `language`'s file (the default language when omitted).
+    /// Both files are checked against the manifest's sizes and sha256 before use.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        manifest: &str,
+        base: &[u8],
+        #[wasm_bindgen(js_name = languageFile)] language_file: &[u8],
+        language: Option<String>,
+    ) -> Result<WebRecognizer, JsError> {
+        let manifest = Manifest::from_json(manifest.as_bytes())?;
+        let recognizer = package::recognizer_from_bytes(&manifest, base, language_file, language.as_deref())?;
+        Ok(Self { recognizer, manifest })
+    }
+
+    /// Switches to another language of the package (its adapters, CTC head and vocabulary), keeping the
+    /// base model; `languageFile` is checked against the manifest first.
+    #[wasm_bindgen(js_name = setLanguage)]
+    pub fn set_language(
+        &mut self,
+        language: &str,
+        #[wasm_bindgen(js_name = languageFile)] language_file: &[u8],
+    ) -> Result<(), JsError> {
+        let (_, entry) = self.manifest.language_entry(Some(language))?;
+        package::verify(entry, language_file)?;
+        let language = package::read_language(self.recognizer.config(), language_file, &entry.file)?;
+        self.recognizer.set_language(language);
+        Ok(())
+    }
+
+    /// The current language's name.
+    #[wasm_bindgen(getter)]
+    pub fn language(&self) -> Option<String> {
+        self.recognizer.language().map(str::to_string)
+    }
+
+    /// Every language the package has.
+    #[wasm_bindgen(getter)]
+    pub fn languages(&self) -> Vec<String> {
+        self.manifest.languages.keys().cloned().collect()
+    }
+
+    /// Transcribes 16 kHz mono samples. Long audio is recognised in chunks, and `onProgress` (when
+    /// given) is called after each with the seconds done and the partial transcript. An exception
+    /// thrown by `onProgress` is rethrown once the audio is done, and it is not called again.
+    #[wasm_bindgen(unchecked_return_type = "Transcript")]
+    pub fn transcribe(
+        &self,
+        samples: &[f32],
+        #[wasm_bindgen(js_name = onProgress, unchecked_param_type = "(progress: Progress) => void")]
+        on_progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsValue> {
+        let mut callback_error = None;
+        let transcript = self.recognizer.transcribe_with_progress(samples, |progress| {
+            let Some(callback) = on_progress.as_ref().filter(|_| callback_error.is_none()) else { return };
+            let report = ProgressReport {
+                done_seconds: progress.done_seconds,
+                total_seconds: progress.total_seconds,
+                partial: &progress.partial,
+            };
+            let called = to_js(&report).map_err(JsValue::from).and_then(|r| callback.call1(&JsValue::NULL, &r));
+            callback_error = called.err();
+        });
+        let transcript = transcript.map_err(|e| JsValue::from(JsError::from(e)))?;
+        match callback_error {
+            Some(error) => Err(error),
+            None => to_js(&transcript).map_err(JsValue::from),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProgressReport<'a> {
+    done_seconds: f64,
+    total_seconds: f64,
+    partial: &'a Transcript,
+}
+
+/// The fields of a transcript that subtitles need, as JS hands them back.
+#[derive(Deserialize)]
+struct TranscriptFromJs {
+    words: Vec<WordFromJs>,
+    duration: f64,
+}
+
+#[derive(Deserialize)]
+struct WordFromJs {
+    text: String,
+    start: f64,
+    end: f64,
+}
+
+fn transcript_from_js(value: JsValue) -> Result<Transcript, JsError> {
+    let transcript: TranscriptFromJs = serde_wasm_bindgen::from_value(value)
+        .map_err(|e| JsError::new(&format!("not a transcript (words with text, start and end): {e}")))?;
+    let words = transcript.words.into_iter().map(|w| Word { text: w.text, start: w.start, end: w.end }).collect();
+    Ok(Transcript::from_words(words, transcript.duration))
+}
+
+/// Maps become plain objects, so results survive `postMessage` and `JSON.stringify` unchanged.
+fn to_js(value: &impl Serialize) -> Result<JsValue, JsError> {
+    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+}
