@@ -26,6 +26,10 @@ pub enum Error {
     #[error("{0}")]
     InvalidAudio(String),
 
+    /// A malformed evaluation TSV.
+    #[error("{0}")]
+    TestSet(String),
+
     #[cfg(feature = "cli")]
     #[error(transparent)]
     AudioFile(#[from] crate::audio::AudioError),

@@ -11,10 +11,14 @@ pub mod audio;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod convert;
 mod error;
+#[cfg(feature = "cli")]
+pub mod evaluation;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod hf_dir;
+pub mod metrics;
 pub mod package;
 pub mod recognizer;
+pub mod text;
 pub mod transcript;
 pub mod vocab;
 pub mod wav2vec2;

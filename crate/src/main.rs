@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::convert::{self, Quantization};
 use sakha_asr::package::{self, PackageDir};
-use sakha_asr::{audio, Recognizer, Transcript};
+use sakha_asr::{audio, evaluation, Recognizer, Transcript};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -33,6 +33,31 @@ enum Command {
     Transcribe(TranscribeArgs),
     /// Convert an HF model folder into a sakha-asr package (model.json, base.gguf, <lang>.gguf).
     Convert(ConvertArgs),
+    /// Word and character error rates on a Common Voice-style test set (TSV + clips folder).
+    #[command(after_help = EXIT_CODES)]
+    Eval(EvalArgs),
+}
+
+#[derive(clap::Args)]
+struct EvalArgs {
+    /// Model folder (package or HF); the built-in model without it.
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
+
+    /// Test set: a tab-separated file with a header row and at least the columns path and sentence.
+    #[arg(long, value_name = "FILE")]
+    tsv: PathBuf,
+
+    /// The folder the TSV's paths are relative to.
+    #[arg(long, value_name = "DIR")]
+    clips: PathBuf,
+
+    /// Also write every utterance's normalised reference, hypothesis and error counts as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    per_utterance: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -123,6 +148,53 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Transcribe(args) => transcribe(args),
         Command::Convert(args) => convert(args),
+        Command::Eval(args) => eval(args),
+    }
+}
+
+fn eval(args: EvalArgs) -> ExitCode {
+    let recognizer = match load_model(args.model.as_deref(), args.lang.as_deref()) {
+        Ok(recognizer) => recognizer,
+        Err(e) => {
+            eprintln!("error: cannot load the model: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let items = match evaluation::read_tsv(&args.tsv, &args.clips) {
+        Ok(items) => items,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut done = 0;
+    let report = evaluation::evaluate(&recognizer, &items, |_| {
+        done += 1;
+        if done % 50 == 0 {
+            eprintln!("{done} of {} done", items.len());
+        }
+    });
+    for (clip, reason) in &report.failures {
+        eprintln!("error: {}: {reason}", clip.display());
+    }
+    println!(
+        "utterances: {} scored, {} failed\nWER: {:.2} %\nCER: {:.2} %",
+        report.utterances.len(),
+        report.failures.len(),
+        report.wer * 100.0,
+        report.cer * 100.0
+    );
+    if let Some(path) = &args.per_utterance {
+        let written = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other).and_then(|json| std::fs::write(path, json));
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(3);
+        }
+    }
+    if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

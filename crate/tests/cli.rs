@@ -141,3 +141,31 @@ fn help_documents_every_flag_and_the_exit_codes() {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
+
+#[test]
+fn eval_scores_a_test_set_and_reports_unreadable_clips() {
+    let dir = fixture("mms_adapter_in_base");
+    let exact = expected_text(&dir, "input_1.wav", None);
+    let hypothesis = expected_text(&dir, "input_2.wav", None);
+    let (exact_words, hypothesis_words) = (exact.split_whitespace().count(), hypothesis.split_whitespace().count());
+    let set = tempfile::tempdir().unwrap();
+    let tsv = set.path().join("test.tsv");
+    // The second reference has one word the model does not say: one deletion.
+    std::fs::write(
+        &tsv,
+        format!("client_id\tpath\tsentence\nx\tinput_1.wav\t{}\ny\tinput_2.wav\t{hypothesis} Саха!\nz\tmissing.wav\tкыыс\n", exact.to_uppercase()),
+    )
+    .unwrap();
+    let json = set.path().join("results.json");
+    let output = run(&[
+        "eval", "--model", path(&dir), "--tsv", path(&tsv), "--clips", path(&dir), "--per-utterance", path(&json),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let expected_wer = 100.0 / (exact_words + hypothesis_words + 1) as f64;
+    assert!(stdout(&output).contains(&format!("WER: {expected_wer:.2} %")), "{}", stdout(&output));
+    assert!(stdout(&output).contains("utterances: 2 scored, 1 failed"));
+    assert!(stderr(&output).contains("missing.wav"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["utterances"][0]["reference"], exact, "references are normalised");
+    assert_eq!(report["utterances"][1]["word_errors"], 1);
+}

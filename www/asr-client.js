@@ -1,0 +1,96 @@
+// The page's side of the recognizer: runs worker.js and turns its messages (protocol.js) into
+// promises and callbacks. Used by the app (app.js) and the widget (widget.js).
+
+import { AsrError, ErrorKind } from "./protocol.js";
+
+const WORKER_URL = new URL("./worker.js", import.meta.url);
+
+export class AsrClient {
+  #worker = null;
+  #pending = new Map();
+  #nextId = 1;
+
+  /**
+   * Loads the packaged model whose model.json is at `modelUrl`. A fresh worker is started each time,
+   * so the memory of a previous model is given back to the system, not just to the wasm heap.
+   * Resolves to {language, languages, sampleRate, quantization}.
+   */
+  async load(modelUrl, { language, onProgress } = {}) {
+    this.dispose();
+    this.#worker = startWorker();
+    this.#worker.onmessage = ({ data }) => this.#receive(data);
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      this.#failAll(new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start: ${event.message ?? "worker error"}.`));
+    };
+    // Keeps downloaded models from being evicted under storage pressure (and Safari's 7-day purge).
+    navigator.storage?.persist?.().catch(() => {});
+    return this.#request({ type: "load", modelUrl: new URL(modelUrl, location.href).href, language }, { onProgress });
+  }
+
+  /** Switches language, keeping the base model. Resolves like `load`. */
+  setLanguage(language, { onProgress } = {}) {
+    return this.#request({ type: "setLanguage", language }, { onProgress });
+  }
+
+  /**
+   * Transcribes mono samples at the `sampleRate` that `load` returned. The array is moved to the
+   * worker (it is empty afterwards). Resolves to {transcript, srt, vtt}.
+   */
+  transcribe(samples, { onProgress, onPartial } = {}) {
+    return this.#request({ type: "transcribe", samples }, { onProgress, onPartial }, [samples.buffer]);
+  }
+
+  /** Stops the worker and frees everything it held; pending requests are rejected. */
+  dispose() {
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.#failAll(new AsrError(ErrorKind.RECOGNIZER, "The recognizer was stopped."));
+  }
+
+  #request(message, callbacks, transfer = []) {
+    if (!this.#worker) return Promise.reject(new AsrError(ErrorKind.RECOGNIZER, "No model is loaded yet."));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, ...callbacks });
+      this.#worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  #receive(message) {
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    switch (message.type) {
+      case "progress":
+        pending.onProgress?.(message);
+        break;
+      case "partial":
+        pending.onPartial?.(message.transcript);
+        break;
+      case "result":
+        this.#pending.delete(message.id);
+        pending.resolve(message.value);
+        break;
+      case "error":
+        this.#pending.delete(message.id);
+        pending.reject(AsrError.fromMessage(message.error));
+        break;
+    }
+  }
+
+  #failAll(error) {
+    for (const { reject } of this.#pending.values()) reject(error);
+    this.#pending.clear();
+  }
+}
+
+/**
+ * A module worker running worker.js. When this script was loaded from another origin (the widget
+ * embedded in someone else's page), browsers refuse a cross-origin worker URL, so the worker starts
+ * from a same-origin blob that imports it (the host must then send CORS headers).
+ */
+function startWorker() {
+  if (WORKER_URL.origin === location.origin) return new Worker(WORKER_URL, { type: "module" });
+  const shim = new Blob([`import ${JSON.stringify(WORKER_URL.href)};`], { type: "text/javascript" });
+  return new Worker(URL.createObjectURL(shim), { type: "module" });
+}

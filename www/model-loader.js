@@ -1,0 +1,213 @@
+// Fetches the files of a packaged model (model.json, base.gguf, <lang>.gguf) and keeps them in the
+// Cache API. A file is stored only after its size and sha256 match model.json, so the cache never
+// holds a partial or corrupt download; a cached file is served with no network request at all.
+// A package is treated as immutable at its URL: publish a changed model under a new URL.
+
+import { AsrError, ErrorKind, Stage } from "./protocol.js";
+
+const MODEL_CACHE = "sakha-asr-models";
+const PROGRESS_INTERVAL_MS = 100;
+
+const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * Opens the package whose manifest is at `manifestUrl`: from the cache when it was fully downloaded
+ * before, else from the server. `parseManifest` (from the wasm module) checks format and version, so
+ * a package this version cannot run is refused before any weights are downloaded.
+ */
+export async function openPackage(manifestUrl, parseManifest) {
+  const cache = await caches.open(MODEL_CACHE);
+  const cached = await cache.match(manifestUrl);
+  if (cached) {
+    const text = await cached.text();
+    try {
+      return new ModelPackage(cache, manifestUrl, text, parseManifest(text), true);
+    } catch {
+      // Stored by an older version of this app that read another format: ask the server again.
+      await cache.delete(manifestUrl);
+    }
+  }
+  const response = await fetchOrThrow(manifestUrl, "model.json");
+  const text = await response.text();
+  let manifest;
+  try {
+    manifest = parseManifest(text);
+  } catch (e) {
+    throw new AsrError(ErrorKind.FORMAT, `${manifestUrl}: ${e.message}`);
+  }
+  return new ModelPackage(cache, manifestUrl, text, manifest, false);
+}
+
+/** Deletes every downloaded model from this browser. */
+export async function clearModelCache() {
+  await caches.delete(MODEL_CACHE);
+}
+
+class ModelPackage {
+  constructor(cache, manifestUrl, manifestText, manifest, manifestCached) {
+    this.cache = cache;
+    this.manifestUrl = manifestUrl;
+    this.manifestText = manifestText;
+    this.manifest = manifest;
+    this.manifestCached = manifestCached;
+  }
+
+  /** The manifest entry of `language`, or of the default language when it is not given. */
+  languageEntry(language) {
+    const name = language || this.manifest.default_language;
+    const entry = this.manifest.languages[name];
+    if (!entry) {
+      const available = Object.keys(this.manifest.languages).join(", ");
+      throw new AsrError(ErrorKind.FORMAT, `This model has no language "${name}"; it has: ${available}.`);
+    }
+    return { name, entry };
+  }
+
+  /**
+   * The verified bytes of each entry, in order, reading cached copies and downloading the rest.
+   * `onProgress({stage, file, loaded, total})` reports both. Storage space for everything that must
+   * be downloaded is checked before the first byte is fetched.
+   */
+  async read(entries, onProgress) {
+    const urls = entries.map((entry) => this.fileUrl(entry));
+    const cached = await Promise.all(urls.map((url) => this.cache.match(url)));
+    await checkStorageFor(entries.filter((_, i) => !cached[i]));
+    const files = [];
+    for (const [i, entry] of entries.entries()) {
+      files.push(await this.readFile(entry, urls[i], cached[i], onProgress));
+    }
+    if (!this.manifestCached) {
+      await this.store(this.manifestUrl, new TextEncoder().encode(this.manifestText), "model.json");
+      this.manifestCached = true;
+    }
+    return files;
+  }
+
+  fileUrl(entry) {
+    const url = new URL(entry.file, this.manifestUrl);
+    if (url.origin !== new URL(this.manifestUrl).origin) {
+      throw new AsrError(ErrorKind.FORMAT, `model.json names a file on another site (${url.origin}); refused.`);
+    }
+    return url.href;
+  }
+
+  async readFile(entry, url, cachedResponse, onProgress) {
+    if (cachedResponse) {
+      const bytes = await readBody(cachedResponse, entry, Stage.CACHE, onProgress);
+      if (bytes && (await matchesEntry(bytes, entry))) return bytes;
+      await this.cache.delete(url);
+    }
+    // A mismatch can be a transfer glitch or a server mid-update: one fresh download, then give up.
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const response = await fetchOrThrow(url, entry.file);
+      const bytes = await readBody(response, entry, Stage.DOWNLOAD, onProgress);
+      if (bytes && (await matchesEntry(bytes, entry))) {
+        await this.store(url, bytes, entry.file);
+        return bytes;
+      }
+    }
+    throw new AsrError(
+      ErrorKind.CORRUPT,
+      `${entry.file} is corrupt: it does not match the size and sha256 in model.json, even after ` +
+        `downloading it again. The copy on the server is damaged or belongs to another model. ` +
+        `Nothing was saved.`,
+    );
+  }
+
+  async store(url, bytes, name) {
+    try {
+      await this.cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+    } catch (e) {
+      if (e?.name === "QuotaExceededError") throw await quotaError(bytes.length, name);
+      throw e;
+    }
+  }
+}
+
+async function fetchOrThrow(url, name) {
+  let response;
+  try {
+    // The Cache API is our cache; the HTTP cache would only hold a second copy.
+    response = await fetch(url, { cache: "no-store" });
+  } catch {
+    throw new AsrError(
+      ErrorKind.NETWORK,
+      `Could not download ${name}: the server cannot be reached. Check the connection and try again.`,
+    );
+  }
+  if (response.status === 404) {
+    throw new AsrError(ErrorKind.NOT_FOUND, `${name} was not found on the server (HTTP 404 for ${url}).`);
+  }
+  if (!response.ok) {
+    throw new AsrError(ErrorKind.HTTP, `Could not download ${name}: the server answered HTTP ${response.status}.`);
+  }
+  return response;
+}
+
+/**
+ * Reads a response body into a buffer of the manifest's size; `null` when the body is longer than
+ * that (the caller treats it like a checksum mismatch). A body that breaks off or ends short is a
+ * lost connection.
+ */
+async function readBody(response, entry, stage, onProgress) {
+  const bytes = new Uint8Array(entry.bytes);
+  const reader = response.body.getReader();
+  let loaded = 0;
+  let reportedAt = 0;
+  const report = () => onProgress({ stage, file: entry.file, loaded, total: entry.bytes });
+  report();
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw lostConnection(entry, loaded);
+    }
+    if (chunk.done) break;
+    if (loaded + chunk.value.length > bytes.length) {
+      await reader.cancel();
+      return null;
+    }
+    bytes.set(chunk.value, loaded);
+    loaded += chunk.value.length;
+    if (performance.now() - reportedAt >= PROGRESS_INTERVAL_MS) {
+      reportedAt = performance.now();
+      report();
+    }
+  }
+  report();
+  if (loaded < bytes.length) throw lostConnection(entry, loaded);
+  return bytes;
+}
+
+function lostConnection(entry, loaded) {
+  return new AsrError(
+    ErrorKind.NETWORK,
+    `The download of ${entry.file} broke off after ${megabytes(loaded)} of ${megabytes(entry.bytes)}. ` +
+      `Nothing was saved; try again to download it from the start.`,
+  );
+}
+
+async function matchesEntry(bytes, entry) {
+  if (bytes.length !== entry.bytes) return false;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex === entry.sha256;
+}
+
+async function checkStorageFor(entries) {
+  const needed = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+  if (needed === 0 || !navigator.storage?.estimate) return;
+  const { quota, usage } = await navigator.storage.estimate();
+  if (quota - usage < needed) throw await quotaError(needed, entries.map((e) => e.file).join(" and "));
+}
+
+async function quotaError(needed, what) {
+  const { quota, usage } = (await navigator.storage?.estimate?.()) ?? {};
+  const available = quota === undefined ? "" : ` This browser lets the site store only ${megabytes(Math.max(0, quota - usage))} more.`;
+  return new AsrError(
+    ErrorKind.QUOTA,
+    `Not enough storage to keep the model for offline use: storing ${what} needs ${megabytes(needed)}.${available} ` +
+      `Free up disk space or remove other sites' data, then try again.`,
+  );
+}

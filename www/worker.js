@@ -1,0 +1,98 @@
+// The recognizer's Web Worker: loads the wasm module and a model, and transcribes, so the page never
+// blocks. It speaks the protocol described in protocol.js.
+
+import init, { Recognizer, parseManifest, sampleRate, toSrt, toVtt } from "./pkg/sakha_asr.js";
+import { openPackage } from "./model-loader.js";
+import { AsrError, ErrorKind, Stage } from "./protocol.js";
+
+const wasmReady = init().catch((e) => {
+  throw new AsrError(
+    ErrorKind.RECOGNIZER,
+    `This browser cannot run the recognizer (${e.message}). It needs WebAssembly with SIMD: ` +
+      `Chrome or Edge 91+, Firefox 89+ or Safari 16.4+.`,
+  );
+});
+
+let modelPackage = null;
+let recognizer = null;
+
+const handlers = {
+  async load({ modelUrl, language }, post) {
+    await wasmReady;
+    recognizer?.free();
+    recognizer = null;
+    modelPackage = await openPackage(new URL(modelUrl, self.location.href).href, parseManifest);
+    const chosen = modelPackage.languageEntry(language);
+    const [base, languageFile] = await modelPackage.read([modelPackage.manifest.base, chosen.entry], post.progress);
+    recognizer = new Recognizer(modelPackage.manifestText, base, languageFile, chosen.name);
+    return describe();
+  },
+
+  async setLanguage({ language }, post) {
+    const chosen = loadedPackage().languageEntry(language);
+    const [languageFile] = await modelPackage.read([chosen.entry], post.progress);
+    loadedRecognizer().setLanguage(chosen.name, languageFile);
+    return describe();
+  },
+
+  async transcribe({ samples }, post) {
+    const transcript = loadedRecognizer().transcribe(samples, (progress) => {
+      post.progress({ stage: Stage.TRANSCRIBE, loaded: progress.doneSeconds, total: progress.totalSeconds });
+      post.partial(progress.partial);
+    });
+    return { transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
+  },
+};
+
+function describe() {
+  return {
+    language: recognizer.language,
+    languages: recognizer.languages,
+    sampleRate: sampleRate(),
+    quantization: modelPackage.manifest.quantization,
+  };
+}
+
+function loadedPackage() {
+  if (!modelPackage) throw new AsrError(ErrorKind.RECOGNIZER, "No model is loaded yet.");
+  return modelPackage;
+}
+
+function loadedRecognizer() {
+  if (!recognizer) throw new AsrError(ErrorKind.RECOGNIZER, "No model is loaded yet.");
+  return recognizer;
+}
+
+function asAsrError(e) {
+  if (e instanceof AsrError) return e;
+  if (e instanceof WebAssembly.RuntimeError) {
+    // The wasm instance is unusable after a trap (most often: out of memory).
+    recognizer = null;
+    return new AsrError(
+      ErrorKind.RECOGNIZER,
+      `The recognizer crashed (${e.message}), most likely out of memory. Reload the page; for long ` +
+        `recordings, try a shorter file.`,
+    );
+  }
+  return new AsrError(ErrorKind.RECOGNIZER, e?.message ?? String(e));
+}
+
+// Requests run strictly one after another, in arrival order.
+let queue = Promise.resolve();
+
+self.onmessage = ({ data: request }) => {
+  const { type, id } = request;
+  const post = {
+    progress: (progress) => self.postMessage({ type: "progress", id, ...progress }),
+    partial: (transcript) => self.postMessage({ type: "partial", id, transcript }),
+  };
+  queue = queue.then(async () => {
+    try {
+      const handler = handlers[type];
+      if (!handler) throw new AsrError(ErrorKind.RECOGNIZER, `Unknown request "${type}".`);
+      self.postMessage({ type: "result", id, value: await handler(request, post) });
+    } catch (e) {
+      self.postMessage({ type: "error", id, error: asAsrError(e).toMessage() });
+    }
+  });
+};
