@@ -2,8 +2,13 @@
 //! one `adapter.<lang>.safetensors` per language.
 
 use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
-use crate::recognizer::{weights_from_safetensors, Language};
+use candle_core::{DType, Device, Tensor};
+use serde::Deserialize;
+
+use crate::recognizer::Language;
 use crate::vocab::Vocab;
 use crate::wav2vec2::{Config, WeightStore};
 use crate::{Error, Recognizer};
@@ -104,8 +109,88 @@ impl HfModelDir {
 
     fn safetensors(&self, name: &str) -> Result<WeightStore, Error> {
         let path = self.dir.join(name);
-        weights_from_safetensors(&self.read(name)?, &path.display().to_string())
+        let tensors = read_safetensors(&path).map_err(|e| match e {
+            SafetensorsError::Io(source) => io_error(&path, source),
+            SafetensorsError::Invalid(why) => Error::weights(path.display().to_string())(candle_core::Error::Msg(why)),
+            SafetensorsError::Tensor(e) => Error::weights(path.display().to_string())(e),
+        })?;
+        Ok(WeightStore::from_float(tensors))
     }
+}
+
+enum SafetensorsError {
+    Io(std::io::Error),
+    Invalid(String),
+    Tensor(candle_core::Error),
+}
+
+impl From<std::io::Error> for SafetensorsError {
+    fn from(e: std::io::Error) -> Self {
+        SafetensorsError::Io(e)
+    }
+}
+
+#[derive(Deserialize)]
+struct TensorEntry {
+    dtype: String,
+    shape: Vec<usize>,
+    data_offsets: (u64, u64),
+}
+
+/// Reads a safetensors file tensor by tensor, so loading holds the tensors plus one tensor's bytes
+/// instead of the whole file and the tensors (an MMS-1B checkpoint is 3.9 GB).
+fn read_safetensors(path: &Path) -> Result<HashMap<String, Tensor>, SafetensorsError> {
+    const MAX_HEADER_BYTES: u64 = 100 << 20;
+    let mut file = BufReader::new(std::fs::File::open(path)?);
+    let file_len = file.get_ref().metadata()?.len();
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len).map_err(|_| SafetensorsError::Invalid("not a safetensors file (too short)".into()))?;
+    let header_len = u64::from_le_bytes(len);
+    if header_len > MAX_HEADER_BYTES || 8 + header_len > file_len {
+        return Err(SafetensorsError::Invalid("not a safetensors file (bad header length)".into()));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    file.read_exact(&mut header)?;
+    let mut header: HashMap<String, serde_json::Value> = serde_json::from_slice(&header)
+        .map_err(|e| SafetensorsError::Invalid(format!("not a safetensors file ({e})")))?;
+    header.remove("__metadata__");
+    let mut entries: Vec<(String, TensorEntry)> = header
+        .into_iter()
+        .map(|(name, value)| {
+            serde_json::from_value(value).map(|entry| (name.clone(), entry)).map_err(|e| {
+                SafetensorsError::Invalid(format!("bad header entry for {name}: {e}"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    entries.sort_by_key(|(_, entry)| entry.data_offsets.0);
+    let data_start = 8 + header_len;
+    let mut tensors = HashMap::with_capacity(entries.len());
+    for (name, entry) in entries {
+        let dtype = match entry.dtype.as_str() {
+            "F32" => DType::F32,
+            "F16" => DType::F16,
+            "BF16" => DType::BF16,
+            "F64" => DType::F64,
+            other => return Err(SafetensorsError::Invalid(format!("{name}: unsupported dtype {other}"))),
+        };
+        let (begin, end) = entry.data_offsets;
+        let expected = entry.shape.iter().product::<usize>() * dtype.size_in_bytes();
+        if end < begin || (end - begin) as usize != expected {
+            return Err(SafetensorsError::Invalid(format!("{name}: data size does not match its shape")));
+        }
+        if data_start + end > file_len {
+            return Err(SafetensorsError::Invalid(format!(
+                "truncated: {name} ends at byte {} of a {file_len}-byte file",
+                data_start + end
+            )));
+        }
+        let mut bytes = vec![0u8; expected];
+        file.seek(SeekFrom::Start(data_start + begin))?;
+        file.read_exact(&mut bytes)?;
+        let tensor = Tensor::from_raw_buffer(&bytes, dtype, &entry.shape, &Device::Cpu).map_err(SafetensorsError::Tensor)?;
+        tensors.insert(name, tensor);
+    }
+    Ok(tensors)
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {

@@ -1,21 +1,12 @@
 //! The library's front door: a loaded model plus one language, turning 16 kHz samples into a
 //! [`Transcript`]. The CLI and the wasm bindings are thin shells over this.
 
-use std::collections::HashMap;
-
 use candle_core::{Device, Tensor};
 
 use crate::transcript::Transcript;
 use crate::vocab::Vocab;
 use crate::wav2vec2::{model, Config, LanguageHead, Wav2Vec2, WeightStore, SAMPLE_RATE};
 use crate::Error;
-
-/// Reads a safetensors file held in memory; `name` is used in error messages.
-pub fn weights_from_safetensors(bytes: &[u8], name: &str) -> Result<WeightStore, Error> {
-    let tensors: HashMap<String, Tensor> =
-        candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(Error::weights(name))?;
-    Ok(WeightStore::from_float(tensors))
-}
 
 /// One language of a model: its CTC head (with MMS adapters) and its vocabulary.
 #[derive(Debug, Clone)]
