@@ -12,9 +12,9 @@ set, speed, pitch and word gap; sox resamples to 16 kHz mono; then white or pink
 (some utterances), a random peak level and sometimes a loudness ramp. Everything is seeded per
 utterance, so the output does not depend on the number of jobs.
 
-Voice sets (disjoint, so a test on "heldout" is on voices never trained on):
-  base     for the base model's data, adapter for the adapter's data, heldout for test sets.
-Train and dev use --voices, test uses --test-voices.
+Voice sets (disjoint, so a test on "heldout" is on voices never trained on): "base" for the base
+model's data, "adapter" for the adapter's data, "heldout" for test sets. Train and dev use --voices, test
+uses --test-voices; both take comma lists of set names and variant names ("base,adapter", "m1,f2").
 
 Output: OUT/clips/*.wav (16 kHz mono PCM16), OUT/{train,dev,test}.tsv with Common Voice columns
 (client_id = voice, path relative to clips/, sentence) plus the synthesis parameters, and
@@ -243,7 +243,8 @@ def sakhaspell_dir(given: Path | None) -> Path:
         if not (package / "lm" / "bigrams.tsv.gz").is_file():
             raise SystemExit(f"{given}: no lm/bigrams.tsv.gz (give the unpacked sakhaspell package folder)")
         return package
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sakha-asr" / f"sakhaspell-{SAKHASPELL_VERSION}"
+    cache_root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    cache = cache_root / "sakha-asr" / f"sakhaspell-{SAKHASPELL_VERSION}"
     if not (cache / "sakhaspell" / "lm" / "bigrams.tsv.gz").is_file():
         with tempfile.TemporaryDirectory() as download:
             subprocess.run(
@@ -258,7 +259,15 @@ def sakhaspell_dir(given: Path | None) -> Path:
 
 
 def voice_list(spec: str) -> list[str]:
-    return VOICE_SETS.get(spec, spec.replace(",", " ")).split()
+    """Variants from a comma list of set names and variant names, checked against espeak-ng's own list
+    (espeak-ng silently falls back to the plain voice for an unknown variant)."""
+    listing = subprocess.run(["espeak-ng", "--voices=variant"], check=True, capture_output=True, text=True).stdout
+    known = {line.split()[-1].removeprefix("!v/") for line in listing.splitlines()[1:] if line.strip()}
+    voices = [v for item in spec.split(",") for v in VOICE_SETS.get(item.strip(), item.strip()).split()]
+    unknown = sorted(set(voices) - known)
+    if unknown:
+        raise SystemExit(f"unknown espeak-ng voice variant(s): {', '.join(unknown)} (see espeak-ng --voices=variant)")
+    return voices
 
 
 def main() -> None:
@@ -268,7 +277,8 @@ def main() -> None:
     parser.add_argument("--dev-utts", type=int, default=300, help="utterances in dev.tsv (default 300)")
     parser.add_argument("--test-utts", type=int, default=300, help="utterances in test.tsv (default 300)")
     parser.add_argument("--voices", default="base",
-                        help=f"train/dev voice variants: a set name ({', '.join(VOICE_SETS)}) or a comma list")
+                        help=f"train/dev voice variants: comma list of set names ({', '.join(VOICE_SETS)}) "
+                             "and variant names")
     parser.add_argument("--test-voices", default="heldout", help="test voice variants (default heldout)")
     parser.add_argument("--seed", type=int, default=1, help="seed for sentences and voices (default 1)")
     parser.add_argument("--sakhaspell", type=Path, help="unpacked sakhaspell package; default: pip download")
@@ -277,6 +287,8 @@ def main() -> None:
 
     voices = {"train": voice_list(args.voices), "dev": voice_list(args.voices), "test": voice_list(args.test_voices)}
     clips_dir = args.out / "clips"
+    if clips_dir.is_dir() and any(clips_dir.iterdir()):
+        raise SystemExit(f"{clips_dir} already has clips: remove it or choose another --out")
     clips_dir.mkdir(parents=True, exist_ok=True)
     walker = BigramWalker(sakhaspell_dir(args.sakhaspell) / "lm" / "bigrams.tsv.gz")
     sentences = sentences_by_split(walker, args.seed)

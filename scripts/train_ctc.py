@@ -8,11 +8,14 @@ Modes:
   adapter  train only the attention adapters and the lm_head, the rest frozen (MMS's recipe). Adapters
            the base checkpoint lacks are added (--adapter-dim) and start as the identity (second linear
            zero), so training starts from the base model's behaviour; adapters it has (mms-1b-all's
-           English one) are the starting point, as in transformers' adapter example.
+           English one) are the starting point, as in transformers' adapter example, whose
+           init_adapter_layers() leaves them as loaded (it only re-initialises the lm_head).
   full     train everything except the convolutional feature encoder.
   scratch  train everything (with --init-config).
 The lm_head is always new: the vocabulary is built from the training text (<pad>=0 blank, <s>, </s>,
 <unk>, | word delimiter, then the characters in code point order).
+Dev WER and CER: greedy CTC decoding, both sides normalised, corpus edits / reference length; CER counts
+characters including the spaces between words.
 
 Data (text normalised with scripts/sakha_text.py; training utterances with digits are dropped):
   --data DIR           Common Voice-style folder: DIR/train.tsv, DIR/dev.tsv (columns path, sentence) and
@@ -30,14 +33,15 @@ config.json is the base's (plus adapter_attn_dim): put the base's model.safetens
 `Wav2Vec2ForCTC.from_pretrained(out).load_adapter(lang)` works, as with mms-1b-all.
 
 Training is a plain PyTorch loop on `accelerate`: the same file runs on CPU, one GPU or several
-(`accelerate launch --multi_gpu --num_processes 4 --mixed_precision bf16 scripts/train_ctc.py ...`).
+(`accelerate launch --multi_gpu --num_processes 4 --mixed_precision bf16 scripts/train_ctc.py ...`;
+several CPU processes: `ACCELERATE_USE_CPU=1 torchrun --nproc_per_node 2 scripts/train_ctc.py ...`).
 We chose it over HF Trainer because the loop stays visible: freezing, duration-bucketed batches, the
 own WER/CER evaluation and the MMS-style export are each a few lines here instead of Trainer callbacks.
 
 Examples:
   # demo base model from scratch on synthetic data (CPU)
   python scripts/train_ctc.py --init-config '{"hidden_size": 256, ...}' --mode scratch \\
-      --data data/synth-base --out runs/base --epochs 20
+      --data data/synth-base --out runs/base --epochs 6 --batch-seconds 60 --num-workers 0
   # Sakha adapter on the frozen demo base, differently voiced data
   python scripts/train_ctc.py --base runs/base --mode adapter --data data/synth-adapter --out runs/adapter
   # MMS-1b-all adapter on Common Voice (GPU)
@@ -62,7 +66,7 @@ import soundfile
 import soxr
 import torch
 from accelerate import Accelerator
-from accelerate.utils import gather_object, set_seed
+from accelerate.utils import DistributedDataParallelKwargs, gather_object, set_seed
 from safetensors.torch import save_file
 from transformers import (
     AutoConfig,
@@ -79,7 +83,7 @@ from sakha_text import normalize  # noqa: E402
 SAMPLE_RATE = 16000
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>", "|"]
 PAD_ID, UNK_ID, WORD_DELIMITER = 0, 3, "|"
-DEFAULT_LEARNING_RATES = {"adapter": 1e-3, "full": 1e-4, "scratch": 5e-4}
+DEFAULT_LEARNING_RATES = {"adapter": 1e-3, "full": 1e-4, "scratch": 1e-3}
 MAX_GRAD_NORM = 1.0
 EXAMPLES_PRINTED = 3  # reference/hypothesis pairs shown at each dev evaluation
 
@@ -227,7 +231,7 @@ class Collator:
         self.feature_extractor = feature_extractor
 
     def __call__(self, items: list[tuple[np.ndarray, list[int], int]]) -> dict[str, torch.Tensor]:
-        audio, labels, indices = zip(*items)
+        audio, labels, indices = zip(*items, strict=True)
         # per-utterance zero mean / unit variance over the unpadded samples, as at inference
         batch = self.feature_extractor(list(audio), sampling_rate=SAMPLE_RATE, padding=True, return_tensors="pt")
         longest = max(len(ids) for ids in labels)
@@ -292,6 +296,7 @@ def build_model(args: argparse.Namespace, vocab_size: int) -> tuple[Wav2Vec2ForC
     if args.mode == "adapter" and export_config.adapter_attn_dim is None:
         export_config.adapter_attn_dim = args.adapter_dim
     export_config.ctc_zero_infinity = True
+    export_config.architectures = ["Wav2Vec2ForCTC"]  # mms-300m's says Wav2Vec2ForPreTraining
     config = Wav2Vec2Config.from_dict({**export_config.to_dict(), **ctc_settings(vocab_size)})
     model, loading = Wav2Vec2ForCTC.from_pretrained(
         args.base, config=config, ignore_mismatched_sizes=True, output_loading_info=True
@@ -413,10 +418,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="export folder")
     parser.add_argument("--epochs", type=float, default=20)
     parser.add_argument("--max-steps", type=int, default=0, help="optimizer steps; overrides --epochs")
+    parser.add_argument("--max-minutes", type=float, default=0,
+                        help="wall-clock budget: stop (evaluate and export) at the first step past it")
     parser.add_argument("--batch-seconds", type=float, default=200.0,
                         help="padded audio seconds per batch and process (default 200)")
     parser.add_argument("--grad-accum", type=int, default=1, help="batches per optimizer step")
-    parser.add_argument("--lr", type=float, help="peak learning rate (default: adapter 1e-3, full 1e-4, scratch 5e-4)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (default: adapter 1e-3, full 1e-4, scratch 1e-3)")
     parser.add_argument("--warmup-ratio", type=float, default=0.1, help="linear warmup share of the steps")
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--eval-every", type=int, default=500, help="steps between dev evaluations (and at the end)")
@@ -432,7 +439,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    accelerator = Accelerator(gradient_accumulation_steps=args.grad_accum)
+    # layerdrop (on in MMS configs) skips whole layers in some steps: multi-GPU must not wait for their gradients
+    accelerator = Accelerator(gradient_accumulation_steps=args.grad_accum,
+                              kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
     set_seed(args.seed)
     log = accelerator.print
     started = time.time()
@@ -514,6 +523,8 @@ def main() -> None:
                 continue
             scheduler.step()
             step += 1
+            if args.max_minutes and time.time() - started > args.max_minutes * 60:
+                total_steps = step
             if step % args.log_every == 0:
                 elapsed = time.time() - window_start
                 log(f"step {step}/{total_steps} epoch {epoch} loss {window_loss / window_batches:.3f} "
