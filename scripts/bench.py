@@ -165,6 +165,7 @@ def main() -> None:
     if not CLI.exists():
         sys.exit(f"{CLI} is missing: run `cargo build --release` first")
     repeats = 1 if args.quick else args.repeats
+    load_at_start = os.getloadavg()[0]
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -222,10 +223,10 @@ def main() -> None:
                 long_audio.append(("MMS-300m q8_0", seconds, timings["inference_s"], rss))
             print(long_audio[-1], flush=True)
 
-    write_report(args, repeats, speed, accuracy, sizes, long_audio)
+    write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_start)
 
 
-def write_report(args, repeats, speed, accuracy, sizes, long_audio) -> None:
+def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_start) -> None:
     import torch
     import transformers
 
@@ -240,7 +241,9 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio) -> None:
         f"Machine: {cpu}, {os.cpu_count()} cores; {args.threads} threads for both stacks "
         f"(RAYON_NUM_THREADS, torch.set_num_threads). Peer: transformers {transformers.__version__}, "
         f"torch {torch.__version__}, PyTorch eager on the CPU. Model: MMS-300m shape "
-        f"(`{args.config.relative_to(ROOT)}` + vocab 40, adapter_attn_dim 16) with random weights.",
+        f"(`{args.config.relative_to(ROOT)}` + vocab 40, adapter_attn_dim 16) with random weights. "
+        f"Load average at the start and end of the run: {load_at_start:.1f} and {os.getloadavg()[0]:.1f} "
+        "(other jobs running slow both stacks alike; compare ratios within one run).",
         "",
         "## Speed and memory",
         "",
