@@ -23,8 +23,6 @@ export class AsrClient {
       event.preventDefault();
       this.#failAll(new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start: ${event.message ?? "worker error"}.`));
     };
-    // Keeps downloaded models from being evicted under storage pressure (and Safari's 7-day purge).
-    navigator.storage?.persist?.().catch(() => {});
     return this.#request({ type: "load", modelUrl: new URL(modelUrl, location.href).href, language }, { onProgress });
   }
 

@@ -8,7 +8,10 @@ import { AsrError, ErrorKind, Stage } from "./protocol.js";
 const MODEL_CACHE = "sakha-asr-models";
 const PROGRESS_INTERVAL_MS = 100;
 
-const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+function size(bytes) {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
+}
 
 /**
  * Opens the package whose manifest is at `manifestUrl`: from the cache when it was fully downloaded
@@ -183,7 +186,7 @@ async function readBody(response, entry, stage, onProgress) {
 function lostConnection(entry, loaded) {
   return new AsrError(
     ErrorKind.NETWORK,
-    `The download of ${entry.file} broke off after ${megabytes(loaded)} of ${megabytes(entry.bytes)}. ` +
+    `The download of ${entry.file} broke off after ${size(loaded)} of ${size(entry.bytes)}. ` +
       `Nothing was saved; try again to download it from the start.`,
   );
 }
@@ -204,10 +207,12 @@ async function checkStorageFor(entries) {
 
 async function quotaError(needed, what) {
   const { quota, usage } = (await navigator.storage?.estimate?.()) ?? {};
-  const available = quota === undefined ? "" : ` This browser lets the site store only ${megabytes(Math.max(0, quota - usage))} more.`;
+  // The estimate is coarse; quoted only when it agrees that space is short.
+  const free = quota - usage;
+  const available = free < needed ? ` This browser lets the site store only ${size(Math.max(0, free))} more.` : "";
   return new AsrError(
     ErrorKind.QUOTA,
-    `Not enough storage to keep the model for offline use: storing ${what} needs ${megabytes(needed)}.${available} ` +
+    `Not enough storage to keep the model for offline use: storing ${what} needs ${size(needed)}.${available} ` +
       `Free up disk space or remove other sites' data, then try again.`,
   );
 }

@@ -6,11 +6,11 @@ import { openPackage } from "./model-loader.js";
 import { AsrError, ErrorKind, Stage } from "./protocol.js";
 
 const wasmReady = init().catch((e) => {
-  throw new AsrError(
-    ErrorKind.RECOGNIZER,
-    `This browser cannot run the recognizer (${e.message}). It needs WebAssembly with SIMD: ` +
-      `Chrome or Edge 91+, Firefox 89+ or Safari 16.4+.`,
-  );
+  const needs =
+    e instanceof WebAssembly.CompileError
+      ? " It needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+ or Safari 16.4+."
+      : "";
+  throw new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start (${e.message}).${needs}`);
 });
 
 let modelPackage = null;

@@ -29,7 +29,13 @@ export interface Manifest {
 }
 "#;
 
-#[wasm_bindgen(start)]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "((progress: Progress) => void)")]
+    pub type ProgressCallback;
+}
+
+#[wasm_bindgen(start, skip_typescript)]
 fn start() {
     // Without it a panic shows up in JS only as an opaque "unreachable executed".
     console_error_panic_hook::set_once();
@@ -117,12 +123,12 @@ impl WebRecognizer {
     pub fn transcribe(
         &self,
         samples: &[f32],
-        #[wasm_bindgen(js_name = onProgress, unchecked_param_type = "(progress: Progress) => void")]
-        on_progress: Option<js_sys::Function>,
+        #[wasm_bindgen(js_name = onProgress)] on_progress: Option<ProgressCallback>,
     ) -> Result<JsValue, JsValue> {
+        let on_progress: Option<&js_sys::Function> = on_progress.as_ref().map(JsCast::unchecked_ref);
         let mut callback_error = None;
         let transcript = self.recognizer.transcribe_with_progress(samples, |progress| {
-            let Some(callback) = on_progress.as_ref().filter(|_| callback_error.is_none()) else { return };
+            let Some(callback) = on_progress.filter(|_| callback_error.is_none()) else { return };
             let report = ProgressReport {
                 done_seconds: progress.done_seconds,
                 total_seconds: progress.total_seconds,

@@ -1,0 +1,290 @@
+// The page: model and language choice, audio from files or the microphone, progress, the transcript
+// and its downloads. The recognizer itself runs in a worker behind AsrClient.
+
+import { AsrClient } from "./asr-client.js";
+import { decodeToMono } from "./audio.js";
+import { LiveRecording } from "./live-recording.js";
+import { clearModelCache } from "./model-loader.js";
+import { ErrorKind, Stage } from "./protocol.js";
+
+const $ = (id) => document.getElementById(id);
+
+const ERROR_TITLES = {
+  [ErrorKind.NOT_FOUND]: "Model file not found",
+  [ErrorKind.HTTP]: "Download failed",
+  [ErrorKind.NETWORK]: "Connection lost",
+  [ErrorKind.QUOTA]: "Not enough storage",
+  [ErrorKind.CORRUPT]: "Corrupt model file",
+  [ErrorKind.FORMAT]: "This model cannot be used",
+  [ErrorKind.AUDIO]: "Cannot use this audio",
+  [ErrorKind.RECOGNIZER]: "Recognition failed",
+};
+
+const client = new AsrClient();
+let model = null; // what the worker reported after loading: {language, languages, sampleRate, quantization}
+let result = null; // the last finished transcription: {transcript, srt, vtt, name}
+let recording = null; // a LiveRecording while the microphone is on
+
+const params = new URLSearchParams(location.search);
+
+registerServiceWorker();
+setUpModelForm();
+setUpAudioInputs();
+setUpTranscriptActions();
+loadModel();
+
+function registerServiceWorker() {
+  if ("serviceWorker" in navigator && location.protocol.startsWith("http")) {
+    navigator.serviceWorker.register("sw.js").catch((e) => console.warn("Offline support unavailable:", e));
+  }
+}
+
+function modelUrl() {
+  const choice = $("model-select").value;
+  return choice === "custom" ? $("custom-model-url").value.trim() : choice;
+}
+
+function setUpModelForm() {
+  const fromQuery = params.get("model");
+  if (fromQuery) {
+    $("model-select").value = "custom";
+    $("custom-model-url").value = fromQuery;
+  }
+  const showCustom = () => ($("custom-model-label").hidden = $("model-select").value !== "custom");
+  showCustom();
+  $("model-select").addEventListener("change", () => {
+    showCustom();
+    if ($("model-select").value !== "custom") loadModel();
+  });
+  $("model-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadModel();
+  });
+  $("language-select").addEventListener("change", () => switchLanguage($("language-select").value));
+  $("clear-models").addEventListener("click", async () => {
+    await clearModelCache();
+    $("model-status").textContent = "Downloaded models removed from this browser; they download again when next loaded.";
+  });
+}
+
+async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
+  const url = modelUrl();
+  if (!url) return;
+  clearError();
+  setModelState("loading", "Loading the model…");
+  const downloaded = new Map(); // file → bytes, for the status line
+  try {
+    model = await client.load(url, { language, onProgress: (p) => showLoadProgress(p, downloaded) });
+    fillLanguages();
+    // Keeps the stored model from being evicted under storage pressure (and Safari's 7-day purge).
+    // Asked here rather than in the widget, whose host page may not want a permission prompt.
+    navigator.storage?.persist?.().catch(() => {});
+    const bytes = [...downloaded.values()].reduce((sum, n) => sum + n, 0);
+    const source = bytes ? `downloaded ${megabytes(bytes)}, now stored for offline use` : "from this device, no download";
+    setModelState("ready", `Ready: ${url} · ${model.language} · ${model.quantization} (${source}).`);
+  } catch (e) {
+    model = null;
+    setModelState("failed", "No model loaded.");
+    showError(e, loadModel);
+  } finally {
+    $("download-progress").hidden = $("cache-progress").hidden = true;
+  }
+}
+
+async function switchLanguage(language) {
+  clearError();
+  setModelState("loading", `Switching to ${language}…`);
+  try {
+    model = await client.setLanguage(language, { onProgress: showLoadProgress });
+    setModelState("ready", `Ready: ${modelUrl()} · ${model.language} · ${model.quantization}.`);
+  } catch (e) {
+    setModelState("ready", `Still using ${model.language}.`);
+    $("language-select").value = model.language;
+    showError(e, () => switchLanguage(language));
+  } finally {
+    $("download-progress").hidden = $("cache-progress").hidden = true;
+  }
+}
+
+function setModelState(state, message) {
+  document.body.dataset.model = state;
+  $("model-status").textContent = message;
+  const ready = state === "ready";
+  $("record-button").disabled = !ready && !recording;
+  $("drop-zone").classList.toggle("disabled", !ready);
+  $("file-input").disabled = !ready;
+  $("language-select").disabled = !ready || model.languages.length < 2;
+  $("load-button").disabled = state === "loading";
+}
+
+function fillLanguages() {
+  const select = $("language-select");
+  select.replaceChildren(...model.languages.map((name) => new Option(name, name, false, name === model.language)));
+}
+
+function showLoadProgress({ stage, file, loaded, total }, downloaded) {
+  const bar = $(stage === Stage.DOWNLOAD ? "download-progress" : "cache-progress");
+  bar.hidden = false;
+  bar.querySelector("progress").value = total ? loaded / total : 0;
+  bar.querySelector(".progress-detail").textContent = `${file}: ${megabytes(loaded)} of ${megabytes(total)}`;
+  if (stage === Stage.DOWNLOAD && loaded === total) downloaded?.set(file, total);
+}
+
+function setUpAudioInputs() {
+  $("file-input").addEventListener("change", () => {
+    const [file] = $("file-input").files;
+    $("file-input").value = "";
+    if (file) transcribeFile(file);
+  });
+  const zone = $("drop-zone");
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const [file] = event.dataTransfer.files;
+    if (file && model) transcribeFile(file);
+  });
+  $("record-button").addEventListener("click", () => (recording ? stopRecording() : startRecording()));
+}
+
+async function transcribeFile(file) {
+  clearError();
+  try {
+    const samples = await decodeToMono(await file.arrayBuffer(), model.sampleRate);
+    await transcribe(samples, file.name.replace(/\.[^.]+$/, ""));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function transcribe(samples, name) {
+  const bar = $("transcribe-progress");
+  const seconds = samples.length / model.sampleRate;
+  bar.hidden = false;
+  bar.querySelector("progress").removeAttribute("value");
+  bar.querySelector(".progress-detail").textContent = `${seconds.toFixed(1)} s of audio`;
+  document.body.dataset.transcribing = "true";
+  $("transcript-source").textContent = `— ${name}`;
+  try {
+    const done = await client.transcribe(samples, {
+      onProgress: ({ loaded, total }) => {
+        bar.querySelector("progress").value = loaded / total;
+        bar.querySelector(".progress-detail").textContent = `${loaded.toFixed(1)} of ${total.toFixed(1)} s`;
+      },
+      onPartial: (transcript) => showTranscript(transcript, { partial: true }),
+    });
+    result = { ...done, name };
+    showTranscript(done.transcript);
+  } finally {
+    bar.hidden = true;
+    delete document.body.dataset.transcribing;
+  }
+}
+
+async function startRecording() {
+  clearError();
+  $("record-button").disabled = true; // until the microphone is open: one recording at a time
+  try {
+    recording = await LiveRecording.start(client, model.sampleRate, {
+      onTick: (seconds) => ($("record-time").textContent = `${seconds.toFixed(1)} s`),
+      onPartial: (transcript) => showTranscript(transcript, { partial: true }),
+    });
+    $("record-button").textContent = "■ Stop";
+    $("record-button").setAttribute("aria-pressed", "true");
+    $("file-input").disabled = true;
+    $("transcript-source").textContent = "— recording";
+    showTranscript(null, { partial: true });
+  } catch (e) {
+    showError(e);
+  } finally {
+    $("record-button").disabled = false;
+  }
+}
+
+async function stopRecording() {
+  const stopping = recording;
+  recording = null;
+  $("record-button").textContent = "● Record";
+  $("record-button").setAttribute("aria-pressed", "false");
+  $("record-time").textContent = "";
+  $("file-input").disabled = false;
+  try {
+    const samples = await stopping.stop(model.sampleRate);
+    const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+    await transcribe(samples, `recording-${stamp}`);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function showTranscript(transcript, { partial = false } = {}) {
+  const box = $("transcript");
+  box.classList.toggle("partial", partial);
+  box.dataset.state = partial ? "partial" : "final";
+  if (!transcript || !transcript.words.length) {
+    box.replaceChildren(muted(partial ? "Listening…" : "No speech recognised."));
+  } else {
+    const words = transcript.words.flatMap((word, i) => {
+      const span = document.createElement("span");
+      span.className = "word";
+      span.textContent = word.text;
+      span.title = `${word.start.toFixed(2)}–${word.end.toFixed(2)} s`;
+      return i ? [" ", span] : [span];
+    });
+    box.replaceChildren(...words);
+  }
+  for (const id of ["copy-button", "download-txt", "download-srt", "download-vtt"]) {
+    $(id).disabled = partial || !transcript?.words.length;
+  }
+}
+
+function muted(text) {
+  const span = document.createElement("span");
+  span.className = "muted";
+  span.textContent = text;
+  return span;
+}
+
+function setUpTranscriptActions() {
+  $("copy-button").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(result.transcript.text);
+      $("copy-status").textContent = "Copied.";
+    } catch {
+      $("copy-status").textContent = "Copying was refused: select the text and copy it by hand.";
+    }
+  });
+  $("download-txt").addEventListener("click", () => download(`${result.transcript.text}\n`, "txt", "text/plain"));
+  $("download-srt").addEventListener("click", () => download(result.srt, "srt", "application/x-subrip"));
+  $("download-vtt").addEventListener("click", () => download(result.vtt, "vtt", "text/vtt"));
+}
+
+function download(text, extension, type) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+  link.download = `${result.name}.${extension}`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+function showError(error, retry) {
+  console.error(error);
+  $("error").hidden = false;
+  $("error").dataset.kind = error.kind ?? ErrorKind.RECOGNIZER;
+  $("error-title").textContent = ERROR_TITLES[error.kind] ?? "Something went wrong";
+  $("error-message").textContent = error.message;
+  $("error-retry").hidden = !retry;
+  $("error-retry").onclick = retry ? () => retry() : null;
+}
+
+function clearError() {
+  $("error").hidden = true;
+}
+
+function megabytes(bytes) {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
+}

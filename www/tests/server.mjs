@@ -1,0 +1,107 @@
+// A small static file server for the web app: correct MIME types (wasm, modules, manifest), a log of
+// every request it answered, and faults the tests switch on per path (404, a corrupt byte, a
+// connection cut mid-body). Run it by hand to try the app:
+//
+//   node www/tests/server.mjs [PORT]      serves www/ on http://127.0.0.1:PORT (default 8080)
+
+import { createServer } from "node:http";
+import { readFile, stat } from "node:fs/promises";
+import { extname, join, normalize, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const MIME_TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".webmanifest": "application/manifest+json",
+  ".wasm": "application/wasm",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".wav": "audio/wav",
+  ".mp3": "audio/mpeg",
+  ".ogg": "audio/ogg",
+  ".gguf": "application/octet-stream",
+};
+
+export const Fault = Object.freeze({
+  NOT_FOUND: "not-found",
+  /** The file with one byte flipped in the middle: same size, wrong sha256. */
+  CORRUPT: "corrupt",
+  /** Headers promise the whole file, half of it is sent, then the connection is destroyed. */
+  CUT: "cut",
+});
+
+/**
+ * Serves `root` (a folder) on 127.0.0.1; `mounts` maps URL prefixes ("/test-models/") to other folders.
+ * Paths starting with one of `hidden` ("/tests/") answer 404. Resolves to {url, requests, faults, close}.
+ */
+export async function startServer({ root, mounts = {}, hidden = [], port = 0 }) {
+  const requests = [];
+  const faults = new Map();
+  const server = createServer(async (request, response) => {
+    const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
+    requests.push(path);
+    const file = hidden.some((prefix) => path.startsWith(prefix)) ? null : locate(root, mounts, path);
+    const body = file && (await readIfFile(file));
+    const fault = faults.get(path);
+    if (!body || fault === Fault.NOT_FOUND) {
+      response.writeHead(404, { "Content-Type": "text/plain" }).end(`not found: ${path}\n`);
+      return;
+    }
+    response.writeHead(200, {
+      "Content-Type": MIME_TYPES[extname(file)] ?? "application/octet-stream",
+      "Content-Length": body.length,
+      // Revalidate every time: the tests change files between page loads.
+      "Cache-Control": "no-cache",
+      // The widget may be embedded in pages of other origins, which then load its modules and models.
+      "Access-Control-Allow-Origin": "*",
+    });
+    if (fault === Fault.CORRUPT) {
+      const damaged = Buffer.from(body);
+      damaged[damaged.length >> 1] ^= 0xff;
+      response.end(damaged);
+    } else if (fault === Fault.CUT) {
+      response.write(body.subarray(0, body.length >> 1), () => setTimeout(() => response.destroy(), 50));
+    } else {
+      response.end(body);
+    }
+  });
+  await new Promise((done) => server.listen(port, "127.0.0.1", done));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    faults,
+    close: () => new Promise((done) => server.close(done)),
+  };
+}
+
+function locate(root, mounts, path) {
+  for (const [prefix, folder] of Object.entries(mounts)) {
+    if (path.startsWith(prefix)) return inside(folder, path.slice(prefix.length));
+  }
+  return inside(root, path.endsWith("/") ? `${path}index.html` : path);
+}
+
+/** `relative` resolved under `folder`, or null when it would escape it. */
+function inside(folder, relative) {
+  const base = resolve(folder);
+  const file = resolve(base, normalize(`.${sep}${relative}`));
+  return file === base || file.startsWith(base + sep) ? file : null;
+}
+
+async function readIfFile(file) {
+  try {
+    return (await stat(file)).isFile() ? await readFile(file) : null;
+  } catch {
+    return null;
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const www = join(fileURLToPath(new URL(".", import.meta.url)), "..");
+  const port = Number(process.argv[2] ?? 8080);
+  const { url } = await startServer({ root: www, hidden: ["/tests/"], port });
+  console.log(`serving ${resolve(www)} on ${url}/ (Ctrl-C stops)`);
+}

@@ -1,0 +1,111 @@
+// The JS API of the wasm package (pkg/, built by scripts/build-wasm.sh), run in Node: what a page
+// that uses the package directly relies on — results, progress, and errors as JS Error objects.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { before, test } from "node:test";
+
+const PKG = new URL("../../pkg/", import.meta.url);
+const MODEL = new URL("../../crate/models/default/", import.meta.url);
+const read = (name) => readFileSync(new URL(name, MODEL));
+
+let asr;
+const manifest = () => read("model.json").toString();
+const recognizer = () => new asr.Recognizer(manifest(), read("base.gguf"), read("sah.gguf"));
+
+/** Deterministic noise-like samples (a sum of incommensurate sines). */
+function samples(seconds) {
+  return Float32Array.from({ length: seconds * 16_000 }, (_, i) => 0.3 * Math.sin(i * 0.0113) + 0.2 * Math.sin(i * 0.173));
+}
+
+before(async () => {
+  asr = await import(new URL("sakha_asr.js", PKG));
+  asr.initSync({ module: readFileSync(new URL("sakha_asr_bg.wasm", PKG)) });
+});
+
+test("parseManifest returns model.json as a plain object", () => {
+  const parsed = asr.parseManifest(manifest());
+  assert.equal(parsed.format, "sakha-asr-model");
+  assert.deepEqual(Object.keys(parsed.languages), ["sah"]);
+  assert.equal(parsed.base.bytes, read("base.gguf").length);
+});
+
+test("a recognizer transcribes samples into text, words and duration", () => {
+  const r = recognizer();
+  try {
+    assert.equal(asr.sampleRate(), 16_000);
+    assert.equal(r.language, "sah");
+    assert.deepEqual(r.languages, ["sah"]);
+    const transcript = r.transcribe(samples(3));
+    assert.ok(transcript.text.length > 0);
+    assert.equal(transcript.text, transcript.words.map((w) => w.text).join(" "));
+    assert.ok(transcript.words.every((w) => w.start <= w.end && w.end <= transcript.duration));
+    assert.ok(Math.abs(transcript.duration - 3) < 0.05);
+    assert.match(asr.toSrt(transcript), /^1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\n/);
+    assert.match(asr.toVtt(transcript), /^WEBVTT\n\n00:00:\d\d\.\d{3} --> /);
+  } finally {
+    r.free();
+  }
+});
+
+test("long audio reports progress and growing partial transcripts chunk by chunk", () => {
+  const r = recognizer();
+  try {
+    const reports = [];
+    const transcript = r.transcribe(samples(45), (progress) => reports.push(progress));
+    assert.equal(reports.length, 3, "20 s chunks");
+    assert.deepEqual(reports.map((p) => Math.round(p.doneSeconds)), [20, 40, 45]);
+    assert.ok(reports.every((p) => p.totalSeconds === 45));
+    assert.ok(reports[0].partial.text.length < reports[1].partial.text.length);
+    assert.deepEqual(reports.at(-1).partial, transcript);
+  } finally {
+    r.free();
+  }
+});
+
+test("every failure is a JS Error with the library's message", () => {
+  const expectError = (run, pattern) => assert.throws(run, (e) => e instanceof Error && pattern.test(e.message));
+  expectError(() => asr.parseManifest("{}"), /not a sakha-asr model manifest/);
+  expectError(
+    () => asr.parseManifest(manifest().replace('"format_version": 1', '"format_version": 7')),
+    /format version 7 is newer than this sakha-asr understands/,
+  );
+  const damaged = read("base.gguf");
+  damaged[1000] ^= 1;
+  expectError(() => new asr.Recognizer(manifest(), damaged, read("sah.gguf")), /base\.gguf: sha256 .* does not match/);
+  expectError(() => new asr.Recognizer(manifest(), read("base.gguf"), read("sah.gguf"), "kaz"), /no language "kaz"; it has: sah/);
+
+  const r = recognizer();
+  try {
+    expectError(() => r.transcribe(new Float32Array(0)), /the audio is empty/);
+    expectError(() => r.transcribe(new Float32Array(100)), /the audio is too short/);
+    expectError(() => r.transcribe(Float32Array.of(...samples(1).subarray(0, 999), NaN)), /sample 999 is not a finite number/);
+    expectError(() => r.setLanguage("sah", read("base.gguf")), /sah\.gguf: \d+ bytes, but the manifest says/);
+    expectError(() => asr.toSrt({ words: "none" }), /not a transcript/);
+    // The recognizer still works after all of these.
+    assert.ok(r.transcribe(samples(1)).text.length > 0);
+  } finally {
+    r.free();
+  }
+});
+
+test("an exception thrown by the progress callback reaches the caller", () => {
+  const r = recognizer();
+  try {
+    let calls = 0;
+    const failing = () => {
+      calls++;
+      throw new RangeError("stop here");
+    };
+    assert.throws(() => r.transcribe(samples(45), failing), { name: "RangeError", message: "stop here" });
+    assert.equal(calls, 1, "not called again after throwing");
+  } finally {
+    r.free();
+  }
+});
+
+test("free() releases the recognizer; using it afterwards throws instead of crashing", () => {
+  const r = recognizer();
+  r.free();
+  assert.throws(() => r.transcribe(samples(1)), Error);
+});

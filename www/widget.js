@@ -1,0 +1,206 @@
+// <sakha-asr>: Sakha speech recognition for any page, with one script tag:
+//
+//   <script type="module" src="https://example.org/sakha-asr/widget.js"></script>
+//   <sakha-asr language="sah"></sakha-asr>
+//
+// Attributes: `model` (URL of a package's model.json; default: the model next to this script) and
+// `language` (default: the package's default). Events, all bubbling out of the element:
+//   sakha-asr-ready    detail {language, languages}        the model is loaded
+//   sakha-asr-partial  detail {transcript}                 live or partial transcript
+//   sakha-asr-result   detail {transcript, srt, vtt}       a finished transcription
+//   sakha-asr-error    detail {kind, message}              see protocol.js for the kinds
+// A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
+// Theme it with the CSS custom properties --sakha-asr-accent and --sakha-asr-background.
+
+import { AsrClient } from "./asr-client.js";
+import { decodeToMono } from "./audio.js";
+import { LiveRecording } from "./live-recording.js";
+
+const DEFAULT_MODEL = new URL("./models/default/model.json", import.meta.url).href;
+
+const TEMPLATE = `
+<style>
+  :host {
+    display: block;
+    font: inherit;
+    --accent: var(--sakha-asr-accent, #1d4e89);
+    --background: var(--sakha-asr-background, #fff);
+  }
+  .card { background: var(--background); border: 1px solid #ccd3dc; border-radius: 0.6rem; padding: 0.75rem; }
+  .row { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
+  button, label.button {
+    font: inherit; font-size: 0.9rem; color: #fff; background: var(--accent); border: none;
+    border-radius: 0.35rem; padding: 0.35rem 0.75rem; cursor: pointer;
+  }
+  button:disabled, label.button.disabled { opacity: 0.45; cursor: not-allowed; pointer-events: none; }
+  button[aria-pressed="true"] { background: #a4262c; }
+  .status { font-size: 0.8rem; color: #5f6b7a; }
+  .status.error { color: #a4262c; }
+  progress { width: 100%; height: 0.4rem; margin-top: 0.5rem; }
+  .transcript { margin-top: 0.5rem; min-height: 1.5em; overflow-wrap: anywhere; }
+  .transcript.partial { color: #5f6b7a; font-style: italic; }
+</style>
+<div class="card" part="card">
+  <div class="row">
+    <button class="record" type="button" aria-pressed="false" disabled>● Record</button>
+    <label class="button file disabled">Audio file…<input type="file" accept="audio/*" hidden></label>
+    <span class="status" role="status">Loading speech recognition…</span>
+  </div>
+  <progress hidden></progress>
+  <div class="transcript" part="transcript" aria-live="polite"></div>
+</div>`;
+
+class SakhaAsrElement extends HTMLElement {
+  static observedAttributes = ["model", "language"];
+
+  #client = new AsrClient();
+  #model = null;
+  #recording = null;
+  #transcript = null;
+  #ui;
+
+  /** The last finished transcript, or null. */
+  get transcript() {
+    return this.#transcript;
+  }
+
+  connectedCallback() {
+    if (!this.shadowRoot) this.#render();
+    this.#load();
+  }
+
+  disconnectedCallback() {
+    this.#client.dispose();
+    this.#model = null;
+  }
+
+  attributeChangedCallback(name, previous, value) {
+    // Initial attributes arrive before connectedCallback, which does the first load itself.
+    if (!this.#ui || !this.isConnected || previous === value) return;
+    if (name === "language" && this.#model) this.#switchLanguage(value);
+    else this.#load();
+  }
+
+  #render() {
+    const root = this.attachShadow({ mode: "open" });
+    root.innerHTML = TEMPLATE;
+    const find = (selector) => root.querySelector(selector);
+    this.#ui = {
+      record: find(".record"),
+      fileLabel: find(".file"),
+      file: find("input[type=file]"),
+      status: find(".status"),
+      progress: find("progress"),
+      transcript: find(".transcript"),
+    };
+    this.#ui.record.addEventListener("click", () => (this.#recording ? this.#stopRecording() : this.#startRecording()));
+    this.#ui.file.addEventListener("change", () => {
+      const [file] = this.#ui.file.files;
+      this.#ui.file.value = "";
+      if (file) this.#run(async () => decodeToMono(await file.arrayBuffer(), this.#model.sampleRate));
+    });
+  }
+
+  async #load() {
+    this.#setReady(false, "Loading speech recognition…");
+    try {
+      const url = new URL(this.getAttribute("model") ?? DEFAULT_MODEL, document.baseURI).href;
+      this.#model = await this.#client.load(url, {
+        language: this.getAttribute("language") ?? undefined,
+        onProgress: ({ loaded, total }) => this.#showProgress(loaded / total),
+      });
+      this.#ready();
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  async #switchLanguage(language) {
+    this.#setReady(false, `Switching to ${language}…`);
+    try {
+      this.#model = await this.#client.setLanguage(language, { onProgress: ({ loaded, total }) => this.#showProgress(loaded / total) });
+      this.#ready();
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  #ready() {
+    this.#ui.progress.hidden = true;
+    this.#setReady(true, `Ready (${this.#model.language}).`);
+    this.#emit("ready", { language: this.#model.language, languages: this.#model.languages });
+  }
+
+  async #startRecording() {
+    try {
+      this.#recording = await LiveRecording.start(this.#client, this.#model.sampleRate, {
+        onTick: (seconds) => (this.#ui.status.textContent = `Recording… ${seconds.toFixed(1)} s`),
+        onPartial: (transcript) => this.#showTranscript(transcript, true),
+      });
+      this.#ui.record.textContent = "■ Stop";
+      this.#ui.record.setAttribute("aria-pressed", "true");
+      this.#ui.fileLabel.classList.add("disabled");
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  #stopRecording() {
+    const recording = this.#recording;
+    this.#recording = null;
+    this.#ui.record.textContent = "● Record";
+    this.#ui.record.setAttribute("aria-pressed", "false");
+    this.#run(() => recording.stop(this.#model.sampleRate));
+  }
+
+  /** Transcribes the samples that `getSamples` resolves to, reporting progress and the result. */
+  async #run(getSamples) {
+    this.#setReady(false, "Transcribing…");
+    try {
+      const samples = await getSamples();
+      const result = await this.#client.transcribe(samples, {
+        onProgress: ({ loaded, total }) => this.#showProgress(loaded / total),
+        onPartial: (transcript) => this.#showTranscript(transcript, true),
+      });
+      this.#transcript = result.transcript;
+      this.#showTranscript(result.transcript, false);
+      this.#ui.progress.hidden = true;
+      this.#setReady(true, "Done.");
+      this.#emit("result", result);
+    } catch (e) {
+      this.#setReady(true, "");
+      this.#fail(e);
+    }
+  }
+
+  #showTranscript(transcript, partial) {
+    this.#ui.transcript.classList.toggle("partial", partial);
+    this.#ui.transcript.textContent = transcript.text;
+    if (partial) this.#emit("partial", { transcript });
+  }
+
+  #showProgress(fraction) {
+    this.#ui.progress.hidden = false;
+    this.#ui.progress.value = fraction;
+  }
+
+  #setReady(ready, status) {
+    this.#ui.record.disabled = !ready;
+    this.#ui.fileLabel.classList.toggle("disabled", !ready);
+    this.#ui.status.classList.remove("error");
+    this.#ui.status.textContent = status;
+  }
+
+  #fail(error) {
+    this.#ui.progress.hidden = true;
+    this.#ui.status.classList.add("error");
+    this.#ui.status.textContent = error.message;
+    this.#emit("error", { kind: error.kind, message: error.message });
+  }
+
+  #emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(`sakha-asr-${name}`, { detail, bubbles: true, composed: true }));
+  }
+}
+
+customElements.define("sakha-asr", SakhaAsrElement);
