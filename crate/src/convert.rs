@@ -68,7 +68,7 @@ impl Quantization {
             [_] => GgmlDType::F32,
             [_, in_dim] => [self.matrix_type(), GgmlDType::Q8_0, self.float_type()]
                 .into_iter()
-                .find(|t| in_dim % t.block_size() == 0)
+                .find(|t| in_dim.is_multiple_of(t.block_size()))
                 .unwrap_or(GgmlDType::F32),
             _ => self.float_type(),
         }

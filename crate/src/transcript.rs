@@ -1,9 +1,9 @@
 //! What recognition returns, and its renderings as plain text, JSON, SRT and WebVTT.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A recognised word with its time span in seconds from the start of the audio.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Word {
     pub text: String,
     pub start: f64,

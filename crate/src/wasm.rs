@@ -156,22 +156,14 @@ struct ProgressReport<'a> {
 /// The fields of a transcript that subtitles need, as JS hands them back.
 #[derive(Deserialize)]
 struct TranscriptFromJs {
-    words: Vec<WordFromJs>,
+    words: Vec<Word>,
     duration: f64,
-}
-
-#[derive(Deserialize)]
-struct WordFromJs {
-    text: String,
-    start: f64,
-    end: f64,
 }
 
 fn transcript_from_js(value: JsValue) -> Result<Transcript, JsError> {
     let transcript: TranscriptFromJs = serde_wasm_bindgen::from_value(value)
         .map_err(|e| JsError::new(&format!("not a transcript (words with text, start and end): {e}")))?;
-    let words = transcript.words.into_iter().map(|w| Word { text: w.text, start: w.start, end: w.end }).collect();
-    Ok(Transcript::from_words(words, transcript.duration))
+    Ok(Transcript::from_words(transcript.words, transcript.duration))
 }
 
 /// Maps become plain objects, so results survive `postMessage` and `JSON.stringify` unchanged.

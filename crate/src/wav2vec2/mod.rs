@@ -100,12 +100,10 @@ impl Config {
         if layers == 0 || self.conv_kernel.len() != layers || self.conv_stride.len() != layers {
             return Err("conv_dim, conv_kernel and conv_stride must be non-empty and of equal length".into());
         }
-        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0 || !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err("hidden_size must be a multiple of num_attention_heads".into());
         }
-        if self.num_conv_pos_embedding_groups == 0
-            || self.hidden_size % self.num_conv_pos_embedding_groups != 0
-        {
+        if self.num_conv_pos_embedding_groups == 0 || !self.hidden_size.is_multiple_of(self.num_conv_pos_embedding_groups) {
             return Err("hidden_size must be a multiple of num_conv_pos_embedding_groups".into());
         }
         Ok(())

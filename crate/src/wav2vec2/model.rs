@@ -176,7 +176,7 @@ impl PositionalConvEmbedding {
         let weight = positional_conv_weight(cfg, &vb)?;
         let bias = vb.get(hidden, "bias")?;
         let conv_cfg = Conv1dConfig { padding: kernel / 2, groups, ..Default::default() };
-        Ok(Self { conv: Conv1d::new(weight, Some(bias), conv_cfg), trim_last_frame: kernel % 2 == 0 })
+        Ok(Self { conv: Conv1d::new(weight, Some(bias), conv_cfg), trim_last_frame: kernel.is_multiple_of(2) })
     }
 
     /// `[B, T, hidden]` to the `[B, T, hidden]` positional term.
