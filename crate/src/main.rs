@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::convert::{self, Quantization};
 use sakha_asr::package::{self, PackageDir};
-use sakha_asr::{audio, evaluation, Recognizer, Transcript};
+use sakha_asr::{audio, evaluation, Chunking, Recognizer, Transcript};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -106,6 +106,14 @@ struct TranscribeArgs {
     /// against other implementations.
     #[arg(long, value_name = "FILE.npy")]
     dump_logits: Option<PathBuf>,
+
+    /// Long audio is recognised in chunks of this many seconds (smaller: less memory).
+    #[arg(long, value_name = "SECONDS", default_value_t = Chunking::default().chunk_seconds)]
+    chunk_seconds: f64,
+
+    /// Seconds of audio each chunk also sees on either side, so words at a cut keep their context.
+    #[arg(long, value_name = "SECONDS", default_value_t = Chunking::default().context_seconds)]
+    context_seconds: f64,
 
     /// Print timings to stderr as one JSON object per input: model load, and audio decoding plus
     /// recognition, in seconds.
@@ -221,13 +229,14 @@ fn transcribe(args: TranscribeArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let started = Instant::now();
-    let recognizer = match load_model(args.model.as_deref(), args.lang.as_deref()) {
+    let mut recognizer = match load_model(args.model.as_deref(), args.lang.as_deref()) {
         Ok(recognizer) => recognizer,
         Err(e) => {
             eprintln!("error: cannot load the model: {e}");
             return ExitCode::from(3);
         }
     };
+    recognizer.set_chunking(Chunking { chunk_seconds: args.chunk_seconds, context_seconds: args.context_seconds });
     let load_s = started.elapsed().as_secs_f64();
     let mut failed = 0;
     for path in &args.audio {
@@ -263,6 +272,9 @@ fn check_outputs(args: &TranscribeArgs) -> Result<()> {
     }
     if several && args.dump_logits.is_some() {
         bail!("--dump-logits takes exactly one audio file");
+    }
+    if !(args.chunk_seconds >= 1.0 && args.context_seconds >= 0.0) {
+        bail!("--chunk-seconds must be at least 1 and --context-seconds at least 0");
     }
     Ok(())
 }

@@ -169,3 +169,17 @@ fn eval_scores_a_test_set_and_reports_unreadable_clips() {
     assert_eq!(report["utterances"][0]["reference"], exact, "references are normalised");
     assert_eq!(report["utterances"][1]["word_errors"], 1);
 }
+
+#[test]
+fn chunking_flags_change_memory_not_results_when_context_covers_the_audio() {
+    let dir = fixture("mms_adapter_in_base");
+    let wav = dir.join("input_2.wav");
+    let whole = run(&["transcribe", "--model", path(&dir), "--format", "json", path(&wav)]);
+    let chunked = run(&[
+        "transcribe", "--model", path(&dir), "--format", "json", "--chunk-seconds", "1", "--context-seconds", "3", path(&wav),
+    ]);
+    assert!(chunked.status.success(), "{}", stderr(&chunked));
+    assert_eq!(stdout(&chunked), stdout(&whole));
+    let bad = run(&["transcribe", "--model", path(&dir), "--chunk-seconds", "0", path(&wav)]);
+    assert_eq!(bad.status.code(), Some(2));
+}
