@@ -353,26 +353,24 @@ def sanity_reload(d: Path, cases: list[dict], load) -> None:
     for lang, cs in by_lang.items():
         model = load(lang)
         for c in cs:
-            if c["source"] == "npy":
-                audio = np.load(d / c["input"])
-            else:
-                i16, _ = sf.read(d / c["input"], dtype="int16")
-                audio = i16.astype(np.float32) / np.float32(32768.0)
-            _, logits = run_model(model, fe, audio)
+            _, logits = run_model(model, fe, case_audio(d, c))
             diff = max_abs(logits, np.load(d / c["logits"]))
             assert diff < SANITY_TOL, (d.name, c["logits"], diff)
             c["sanity_max_abs_diff"] = diff
 
 
+def case_audio(d: Path, case: dict) -> np.ndarray:
+    """The samples a case's input file holds: the .npy as is, the 16-bit WAV scaled to [-1, 1)."""
+    if case["source"] == "npy":
+        return np.load(d / case["input"])
+    i16, _ = sf.read(d / case["input"], dtype="int16")
+    return i16.astype(np.float32) / np.float32(32768.0)
+
+
 def pipeline_check(d: Path, cases: list[dict], load) -> None:
     """The ASR pipeline (what most users call) gives exactly `text` and `word_offsets` for every case."""
     for c in cases:
-        if c["source"] == "npy":
-            audio = np.load(d / c["input"])
-        else:
-            i16, _ = sf.read(d / c["input"], dtype="int16")
-            audio = i16.astype(np.float32) / np.float32(32768.0)
-        c["_audio"] = audio
+        c["_audio"] = case_audio(d, c)
     by_lang: dict = {}
     for c in cases:
         by_lang.setdefault((c["lang"], c["tokenizer_lang"]), []).append(c)
