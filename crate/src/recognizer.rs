@@ -51,9 +51,12 @@ pub struct Chunking {
     pub context_seconds: f64,
 }
 
+/// Measured on the demo model over 143 s of held-out speech (scripts/measure-chunking.sh): CER 45.2 %
+/// at 10 s / 2 s, 46.2 % at 20 s / 2 s, 48.3 % in one pass: models trained on utterances of up to 15 s
+/// do no better on longer windows, and a 14 s window needs about half the activation memory of 24 s.
 impl Default for Chunking {
     fn default() -> Self {
-        Self { chunk_seconds: 20.0, context_seconds: 2.0 }
+        Self { chunk_seconds: 10.0, context_seconds: 2.0 }
     }
 }
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# How chunk length and context change long-audio recognition: joins the first 40 utterances of a
+# test set into one file and compares chunked runs with one unchunked pass (frame argmax agreement)
+# and with the joined references (CER).
+# Usage: scripts/measure-chunking.sh MODEL_DIR TEST_DIR   (TEST_DIR: Common Voice-style, test.tsv + clips/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=${1:?usage: scripts/measure-chunking.sh MODEL_DIR TEST_DIR}
+test_dir=${2:?usage: scripts/measure-chunking.sh MODEL_DIR TEST_DIR}
+python=${PYTHON:-python3}
+cli=target/release/sakha-asr
+[ -x "$cli" ] || cargo build --release -p sakha-asr
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+$python - "$test_dir" "$work" <<'PY'
+import csv, subprocess, sys
+test_dir, work = sys.argv[1], sys.argv[2]
+with open(f"{test_dir}/test.tsv", newline="", encoding="utf-8") as f:
+    rows = list(csv.DictReader(f, delimiter="\t"))[:40]
+subprocess.run(["sox", *[f"{test_dir}/clips/{r['path']}" for r in rows], f"{work}/long.wav"], check=True)
+open(f"{work}/reference.txt", "w", encoding="utf-8").write(" ".join(r["sentence"] for r in rows))
+PY
+echo "$(soxi -D "$work/long.wav") s of audio"
+"$cli" transcribe --model "$model" --chunk-seconds 100000 --dump-logits "$work/whole.npy" "$work/long.wav" > "$work/whole.txt"
+for config in "5 0" "5 1" "10 0" "10 1" "10 2" "20 2" "30 3"; do
+  read -r chunk context <<<"$config"
+  "$cli" transcribe --model "$model" --chunk-seconds "$chunk" --context-seconds "$context" \
+    --dump-logits "$work/chunked.npy" "$work/long.wav" > "$work/chunked.txt"
+  $python - "$work" "$chunk" "$context" <<'PY'
+import sys
+import numpy as np
+work, chunk, context = sys.argv[1:]
+def cer(hypothesis_file):
+    reference = " ".join(open(f"{work}/reference.txt", encoding="utf-8").read().split())
+    hypothesis = " ".join(open(hypothesis_file, encoding="utf-8").read().split())
+    row = list(range(len(hypothesis) + 1))
+    for i, r in enumerate(reference):
+        diagonal, row[0] = row[0], i + 1
+        for j, h in enumerate(hypothesis):
+            diagonal, row[j + 1] = row[j + 1], min(diagonal + (r != h), row[j] + 1, row[j + 1] + 1)
+    return 100 * row[-1] / len(reference)
+agree = 100 * np.mean(np.load(f"{work}/chunked.npy").argmax(-1) == np.load(f"{work}/whole.npy").argmax(-1))
+print(f"chunk {chunk} s, context {context} s: argmax agreement {agree:.2f} %, "
+      f"CER {cer(f'{work}/chunked.txt'):.2f} % (one pass: {cer(f'{work}/whole.txt'):.2f} %)")
+PY
+done
