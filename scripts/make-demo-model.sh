@@ -7,12 +7,13 @@
 #   4. conversion to a package and evaluation of base vs base + adapter, f32 vs q8_0 (sakha-asr eval).
 # Usage: scripts/make-demo-model.sh WORK_DIR [BASE_MINUTES] [ADAPTER_MINUTES]
 # Needs the packages of scripts/requirements-train.txt (PYTHON names the interpreter) and a release
-# build of the CLI. On 2 CPU cores the defaults take about an hour and a half.
+# build of the CLI. On 2 CPU cores the defaults (the budgets of the committed demo model) take about
+# an hour and a quarter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:?usage: scripts/make-demo-model.sh WORK_DIR [BASE_MINUTES] [ADAPTER_MINUTES]}
-base_minutes=${2:-60}
-adapter_minutes=${3:-20}
+base_minutes=${2:-45}
+adapter_minutes=${3:-12}
 python=${PYTHON:-python3}
 cli=target/release/sakha-asr
 config='{"hidden_size":256,"num_hidden_layers":4,"num_attention_heads":4,"intermediate_size":1024,
