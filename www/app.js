@@ -4,7 +4,7 @@
 import { AsrClient } from "./asr-client.js";
 import { decodeToMono } from "./audio.js";
 import { LiveRecording } from "./live-recording.js";
-import { clearModelCache } from "./model-loader.js";
+import { clearModelCache, formatSize } from "./model-loader.js";
 import { ErrorKind, Stage } from "./protocol.js";
 
 const $ = (id) => document.getElementById(id);
@@ -80,7 +80,7 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
     // Asked here rather than in the widget, whose host page may not want a permission prompt.
     navigator.storage?.persist?.().catch(() => {});
     const bytes = [...downloaded.values()].reduce((sum, n) => sum + n, 0);
-    const source = bytes ? `downloaded ${megabytes(bytes)}, now stored for offline use` : "from this device, no download";
+    const source = bytes ? `downloaded ${formatSize(bytes)}, now stored for offline use` : "from this device, no download";
     setModelState("ready", `Ready: ${url} · ${model.language} · ${model.quantization} (${source}).`);
   } catch (e) {
     model = null;
@@ -126,7 +126,7 @@ function showLoadProgress({ stage, file, loaded, total }, downloaded) {
   const bar = $(stage === Stage.DOWNLOAD ? "download-progress" : "cache-progress");
   bar.hidden = false;
   bar.querySelector("progress").value = total ? loaded / total : 0;
-  bar.querySelector(".progress-detail").textContent = `${file}: ${megabytes(loaded)} of ${megabytes(total)}`;
+  bar.querySelector(".progress-detail").textContent = `${file}: ${formatSize(loaded)} of ${formatSize(total)}`;
   if (stage === Stage.DOWNLOAD && loaded === total) downloaded?.set(file, total);
 }
 
@@ -285,6 +285,3 @@ function clearError() {
   $("error").hidden = true;
 }
 
-function megabytes(bytes) {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
-}

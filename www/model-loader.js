@@ -8,7 +8,8 @@ import { AsrError, ErrorKind, Stage } from "./protocol.js";
 const MODEL_CACHE = "sakha-asr-models";
 const PROGRESS_INTERVAL_MS = 100;
 
-function size(bytes) {
+/** A byte count as people read it: "112 kB", "5.0 MB", "1.3 GB". */
+export function formatSize(bytes) {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
 }
@@ -186,7 +187,7 @@ async function readBody(response, entry, stage, onProgress) {
 function lostConnection(entry, loaded) {
   return new AsrError(
     ErrorKind.NETWORK,
-    `The download of ${entry.file} broke off after ${size(loaded)} of ${size(entry.bytes)}. ` +
+    `The download of ${entry.file} broke off after ${formatSize(loaded)} of ${formatSize(entry.bytes)}. ` +
       `Nothing was saved; try again to download it from the start.`,
   );
 }
@@ -209,10 +210,10 @@ async function quotaError(needed, what) {
   const { quota, usage } = (await navigator.storage?.estimate?.()) ?? {};
   // The estimate is coarse; quoted only when it agrees that space is short.
   const free = quota - usage;
-  const available = free < needed ? ` This browser lets the site store only ${size(Math.max(0, free))} more.` : "";
+  const available = free < needed ? ` This browser lets the site store only ${formatSize(Math.max(0, free))} more.` : "";
   return new AsrError(
     ErrorKind.QUOTA,
-    `Not enough storage to keep the model for offline use: storing ${what} needs ${size(needed)}.${available} ` +
+    `Not enough storage to keep the model for offline use: storing ${what} needs ${formatSize(needed)}.${available} ` +
       `Free up disk space or remove other sites' data, then try again.`,
   );
 }

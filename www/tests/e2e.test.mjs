@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { formatSize } from "../model-loader.js";
 import { Fault, startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -17,6 +18,7 @@ const WORK = resolve(process.env.WEB_TEST_DIR ?? "out/web-test");
 const AUDIO = join(WORK, "audio");
 const SCREENSHOTS = resolve(process.env.SCREENSHOT_DIR ?? "out/screenshots");
 const DEFAULT_MODEL = resolve(WWW, "models/default");
+const defaultManifest = JSON.parse(readFileSync(join(DEFAULT_MODEL, "model.json"), "utf8"));
 const AUDIO_FILES = ["8k", "44k1_stereo", "48k"].flatMap((rate) =>
   ["wav", "mp3", "ogg"].map((format) => `sample_${rate}.${format}`),
 );
@@ -127,7 +129,8 @@ describe("the app page", () => {
       "/models/default/model.json",
       "/models/default/sah.gguf",
     ]);
-    assert.match(await page.textContent("#model-status"), /downloaded 112 kB, now stored for offline use/);
+    const total = defaultManifest.base.bytes + defaultManifest.languages.sah.bytes;
+    assert.ok((await page.textContent("#model-status")).includes(`downloaded ${formatSize(total)}, now stored for offline use`));
     for (const file of ["model.json", "base.gguf", "sah.gguf"]) {
       assert.ok(await isCached(page, `/models/default/${file}`), `${file} is in the Cache API`);
     }
@@ -270,7 +273,7 @@ describe("loading failures", () => {
       await page.goto(`${server.url}/`);
       const error = await waitForError(page);
       assert.equal(error.kind, "quota");
-      assert.match(error.message, /storing base\.gguf needs 100 kB/);
+      assert.ok(error.message.includes(`storing base.gguf needs ${formatSize(defaultManifest.base.bytes)}`), error.message);
       assert.equal(await isCached(page, "/models/default/base.gguf"), false);
       assert.equal(await isCached(page, "/models/default/model.json"), false);
     } finally {
