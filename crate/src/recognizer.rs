@@ -51,9 +51,11 @@ pub struct Chunking {
     pub context_seconds: f64,
 }
 
-/// Measured on the demo model over 143 s of held-out speech (scripts/measure-chunking.sh): CER 45.2 %
-/// at 10 s / 2 s, 46.2 % at 20 s / 2 s, 48.3 % in one pass: models trained on utterances of up to 15 s
-/// do no better on longer windows, and a 14 s window needs about half the activation memory of 24 s.
+/// Measured with scripts/measure-chunking.sh on the built-in demo model over 143 s of held-out speech:
+/// CER 44.3 % at 10 s / 2 s, 44.5 % at 20 s / 2 s, 46.4 % in one pass (models trained on utterances of
+/// up to 15 s gain nothing from longer windows). 10 s windows need about half the activation memory of
+/// 20 s ones, which a browser tab feels, at the price of recomputing more context (BENCHMARKS.md: 30 s
+/// of MMS-300m takes 0.36 s per second of audio against 0.26 s for 10 s).
 impl Default for Chunking {
     fn default() -> Self {
         Self { chunk_seconds: 10.0, context_seconds: 2.0 }
