@@ -164,7 +164,7 @@ impl Recognizer {
         mut consume: impl FnMut(usize, Tensor) -> candle_core::Result<()>,
     ) -> Result<(), Error> {
         self.check_audio(samples)?;
-        let normalized = model::normalize_waveform(samples);
+        let normalization = model::Normalization::of(samples);
         let per_frame = self.config.samples_per_frame();
         let total_frames = self.config.frames_for(samples.len());
         let to_frames = |seconds: f64| ((seconds * SAMPLE_RATE as f64) / per_frame as f64).round() as usize;
@@ -181,8 +181,8 @@ impl Recognizer {
             } else {
                 (last - 1) * per_frame + self.config.min_samples()
             };
-            let chunk = &normalized[sample_start..sample_end];
-            let input = Tensor::from_slice(chunk, (1, chunk.len()), &Device::Cpu)?;
+            let chunk: Vec<f32> = samples[sample_start..sample_end].iter().map(|&s| normalization.apply(s)).collect();
+            let input = Tensor::from_vec(chunk, (1, sample_end - sample_start), &Device::Cpu)?;
             let logits = self.model.forward(&input, &self.language.head)?.squeeze(0)?;
             let core = logits.narrow(0, core_start - first, core_end - core_start)?;
             consume((core_end * per_frame).min(samples.len()), core)?;

@@ -430,11 +430,29 @@ impl Wav2Vec2 {
 /// transformers' `Wav2Vec2FeatureExtractor(do_normalize=True)`: zero mean and unit variance per
 /// utterance, `(x - mean) / sqrt(var + 1e-7)` with the population variance.
 pub fn normalize_waveform(samples: &[f32]) -> Vec<f32> {
-    let n = samples.len().max(1) as f64;
-    let mean = samples.iter().map(|&s| s as f64).sum::<f64>() / n;
-    let var = samples.iter().map(|&s| (s as f64 - mean).powi(2)).sum::<f64>() / n;
-    let scale = 1.0 / (var + 1e-7).sqrt();
-    samples.iter().map(|&s| ((s as f64 - mean) * scale) as f32).collect()
+    let normalization = Normalization::of(samples);
+    samples.iter().map(|&s| normalization.apply(s)).collect()
+}
+
+/// The utterance-wide statistics of [`normalize_waveform`], so long audio can be normalised chunk by
+/// chunk without a normalised copy of all of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Normalization {
+    mean: f64,
+    scale: f64,
+}
+
+impl Normalization {
+    pub fn of(samples: &[f32]) -> Self {
+        let n = samples.len().max(1) as f64;
+        let mean = samples.iter().map(|&s| s as f64).sum::<f64>() / n;
+        let var = samples.iter().map(|&s| (s as f64 - mean).powi(2)).sum::<f64>() / n;
+        Self { mean, scale: 1.0 / (var + 1e-7).sqrt() }
+    }
+
+    pub fn apply(&self, sample: f32) -> f32 {
+        ((sample as f64 - self.mean) * self.scale) as f32
+    }
 }
 
 /// The most likely token per frame of `[frames, vocab]` logits.
