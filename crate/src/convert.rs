@@ -177,7 +177,6 @@ fn is_language_tensor(name: &str) -> bool {
 /// `masked_spec_embed`, and with the positional conv's weight norm folded into a plain weight.
 fn base_tensors(config: &Config, base: &WeightStore, quantization: Quantization) -> Result<Vec<(String, QTensor)>, Error> {
     let pos_conv = "wav2vec2.encoder.pos_conv_embed.conv";
-    let in_base = Error::weights("model.safetensors");
     let mut tensors = Vec::new();
     let mut names: Vec<&String> = base.names().collect();
     names.sort();
@@ -188,7 +187,8 @@ fn base_tensors(config: &Config, base: &WeightStore, quantization: Quantization)
         }
         tensors.push((name.clone(), base.get_any(name).map_err(Error::weights("model.safetensors"))?));
     }
-    let folded = model::positional_conv_weight(config, &base.pp(pos_conv)).map_err(in_base)?;
+    let folded =
+        model::positional_conv_weight(config, &base.pp(pos_conv)).map_err(Error::weights("model.safetensors"))?;
     tensors.push((format!("{pos_conv}.weight"), folded));
     quantize_all(tensors, |dims| quantization.base_type(dims))
 }

@@ -35,38 +35,37 @@ impl HfModelDir {
     pub fn load(&self, language: Option<&str>) -> Result<Recognizer, Error> {
         let config = self.config()?;
         let base = self.base_weights()?;
-        let language = self.language_with_base(&config, &base, language)?;
+        let language = self.resolve_language(&config, language, || Ok(base.clone()))?;
         Recognizer::new(config, &base, language)
     }
 
     /// A language's head: its `adapter.<lang>.safetensors` when the folder has one, else the head
     /// stored in the base checkpoint, with the language's table of `vocab.json`.
     pub fn language(&self, language: Option<&str>) -> Result<Language, Error> {
-        let config = self.config()?;
-        match self.adapter(language)? {
-            Some((store, file)) => Language::load(&config, language, &store, self.vocab(language)?, &file),
-            None => self.language_with_base(&config, &self.base_weights()?, language),
-        }
+        self.resolve_language(&self.config()?, language, || self.base_weights())
     }
 
-    fn language_with_base(
+    /// `base` is only called when there is no adapter file, so switching to an adapter language never
+    /// reads the base checkpoint.
+    fn resolve_language(
         &self,
         config: &Config,
-        base: &WeightStore,
         language: Option<&str>,
+        base: impl FnOnce() -> Result<WeightStore, Error>,
     ) -> Result<Language, Error> {
         let vocab = self.vocab(language)?;
-        match self.adapter(language)? {
-            Some((store, file)) => Language::load(config, language, &store, vocab, &file),
-            None if base.contains("lm_head.weight") => {
-                Language::load(config, language, base, vocab, "model.safetensors")
-            }
-            None => Err(Error::Vocab(format!(
+        if let Some((store, file)) = self.adapter(language)? {
+            return Language::load(config, language, &store, vocab, &file);
+        }
+        let base = base()?;
+        if !base.contains("lm_head.weight") {
+            return Err(Error::Vocab(format!(
                 "{}: model.safetensors has no CTC head (lm_head) and there is no adapter file for {}",
                 self.dir.display(),
                 language.unwrap_or("the default language")
-            ))),
+            )));
         }
+        Language::load(config, language, &base, vocab, "model.safetensors")
     }
 
     pub fn vocab(&self, language: Option<&str>) -> Result<Vocab, Error> {

@@ -36,14 +36,6 @@ impl Vocab {
         Self::from_table(language_table(bytes, lang)?)
     }
 
-    /// The languages a nested `vocab.json` has tables for; empty for a flat one.
-    pub fn languages(bytes: &[u8]) -> Result<Vec<String>, Error> {
-        Ok(match parse_tables(bytes)? {
-            VocabTables::Flat(_) => Vec::new(),
-            VocabTables::PerLanguage(tables) => tables.into_keys().collect(),
-        })
-    }
-
     /// A flat token table: token text to id.
     pub fn from_table(table: HashMap<String, u32>) -> Result<Self, Error> {
         if !table.contains_key(BLANK) {
