@@ -66,7 +66,7 @@ import soundfile
 import soxr
 import torch
 from accelerate import Accelerator
-from accelerate.utils import DistributedDataParallelKwargs, gather_object, set_seed
+from accelerate.utils import DistributedDataParallelKwargs, broadcast_object_list, gather_object, set_seed
 from safetensors.torch import save_file
 from transformers import (
     AutoConfig,
@@ -485,23 +485,35 @@ def main() -> None:
     dev_loader = torch.utils.data.DataLoader(dev_set, batch_sampler=dev_sampler, collate_fn=collate,
                                              num_workers=args.num_workers)
 
-    optimizer = torch.optim.AdamW(trainable, lr=args.lr or DEFAULT_LEARNING_RATES[args.mode],
+    optimizer = torch.optim.AdamW(trainable, lr=0.0,
                                   betas=(0.9, 0.98), eps=1e-8, weight_decay=args.weight_decay)
     model, optimizer, train_loader, dev_loader = accelerator.prepare(model, optimizer, train_loader, dev_loader)
 
     steps_per_epoch = math.ceil(len(train_loader) / args.grad_accum)
     total_steps = args.max_steps or math.ceil(args.epochs * steps_per_epoch)
-    warmup_steps = max(1, int(args.warmup_ratio * total_steps))
+    peak_lr = args.lr or DEFAULT_LEARNING_RATES[args.mode]
+    budget_seconds = args.max_minutes * 60
 
-    def lr_factor(step: int) -> float:
-        """Linear warmup to the peak, then linear decay to zero at the last step."""
-        return min((step + 1) / warmup_steps, (total_steps - step) / max(1, total_steps - warmup_steps))
+    def run_progress(step: int) -> float:
+        """Share of the run done: by steps, or by the wall-clock budget when that runs out first, so that
+        a time-limited run still ends with its learning rate annealed to zero. Measured on the main process
+        and shared, so that every process takes the same schedule and stops at the same step."""
+        progress = step / total_steps
+        if budget_seconds:
+            progress = max(progress, (time.time() - started) / budget_seconds)
+        return broadcast_object_list([progress])[0]
 
-    # not passed to accelerate, which would step it once per process; stepped once per optimizer step
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
-    log(f"{total_steps} steps ({steps_per_epoch} per epoch), warmup {warmup_steps}, "
+    def set_learning_rate(progress: float) -> None:
+        """Linear warmup to the peak, then linear decay to zero at the end of the run."""
+        warmup = max(args.warmup_ratio, 1e-6)
+        for group in optimizer.param_groups:
+            group["lr"] = peak_lr * max(0.0, min(progress / warmup, (1 - progress) / max(1e-6, 1 - warmup)))
+
+    budget_note = f", or {args.max_minutes:g} min if sooner" if budget_seconds else ""
+    log(f"{total_steps} steps ({steps_per_epoch} per epoch){budget_note}, warmup {args.warmup_ratio:.0%}, "
         f"{accelerator.num_processes} process(es) on {accelerator.device}")
 
+    set_learning_rate(run_progress(1))  # the first step's rate, as if one step were done
     step, epoch, history = 0, 0, []
     window_loss, window_batches, window_seconds, window_start = 0.0, 0, 0.0, time.time()
     model.train()
@@ -521,14 +533,15 @@ def main() -> None:
             window_seconds += sum(train[i].seconds for i in indices.tolist())
             if not accelerator.sync_gradients:
                 continue
-            scheduler.step()
             step += 1
-            if args.max_minutes and time.time() - started > args.max_minutes * 60:
+            progress = run_progress(step)
+            if progress >= 1:
                 total_steps = step
+            set_learning_rate(progress)
             if step % args.log_every == 0:
                 elapsed = time.time() - window_start
                 log(f"step {step}/{total_steps} epoch {epoch} loss {window_loss / window_batches:.3f} "
-                    f"lr {scheduler.get_last_lr()[0]:.2e} {window_seconds * accelerator.num_processes / elapsed:.0f} "
+                    f"lr {optimizer.param_groups[0]['lr']:.2e} {window_seconds * accelerator.num_processes / elapsed:.0f} "
                     f"audio s/s")
                 window_loss, window_batches, window_seconds, window_start = 0.0, 0, 0.0, time.time()
             if step % args.eval_every == 0 or step == total_steps:
