@@ -8,6 +8,7 @@
 //! vocabulary for every frame. MMS adds small per-language adapters inside each encoder layer; they and
 //! the CTC head form a [`LanguageHead`] that can be swapped without reloading the base.
 
+mod kernels;
 pub mod model;
 pub mod weights;
 

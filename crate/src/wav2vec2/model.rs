@@ -4,12 +4,21 @@
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Activation, Conv1d, Conv1dConfig, LayerNorm};
 
+use super::kernels;
 use super::weights::{Linear, WeightStore};
 use super::{Config, FeatExtractNorm};
 
 /// PyTorch's default LayerNorm / GroupNorm eps: transformers builds the conv-stack and adapter norms
 /// without passing `layer_norm_eps`, so they use this whatever the config says.
 const TORCH_NORM_EPS: f64 = 1e-5;
+
+/// A config activation; exact GELU, the one wav2vec2 checkpoints use, through our faster kernel.
+fn activate(activation: Activation, xs: &Tensor) -> Result<Tensor> {
+    match activation {
+        Activation::Gelu => kernels::gelu_erf(xs),
+        other => other.forward(xs),
+    }
+}
 
 fn layer_norm(size: usize, eps: f64, vb: &WeightStore) -> Result<LayerNorm> {
     Ok(LayerNorm::new(vb.get(size, "weight")?, vb.get(size, "bias")?, eps))
@@ -114,7 +123,7 @@ impl FeatureConvLayer {
 
     /// `[B, T, C_in]` to `[B, T', C_out]`.
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        self.activation.forward(&self.norm.forward(self.conv.forward(xs)?)?)
+        activate(self.activation, &self.norm.forward(self.conv.forward(xs)?)?)
     }
 }
 
@@ -184,7 +193,7 @@ impl PositionalConvEmbedding {
         let frames = hidden.dim(1)?;
         let xs = self.conv.forward(&hidden.transpose(1, 2)?)?;
         let xs = if self.trim_last_frame { xs.narrow(2, 0, frames)? } else { xs };
-        xs.gelu_erf()?.transpose(1, 2)
+        kernels::gelu_erf(&xs)?.transpose(1, 2)
     }
 }
 
@@ -242,7 +251,7 @@ impl Attention {
         let k = split_heads(self.k_proj.forward(xs)?)?;
         let v = split_heads(self.v_proj.forward(xs)?)?;
         let scores = q.matmul(&k.t()?)?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let probs = kernels::softmax_last_dim(&scores)?;
         let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((batch, frames, hidden))?;
         self.out_proj.forward(&context)
     }
@@ -266,7 +275,7 @@ impl FeedForward {
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let xs = self.activation.forward(&self.intermediate_dense.forward(xs)?)?;
+        let xs = activate(self.activation, &self.intermediate_dense.forward(xs)?)?;
         self.output_dense.forward(&xs)
     }
 }
