@@ -1,13 +1,17 @@
 //! Where layers get their tensors: an HF safetensors checkpoint (all float) or one of our GGUF
 //! packages (matrices quantized, the rest float), addressed by transformers' names either way. One
 //! model definition serves both: matrices become [`Linear`] layers over candle's `QMatMul`, which
-//! holds either a float tensor or a quantized one.
+//! holds either a float tensor or a quantized one, or, for q8_0 matrices on CPUs with AVX-512 VNNI,
+//! over our own int8 kernel (`int8_matmul.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Shape, Tensor};
+
+#[cfg(target_arch = "x86_64")]
+use super::int8_matmul::Int8Matrix;
 
 #[derive(Debug, Default)]
 struct Tensors {
@@ -108,7 +112,21 @@ impl WeightStore {
     }
 
     /// The `[out, in]` weight of a linear layer, kept quantized when stored so.
-    fn matmul_weight(&self, out_dim: usize, in_dim: usize) -> Result<QMatMul> {
+    fn matmul_weight(&self, out_dim: usize, in_dim: usize) -> Result<MatmulWeight> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(tensor) = self.tensors.quantized.get(&self.path("weight")) {
+            if tensor.dtype() == candle_core::quantized::GgmlDType::Q8_0
+                && tensor.shape().dims() == [out_dim, in_dim]
+                && Int8Matrix::fits(out_dim, in_dim)
+                && Int8Matrix::available()
+            {
+                return Ok(MatmulWeight::Int8(Arc::new(Int8Matrix::from_q8_0(tensor)?)));
+            }
+        }
+        Ok(MatmulWeight::Candle(self.candle_matmul_weight(out_dim, in_dim)?))
+    }
+
+    fn candle_matmul_weight(&self, out_dim: usize, in_dim: usize) -> Result<QMatMul> {
         match self.tensors.quantized.get(&self.path("weight")) {
             Some(tensor) if tensor.dtype().block_size() > 1 => {
                 if tensor.shape().dims() != [out_dim, in_dim] {
@@ -126,10 +144,17 @@ impl WeightStore {
     }
 }
 
+#[derive(Debug, Clone)]
+enum MatmulWeight {
+    Candle(QMatMul),
+    #[cfg(target_arch = "x86_64")]
+    Int8(Arc<Int8Matrix>),
+}
+
 /// A linear layer whose weight may be quantized; `y = x Wᵀ + b` as `torch.nn.Linear`.
 #[derive(Debug, Clone)]
 pub struct Linear {
-    weight: QMatMul,
+    weight: MatmulWeight,
     bias: Tensor,
     out_dim: usize,
 }
@@ -146,6 +171,10 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        self.weight.forward(xs)?.broadcast_add(&self.bias)
+        match &self.weight {
+            MatmulWeight::Candle(weight) => weight.forward(xs)?.broadcast_add(&self.bias),
+            #[cfg(target_arch = "x86_64")]
+            MatmulWeight::Int8(weight) => weight.forward(xs, Some(&self.bias.to_vec1::<f32>()?)),
+        }
     }
 }
