@@ -10,7 +10,10 @@ stacks get the same weights, the same audio and the same number of threads.
 - Speed: wall time of audio decoding + recognition (model load reported apart), median of repeats,
   peak RSS of the process (includes loading), for 10 s and 30 s of audio.
 - Accuracy: relative logit error and frame-argmax agreement against PyTorch's float32 logits, on the
-  MMS-300m model and on the three tiny fixtures (`crate/tests/fixtures`).
+  MMS-300m model and on the three tiny fixtures (`crate/tests/fixtures`); the same for PyTorch with
+  its weights rounded to q8_0 (what q8_0 storage alone costs, whatever the kernel); and, given a
+  trained model (--trained-model, e.g. the demo model's HF folder from scripts/make-demo-model.sh),
+  its q8_0 package against its f32 package on real clips.
 - Long audio: peak RSS and time for 10 s to 60 min, chunked.
 
     cargo build --release
@@ -136,6 +139,47 @@ def convert(hf_dir: Path, out: Path, quantization: str, lang: str) -> None:
     )
 
 
+def q8_0_rounded_logits(hf_dir: Path, audio: Path, threads: int) -> np.ndarray:
+    """PyTorch logits with every matrix our converter quantizes rounded to q8_0 (blocks of 32 along the
+    input, scale max|w| / 127 stored as f16), activations left in f32."""
+    import soundfile
+    import torch
+    from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC
+
+    torch.set_num_threads(threads)
+    model = Wav2Vec2ForCTC.from_pretrained(hf_dir).eval()
+    with torch.no_grad():
+        for name, module in model.wav2vec2.named_modules():
+            if isinstance(module, torch.nn.Linear) and "adapter" not in name:
+                blocks = module.weight.reshape(module.weight.shape[0], -1, 32)
+                scale = (blocks.abs().amax(-1, keepdim=True) / 127).half().float()
+                rounded = torch.where(scale > 0, torch.round(blocks / scale.clamp(min=1e-30)) * scale, 0.0)
+                module.weight.copy_(rounded.reshape(module.weight.shape))
+    samples, rate = soundfile.read(audio, dtype="float32")
+    inputs = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, do_normalize=True)(
+        samples, sampling_rate=rate, return_tensors="pt"
+    )
+    with torch.inference_mode():
+        return model(inputs.input_values).logits[0].numpy()
+
+
+def trained_model_accuracy(tmp: Path, hf_dir: Path, clips: list[Path], lang: str) -> tuple:
+    """A trained model's q8_0 package against its own f32 package, all clips' frames together."""
+    frames = {}
+    for quantization in ("f32", "q8_0"):
+        package = tmp / f"trained-{quantization}"
+        convert(hf_dir, package, quantization, lang)
+        logits = []
+        for clip in clips:
+            out = tmp / f"trained-{quantization}-{clip.stem}.npy"
+            subprocess.run(ours_command(package, clip, out), check=True, capture_output=True)
+            array = np.load(out)
+            logits.append(array.reshape(-1, array.shape[-1]))
+        frames[quantization] = np.concatenate(logits)
+    name = f"trained model {hf_dir.parent.name}/{hf_dir.name}, {len(clips)} clips ({len(frames['f32'])} frames), vs its f32 package"
+    return (name, "q8_0", *compare(frames["q8_0"], frames["f32"]))
+
+
 def fixture_accuracy(tmp: Path) -> list[tuple[str, str, float, float]]:
     """Each quantization of each fixture against the transformers logits of its WAV input."""
     rows = []
@@ -161,6 +205,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one repeat; MMS-300m on long audio up to 1 minute")
     parser.add_argument("--config", type=Path, default=ROOT / "crate" / "configs" / "mms-300m.json")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--trained-model", type=Path, help="HF folder of a trained model for the q8_0 vs f32 row")
+    parser.add_argument("--trained-clips", type=Path, default=ROOT / "crate" / "tests" / "demo-eval" / "clips",
+                        help="audio for --trained-model (default: the demo model's committed held-out clips)")
+    parser.add_argument("--trained-lang", default="sah")
     args = parser.parse_args()
     if not CLI.exists():
         sys.exit(f"{CLI} is missing: run `cargo build --release` first")
@@ -201,6 +249,11 @@ def main() -> None:
             logits = tmp / f"ours-{quantization}.npy"
             run_measured(ours_command(packages[quantization], audio, logits), env)
             accuracy.append(("MMS-300m (random weights), 10 s", quantization, *compare(np.load(logits), reference_logits[10])))
+        rounded = q8_0_rounded_logits(hf_dir, audio, args.threads)
+        accuracy.append(("MMS-300m (random weights), 10 s, PyTorch", "q8_0 weights only", *compare(rounded, reference_logits[10])))
+        if args.trained_model:
+            clips = sorted(p for p in args.trained_clips.iterdir() if p.suffix in (".flac", ".wav", ".mp3"))
+            accuracy.append(trained_model_accuracy(tmp, args.trained_model, clips, args.trained_lang))
         accuracy += fixture_accuracy(tmp)
 
         one_second = tmp / "audio-1s.wav"
@@ -266,7 +319,10 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
         "Relative logit error ‖ours − reference‖ / ‖reference‖ and the share of frames whose most likely "
         "token agrees, over all frames and over the more confident half (frames whose reference top-2 "
         "margin is at least the median). Random weights leave many near-ties between the top tokens, "
-        "which any perturbation flips, so these are pessimistic figures for a trained model.",
+        "which any perturbation flips, so these are pessimistic figures for a trained model. The "
+        "\"q8_0 weights only\" row is PyTorch itself with the quantized matrices rounded to q8_0 and "
+        "everything else in f32: the best any q8_0 kernel can do on these weights. A trained model's row, "
+        "where present, compares its q8_0 package with its f32 package on real clips.",
         "",
         "| model | quantization | relative error | argmax agreement | on confident frames |",
         "|---|---|---|---|---|",
