@@ -2,7 +2,7 @@
 //! so HF checkpoints load as they are.
 
 use candle_core::{DType, Module, Result, Tensor, D};
-use candle_nn::{Activation, Conv1d, Conv1dConfig, LayerNorm};
+use candle_nn::{Activation, LayerNorm};
 
 use super::kernels;
 use super::weights::{Linear, WeightStore};
@@ -42,8 +42,14 @@ struct TimeMajorConv {
 impl TimeMajorConv {
     fn load(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, bias: bool, vb: &WeightStore) -> Result<Self> {
         let weight = vb.get((out_channels, in_channels, kernel), "weight")?;
-        let weight = weight.permute((2, 1, 0))?.reshape((kernel * in_channels, out_channels))?;
         let bias = if bias { Some(vb.get(out_channels, "bias")?) } else { None };
+        Self::new(&weight, bias, stride)
+    }
+
+    /// From a PyTorch `[out, in, kernel]` conv weight.
+    fn new(weight: &Tensor, bias: Option<Tensor>, stride: usize) -> Result<Self> {
+        let (out_channels, in_channels, kernel) = weight.dims3()?;
+        let weight = weight.permute((2, 1, 0))?.reshape((kernel * in_channels, out_channels))?;
         Ok(Self { weight, bias, kernel, stride })
     }
 
@@ -169,31 +175,45 @@ impl FeatureProjection {
 }
 
 /// `Wav2Vec2PositionalConvEmbedding`: a wide grouped conv whose output is added to the hidden states.
+///
+/// Run time-major, one [`TimeMajorConv`] per group: candle's grouped `conv1d` on `[B, C, T]` took
+/// about twice as long for MMS's 16 groups × 128 taps, and needed transposes on both sides.
 #[derive(Debug, Clone)]
 struct PositionalConvEmbedding {
-    conv: Conv1d,
-    /// An even kernel with `padding = kernel / 2` yields one frame too many (`Wav2Vec2SamePadLayer`).
-    trim_last_frame: bool,
+    groups: Vec<TimeMajorConv>,
+    padding: usize,
 }
 
 impl PositionalConvEmbedding {
     fn load(cfg: &Config, vb: &WeightStore) -> Result<Self> {
-        let kernel = cfg.num_conv_pos_embeddings;
-        let groups = cfg.num_conv_pos_embedding_groups;
         let hidden = cfg.hidden_size;
+        let group_channels = hidden / cfg.num_conv_pos_embedding_groups;
         let vb = vb.pp("conv");
         let weight = positional_conv_weight(cfg, &vb)?;
         let bias = vb.get(hidden, "bias")?;
-        let conv_cfg = Conv1dConfig { padding: kernel / 2, groups, ..Default::default() };
-        Ok(Self { conv: Conv1d::new(weight, Some(bias), conv_cfg), trim_last_frame: kernel.is_multiple_of(2) })
+        let groups = (0..cfg.num_conv_pos_embedding_groups)
+            .map(|g| {
+                let channels = g * group_channels;
+                let weight = weight.narrow(0, channels, group_channels)?;
+                TimeMajorConv::new(&weight, Some(bias.narrow(0, channels, group_channels)?), 1)
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { groups, padding: cfg.num_conv_pos_embeddings / 2 })
     }
 
     /// `[B, T, hidden]` to the `[B, T, hidden]` positional term.
     fn forward(&self, hidden: &Tensor) -> Result<Tensor> {
         let frames = hidden.dim(1)?;
-        let xs = self.conv.forward(&hidden.transpose(1, 2)?)?;
-        let xs = if self.trim_last_frame { xs.narrow(2, 0, frames)? } else { xs };
-        kernels::gelu_erf(&xs)?.transpose(1, 2)
+        let padded = hidden.pad_with_zeros(1, self.padding, self.padding)?;
+        let group_channels = hidden.dim(2)? / self.groups.len();
+        let outputs = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, conv)| conv.forward(&padded.narrow(2, g * group_channels, group_channels)?))
+            .collect::<Result<Vec<_>>>()?;
+        // An even kernel with `padding = kernel / 2` yields one frame too many (`Wav2Vec2SamePadLayer`).
+        kernels::gelu_erf(&Tensor::cat(&outputs, 2)?.narrow(1, 0, frames)?)
     }
 }
 
