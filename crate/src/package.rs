@@ -128,11 +128,9 @@ impl GgufFile {
         let content = gguf_file::Content::read(&mut reader).map_err(Error::weights(name))?;
         let version = content.metadata.get(META_FORMAT_VERSION).and_then(|v| v.to_u32().ok());
         check_version(version.map(u64::from), name)?;
-        let mut tensors = HashMap::new();
-        for tensor_name in content.tensor_infos.keys() {
-            let tensor = content.tensor(&mut reader, tensor_name, &Device::Cpu).map_err(Error::weights(name))?;
-            tensors.insert(tensor_name.clone(), tensor);
-        }
+        let tensors = content.tensor_infos.keys().map(|tensor_name| {
+            Ok((tensor_name.clone(), content.tensor(&mut reader, tensor_name, &Device::Cpu)?))
+        });
         let weights = WeightStore::from_quantized(tensors).map_err(in_file)?;
         Ok(Self { metadata: content.metadata, weights })
     }

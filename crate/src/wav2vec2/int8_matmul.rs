@@ -52,6 +52,18 @@ impl Int8Matrix {
         columns > 0 && columns.is_multiple_of(PANEL) && depth > 0 && depth.is_multiple_of(BLOCK)
     }
 
+    /// Whether `tensor` is a q8_0 matrix that this CPU can run through the kernel.
+    pub fn takes(tensor: &QTensor) -> bool {
+        tensor.dtype() == GgmlDType::Q8_0
+            && matches!(tensor.shape().dims(), &[columns, depth] if Self::fits(columns, depth))
+            && Self::available()
+    }
+
+    /// `[columns, depth]`, as the weight of `torch.nn.Linear`.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.columns, self.depth]
+    }
+
     /// Packs a q8_0 tensor as stored in GGUF, without requantizing: the same integers and scales.
     pub fn from_q8_0(tensor: &QTensor) -> Result<Self> {
         let &[columns, depth] = tensor.shape().dims() else {

@@ -17,6 +17,9 @@ use super::int8_matmul::Int8Matrix;
 struct Tensors {
     float: HashMap<String, Tensor>,
     quantized: HashMap<String, Arc<QTensor>>,
+    /// q8_0 matrices already packed for our int8 kernel (their GGUF copies are not kept).
+    #[cfg(target_arch = "x86_64")]
+    int8: HashMap<String, Arc<Int8Matrix>>,
 }
 
 /// A set of named tensors plus a name prefix, in the manner of candle's `VarBuilder`.
@@ -29,18 +32,26 @@ pub struct WeightStore {
 impl WeightStore {
     /// Float tensors, as read from a safetensors file; converted to f32 when used.
     pub fn from_float(tensors: HashMap<String, Tensor>) -> Self {
-        Self::new(Tensors { float: tensors, quantized: HashMap::new() })
+        Self::new(Tensors { float: tensors, ..Default::default() })
     }
 
-    /// Tensors read from GGUF: f32 ones are kept as plain tensors, other types as stored.
-    pub fn from_quantized(tensors: HashMap<String, QTensor>) -> Result<Self> {
+    /// Tensors read from GGUF, one at a time: f32 ones are kept as plain tensors, q8_0 matrices the
+    /// int8 kernel can take are packed for it as they arrive (so the file's copy of the weights and
+    /// the packed one never both exist in full), other types are kept as stored.
+    pub fn from_quantized(tensors: impl IntoIterator<Item = Result<(String, QTensor)>>) -> Result<Self> {
         let mut store = Tensors::default();
-        for (name, tensor) in tensors {
+        for named in tensors {
+            let (name, tensor) = named?;
             if tensor.dtype() == candle_core::quantized::GgmlDType::F32 {
                 store.float.insert(name, tensor.dequantize(&Device::Cpu)?);
-            } else {
-                store.quantized.insert(name, Arc::new(tensor));
+                continue;
             }
+            #[cfg(target_arch = "x86_64")]
+            if Int8Matrix::takes(&tensor) {
+                store.int8.insert(name, Arc::new(Int8Matrix::from_q8_0(&tensor)?));
+                continue;
+            }
+            store.quantized.insert(name, Arc::new(tensor));
         }
         Ok(Self::new(store))
     }
@@ -63,13 +74,15 @@ impl WeightStore {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        let path = self.path(name);
-        self.tensors.float.contains_key(&path) || self.tensors.quantized.contains_key(&path)
+        self.names().any(|stored| *stored == self.path(name))
     }
 
     /// Every full tensor name in the store, whatever the prefix.
     pub fn names(&self) -> impl Iterator<Item = &String> {
-        self.tensors.float.keys().chain(self.tensors.quantized.keys())
+        let names = self.tensors.float.keys().chain(self.tensors.quantized.keys());
+        #[cfg(target_arch = "x86_64")]
+        let names = names.chain(self.tensors.int8.keys());
+        names
     }
 
     /// The stored shape of a tensor, without converting it.
@@ -77,6 +90,10 @@ impl WeightStore {
         let path = self.path(name);
         if let Some(tensor) = self.tensors.float.get(&path) {
             return Ok(tensor.dims().to_vec());
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(matrix) = self.tensors.int8.get(&path) {
+            return Ok(matrix.shape().to_vec());
         }
         match self.tensors.quantized.get(&path) {
             Some(tensor) => Ok(tensor.shape().dims().to_vec()),
@@ -114,14 +131,16 @@ impl WeightStore {
     /// The `[out, in]` weight of a linear layer, kept quantized when stored so.
     fn matmul_weight(&self, out_dim: usize, in_dim: usize) -> Result<MatmulWeight> {
         #[cfg(target_arch = "x86_64")]
-        if let Some(tensor) = self.tensors.quantized.get(&self.path("weight")) {
-            if tensor.dtype() == candle_core::quantized::GgmlDType::Q8_0
-                && tensor.shape().dims() == [out_dim, in_dim]
-                && Int8Matrix::fits(out_dim, in_dim)
-                && Int8Matrix::available()
-            {
-                return Ok(MatmulWeight::Int8(Arc::new(Int8Matrix::from_q8_0(tensor)?)));
+        if let Some(matrix) = self.tensors.int8.get(&self.path("weight")) {
+            if matrix.shape() != [out_dim, in_dim] {
+                candle_core::bail!(
+                    "tensor {} has shape {:?} but the config implies {:?}",
+                    self.path("weight"),
+                    matrix.shape(),
+                    [out_dim, in_dim]
+                )
             }
+            return Ok(MatmulWeight::Int8(matrix.clone()));
         }
         Ok(MatmulWeight::Candle(self.candle_matmul_weight(out_dim, in_dim)?))
     }
