@@ -112,13 +112,13 @@ impl Int8Matrix {
         Self { columns, depth, weights, scales, offsets }
     }
 
-    /// `x Wᵀ (+ bias)` for `x` of shape `[..., depth]`, as `torch.nn.Linear`.
-    pub fn forward(&self, xs: &Tensor, bias: Option<&[f32]>) -> Result<Tensor> {
+    /// `x Wᵀ + bias` for `x` of shape `[..., depth]`, as `torch.nn.Linear`.
+    pub fn forward(&self, xs: &Tensor, bias: &[f32]) -> Result<Tensor> {
         xs.contiguous()?.apply_op1_no_bwd(&Int8Linear { matrix: self, bias })
     }
 
     /// Row-major `[rows, columns]` product of row-major `[rows, depth]` input.
-    fn matmul(&self, input: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    fn matmul(&self, input: &[f32], bias: &[f32]) -> Vec<f32> {
         let rows = input.len() / self.depth;
         let mut output = vec![0f32; rows * self.columns];
         let task = |(task, output): (usize, &mut [f32])| {
@@ -137,7 +137,7 @@ impl Int8Matrix {
                         activation_scales: &activation_scales[row * blocks..],
                         output: &mut output[row * self.columns..],
                         panel,
-                        bias: bias.map(|bias| &bias[panel * PANEL..][..PANEL]),
+                        bias: &bias[panel * PANEL..][..PANEL],
                     };
                     // SAFETY: as above; every slice holds the rows and panel the kernel touches.
                     unsafe {
@@ -161,11 +161,8 @@ impl Int8Matrix {
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     unsafe fn micro_kernel<const ROWS: usize>(&self, tile: MicroTile<'_>) {
         let blocks = self.depth / BLOCK;
-        let mut sums = [[_mm512_setzero_ps(); 2]; ROWS];
-        if let Some(bias) = tile.bias {
-            let halves = [_mm512_loadu_ps(bias.as_ptr()), _mm512_loadu_ps(bias.as_ptr().add(16))];
-            sums = [halves; ROWS];
-        }
+        let bias = [_mm512_loadu_ps(tile.bias.as_ptr()), _mm512_loadu_ps(tile.bias.as_ptr().add(16))];
+        let mut sums = [bias; ROWS];
         for block in 0..blocks {
             let index = tile.panel * blocks + block;
             let offsets = self.offsets.as_ptr().add(index * PANEL);
@@ -206,7 +203,7 @@ struct MicroTile<'a> {
     activation_scales: &'a [f32],
     output: &'a mut [f32],
     panel: usize,
-    bias: Option<&'a [f32]>,
+    bias: &'a [f32],
 }
 
 /// Quantizes 32 values to `q + 128` bytes; returns the scale `max |x| / 127` (0 for an all-zero block).
@@ -241,7 +238,7 @@ unsafe fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32]
 
 struct Int8Linear<'a> {
     matrix: &'a Int8Matrix,
-    bias: Option<&'a [f32]>,
+    bias: &'a [f32],
 }
 
 impl CustomOp1 for Int8Linear<'_> {
@@ -316,7 +313,7 @@ mod tests {
             let matrix = Int8Matrix::from_q8_0(&q8)?;
             let input = random((rows, 96), rows as u64)?;
             let bias = (0..64).map(|i| i as f32 * 0.01).collect::<Vec<_>>();
-            let ours = matrix.forward(&input, Some(&bias))?;
+            let ours = matrix.forward(&input, &bias)?;
             let exact = reference(&input, &q8, &bias)?;
             let error = (&ours - &exact)?.abs()?.max(D::Minus1)?.max(0)?.to_scalar::<f32>()?;
             assert!(error < 1e-5, "{rows} rows: largest difference {error}");

@@ -152,7 +152,7 @@ fn exp(x: f32) -> f32 {
     const LN2_LOW: f32 = -2.121_944_4e-4;
     // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer without a rounding call.
     const ROUNDING: f32 = 12_582_912.0;
-    let x = x.max(-87.3).min(88.3);
+    let x = x.clamp(-87.3, 88.3);
     let n = (x * LOG2_E + ROUNDING) - ROUNDING;
     let r = x - n * LN2_HIGH - n * LN2_LOW;
     let p = 1.987_569_1e-4;

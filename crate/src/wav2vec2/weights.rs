@@ -74,7 +74,11 @@ impl WeightStore {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.names().any(|stored| *stored == self.path(name))
+        let path = self.path(name);
+        let stored = self.tensors.float.contains_key(&path) || self.tensors.quantized.contains_key(&path);
+        #[cfg(target_arch = "x86_64")]
+        let stored = stored || self.tensors.int8.contains_key(&path);
+        stored
     }
 
     /// Every full tensor name in the store, whatever the prefix.
@@ -116,71 +120,56 @@ impl WeightStore {
     /// A tensor as f32, checked against the shape the config implies.
     pub fn get<S: Into<Shape>>(&self, shape: S, name: &str) -> Result<Tensor> {
         let tensor = self.get_any(name)?;
-        let expected = shape.into();
-        if tensor.shape() != &expected {
-            candle_core::bail!(
-                "tensor {} has shape {:?} but the config implies {:?}",
-                self.path(name),
-                tensor.dims(),
-                expected.dims()
-            )
-        }
+        check_shape(&self.path(name), tensor.dims(), shape.into().dims())?;
         Ok(tensor)
     }
 
-    /// The `[out, in]` weight of a linear layer, kept quantized when stored so.
-    fn matmul_weight(&self, out_dim: usize, in_dim: usize) -> Result<MatmulWeight> {
+    /// The weight and bias of a linear layer, the `[out, in]` weight kept quantized when stored so.
+    fn linear_parts(&self, out_dim: usize, in_dim: usize) -> Result<LinearParts> {
+        let bias = self.get(out_dim, "bias")?;
+        let path = self.path("weight");
         #[cfg(target_arch = "x86_64")]
-        if let Some(matrix) = self.tensors.int8.get(&self.path("weight")) {
-            if matrix.shape() != [out_dim, in_dim] {
-                candle_core::bail!(
-                    "tensor {} has shape {:?} but the config implies {:?}",
-                    self.path("weight"),
-                    matrix.shape(),
-                    [out_dim, in_dim]
-                )
-            }
-            return Ok(MatmulWeight::Int8(matrix.clone()));
+        if let Some(matrix) = self.tensors.int8.get(&path) {
+            check_shape(&path, &matrix.shape(), &[out_dim, in_dim])?;
+            return Ok(LinearParts::Int8 { matrix: matrix.clone(), bias: bias.to_vec1()? });
         }
-        Ok(MatmulWeight::Candle(self.candle_matmul_weight(out_dim, in_dim)?))
-    }
-
-    fn candle_matmul_weight(&self, out_dim: usize, in_dim: usize) -> Result<QMatMul> {
-        match self.tensors.quantized.get(&self.path("weight")) {
+        let weight = match self.tensors.quantized.get(&path) {
             Some(tensor) if tensor.dtype().block_size() > 1 => {
-                if tensor.shape().dims() != [out_dim, in_dim] {
-                    candle_core::bail!(
-                        "tensor {} has shape {:?} but the config implies {:?}",
-                        self.path("weight"),
-                        tensor.shape().dims(),
-                        [out_dim, in_dim]
-                    )
-                }
-                QMatMul::from_arc(tensor.clone())
+                check_shape(&path, tensor.shape().dims(), &[out_dim, in_dim])?;
+                QMatMul::from_arc(tensor.clone())?
             }
-            _ => Ok(QMatMul::Tensor(self.get((out_dim, in_dim), "weight")?)),
-        }
+            _ => QMatMul::Tensor(self.get((out_dim, in_dim), "weight")?),
+        };
+        Ok(LinearParts::Candle { weight, bias })
     }
 }
 
+fn check_shape(path: &str, stored: &[usize], implied: &[usize]) -> Result<()> {
+    if stored != implied {
+        candle_core::bail!("tensor {path} has shape {stored:?} but the config implies {implied:?}")
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
-enum MatmulWeight {
-    Candle(QMatMul),
+enum LinearParts {
+    /// candle's matmul over a float or quantized weight.
+    Candle { weight: QMatMul, bias: Tensor },
+    /// A q8_0 weight packed for our int8 kernel, which adds the bias itself.
     #[cfg(target_arch = "x86_64")]
-    Int8(Arc<Int8Matrix>),
+    Int8 { matrix: Arc<Int8Matrix>, bias: Vec<f32> },
 }
 
 /// A linear layer whose weight may be quantized; `y = x Wᵀ + b` as `torch.nn.Linear`.
 #[derive(Debug, Clone)]
 pub struct Linear {
-    weight: MatmulWeight,
-    bias: Tensor,
+    parts: LinearParts,
     out_dim: usize,
 }
 
 impl Linear {
     pub fn load(in_dim: usize, out_dim: usize, store: &WeightStore) -> Result<Self> {
-        Ok(Self { weight: store.matmul_weight(out_dim, in_dim)?, bias: store.get(out_dim, "bias")?, out_dim })
+        Ok(Self { parts: store.linear_parts(out_dim, in_dim)?, out_dim })
     }
 
     pub fn out_dim(&self) -> usize {
@@ -190,10 +179,10 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        match &self.weight {
-            MatmulWeight::Candle(weight) => weight.forward(xs)?.broadcast_add(&self.bias),
+        match &self.parts {
+            LinearParts::Candle { weight, bias } => weight.forward(xs)?.broadcast_add(bias),
             #[cfg(target_arch = "x86_64")]
-            MatmulWeight::Int8(weight) => weight.forward(xs, Some(&self.bias.to_vec1::<f32>()?)),
+            LinearParts::Int8 { matrix, bias } => matrix.forward(xs, bias),
         }
     }
 }
