@@ -1,8 +1,8 @@
 //! CPU kernels for the two element-wise steps where candle 0.11 is the bottleneck: the attention
-//! softmax and exact (erf) GELU. candle evaluates both with scalar libm `expf` / `erff`; profiled on
-//! MMS-300m, they took about a sixth of the forward pass. Here `exp` and `erf` are written so that the
-//! compiler vectorises them (no branches, no libm calls), the x86 build is compiled a second time
-//! for AVX2 + FMA and picked at run time, and rows are spread over candle's thread count.
+//! softmax and exact (erf) GELU. candle evaluates both with scalar libm `expf` / `erff`; in a perf
+//! profile of MMS-300m transcribing 10 s they took ~12 % of all samples. Here `exp` and `erf` are
+//! written so that the compiler vectorises them (no branches, no libm calls), the x86 build is compiled
+//! a second time for AVX2 + FMA and picked at run time, and rows are spread over candle's thread count.
 //!
 //! Accuracy: `exp` within 2 ulp over the range softmax uses, `erf` within 1e-6 absolute (Abramowitz &
 //! Stegun 7.1.26), both far below the f32 noise of the layers around them (the parity tests hold
