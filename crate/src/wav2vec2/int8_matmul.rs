@@ -66,13 +66,17 @@ impl Int8Matrix {
     }
 
     /// Packs a q8_0 tensor as stored in GGUF, without requantizing: the same integers and scales.
+    /// Refuses what [`Int8Matrix::takes`] refuses, the CPU check included: the kernel's `unsafe`
+    /// calls rely on every packed matrix having passed it.
     pub fn from_q8_0(tensor: &QTensor) -> Result<Self> {
-        let &[columns, depth] = tensor.shape().dims() else {
-            candle_core::bail!("a q8_0 matrix must be 2-d, got {:?}", tensor.shape())
-        };
-        if tensor.dtype() != GgmlDType::Q8_0 || !Self::fits(columns, depth) {
-            candle_core::bail!("cannot pack a {:?} {columns}x{depth} matrix as int8", tensor.dtype())
+        if !Self::takes(tensor) {
+            candle_core::bail!(
+                "the int8 kernel takes q8_0 matrices of whole 32x32 panels on AVX-512 VNNI CPUs, not a {:?} {:?}",
+                tensor.dtype(),
+                tensor.shape()
+            )
         }
+        let (columns, depth) = tensor.shape().dims2()?;
         // GGUF q8_0 block: f16 scale, then 32 signed bytes; blocks row after row.
         const BLOCK_BYTES: usize = 2 + BLOCK;
         let data = tensor.data()?;
@@ -128,7 +132,7 @@ impl Int8Matrix {
             let mut activations = vec![0u8; task_rows * self.depth];
             let mut activation_scales = vec![0f32; task_rows * blocks];
             let input = &input[first_row * self.depth..][..task_rows * self.depth];
-            // SAFETY: `available()` was checked when the matrix was chosen for this path.
+            // SAFETY: `from_q8_0`, the only constructor, checked `available()`.
             unsafe { quantize_rows(input, &mut activations, &mut activation_scales) };
             for panel in 0..self.columns / PANEL {
                 for row in (0..task_rows).step_by(MICRO_ROWS) {
@@ -332,6 +336,8 @@ mod tests {
         assert!(!Int8Matrix::fits(32, 40), "depth 40 is not whole blocks");
         let q4 = QTensor::quantize(&random((32, 256), 1)?, GgmlDType::Q4K)?;
         assert!(Int8Matrix::from_q8_0(&q4).is_err(), "q4_k is not q8_0");
+        let fitting = q8((32, 64))?;
+        assert_eq!(Int8Matrix::from_q8_0(&fitting).is_ok(), Int8Matrix::available(), "packs exactly where it can run");
         Ok(())
     }
 }
