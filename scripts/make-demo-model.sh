@@ -24,7 +24,7 @@ config='{"hidden_size":256,"num_hidden_layers":4,"num_attention_heads":4,"interm
 "mask_time_prob":0.05,"mask_time_length":5}'
 
 [ -f "$work/synth-base/train.tsv" ] ||
-  $python scripts/make_synthetic_sakha.py --out "$work/synth-base" --voices base --train-hours 3 --seed 1 -j 2
+  $python scripts/make_synthetic_sakha.py --out "$work/synth-base" --voices base --train-hours 5 --seed 1 -j 2
 [ -f "$work/synth-adapter/train.tsv" ] ||
   $python scripts/make_synthetic_sakha.py --out "$work/synth-adapter" --voices adapter --train-hours 1 --seed 2 -j 2
 

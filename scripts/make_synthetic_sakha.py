@@ -9,11 +9,15 @@ test and dev sentences never occur in any training set, whatever the seed, voice
 Speech: espeak-ng's Kazakh voice (`-v kk+VARIANT`), which reads Sakha plausibly once ҕ→ғ and ҥ→ң (for
 the synthesiser only; transcripts keep Sakha spelling), with a random voice variant of the split's voice
 set, speed, pitch and word gap; sox resamples to 16 kHz mono; then white or pink noise at a random SNR
-(some utterances), a random peak level and sometimes a loudness ramp. Everything is seeded per
-utterance, so the output does not depend on the number of jobs.
+(some utterances), a random peak level and sometimes a loudness ramp. Train utterances are also
+speed-perturbed (sox `speed`, which scales formants with tempo, as a longer or shorter vocal tract
+would), so that a few dozen synthetic voices cover more of the space between voices. Everything is
+seeded per utterance, so the output does not depend on the number of jobs.
 
 Voice sets (disjoint, so a test on "heldout" is on voices never trained on): "base" for the base
-model's data, "adapter" for the adapter's data, "heldout" for test sets. Train and dev use --voices, test
+model's data, "adapter" for the adapter's data, "heldout" for test sets. The variants left out of all
+three are whispered (no voiced speech to learn from), switch espeak to English, or derive from a
+variant of another set (anikaRobot, iven2-4, edward2). Train and dev use --voices, test
 uses --test-voices; both take comma lists of set names and variant names ("base,adapter", "m1,f2").
 
 Output: OUT/clips/*.wav (16 kHz mono PCM16), OUT/{train,dev,test}.tsv with Common Voice columns
@@ -55,10 +59,17 @@ SAKHASPELL_VERSION = "0.4.0"
 SAMPLE_RATE = 16000
 
 VOICE_SETS = {
-    "base": "m1 m2 m3 f1 f2 klatt klatt2 adam Andy Annie benjamin boris david linda max paul steph travis",
+    "base": "m1 m2 m3 f1 f2 klatt klatt2 klatt6 adam Andy Annie AnxiousAndy benjamin boris david linda max paul steph "
+            "steph2 steph3 travis announcer croak Demonic Diogo Gene Gene2 grandma grandpa Henrique Hugo Jacky "
+            "kaukovalta Lee marcelo Marco Mario Michael miguel Nguyen pablo pedro quincy RicishayMax RicishayMax2 "
+            "RicishayMax3 robosoft robosoft2 robosoft3 robosoft4 robosoft5 robosoft6 robosoft7 robosoft8 sandro "
+            "shelby Tweaky UniRobot",
     "adapter": "m4 m5 m6 f3 f4 klatt3 klatt4 Alex aunty belinda edward iven john michel norbert rob zac Mike",
     "heldout": "m7 m8 f5 klatt5 Alicia Andrea anika antonio Denis gustave robert victor",
 }
+
+# Largest relative speed change of train utterances (sox `speed`); dev and test keep espeak's own voices.
+TRAIN_SPEED_SPREAD = 0.13
 
 # Percent of the sentence space per split, by hash; fixed so that splits stay disjoint across runs.
 TEST_PERCENT = 5
@@ -73,7 +84,7 @@ SYNTH_SPELLING = str.maketrans({"ҕ": "ғ", "ҥ": "ң"})
 
 TSV_COLUMNS = [
     "client_id", "path", "sentence", "up_votes", "down_votes", "age", "gender", "accents", "locale", "segment",
-    "duration_s", "voice", "rate_wpm", "pitch", "word_gap", "noise", "snr_db", "peak_dbfs", "ramp_db",
+    "duration_s", "voice", "rate_wpm", "pitch", "word_gap", "noise", "snr_db", "peak_dbfs", "ramp_db", "speed",
 ]
 
 
@@ -91,6 +102,7 @@ class Utterance:
     peak_dbfs: float
     ramp_db: float
     noise_seed: int
+    speed: float
 
     @property
     def clip_name(self) -> str:
@@ -182,6 +194,8 @@ def plan_utterance(split: str, index: int, sentence: str, voices: list[str], see
         peak_dbfs=round(rng.uniform(-26, -1), 1),
         ramp_db=round(rng.uniform(-8, 8), 1) if rng.random() < 0.3 else 0.0,
         noise_seed=rng.getrandbits(32),
+        # drawn last so that dev and test utterances stay those of earlier versions of this script
+        speed=round(rng.uniform(1 - TRAIN_SPEED_SPREAD, 1 + TRAIN_SPEED_SPREAD), 3) if split == "train" else 1.0,
     )
 
 
@@ -191,9 +205,10 @@ def synthesize(text: str, utterance: Utterance) -> np.ndarray:
          "-g", str(utterance.word_gap), "--stdout", text.translate(SYNTH_SPELLING)],
         check=True, capture_output=True,
     )
-    # espeak writes 22 050 Hz; sox resamples and hands back raw float32
+    # espeak writes 22 050 Hz; sox changes the speed where asked, resamples and hands back raw float32
+    speed = ["speed", str(utterance.speed)] if utterance.speed != 1.0 else []
     sox = subprocess.run(
-        ["sox", "-V1", "-t", "wav", "-", "-t", "f32", "-r", str(SAMPLE_RATE), "-c", "1", "-"],
+        ["sox", "-V1", "-t", "wav", "-", "-t", "f32", "-r", str(SAMPLE_RATE), "-c", "1", "-", *speed],
         input=espeak.stdout, check=True, capture_output=True,
     )
     return np.frombuffer(sox.stdout, dtype=np.float32)
@@ -232,7 +247,7 @@ def render(job: tuple[Utterance, str]) -> tuple[str, dict[str, str]]:
         "locale": "sah",
         "duration_s": f"{len(audio) / SAMPLE_RATE:.3f}",
         **{key: str(fields[key]) for key in ("voice", "rate_wpm", "pitch", "word_gap", "noise", "snr_db",
-                                             "peak_dbfs", "ramp_db")},
+                                             "peak_dbfs", "ramp_db", "speed")},
     }
 
 
