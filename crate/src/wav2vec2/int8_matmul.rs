@@ -14,17 +14,12 @@
 use std::arch::x86_64::*;
 
 use candle_core::quantized::{GgmlDType, QTensor};
-use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
+use candle_core::{Result, Tensor};
+
+use super::tiled::{self, TileKernel, PANEL};
 
 /// Values per quantization block along the inner dimension (q8_0's).
 const BLOCK: usize = 32;
-/// Output columns per micro-kernel step: two vectors of 16 i32 lanes.
-const PANEL: usize = 32;
-/// Activation rows per micro-kernel step (6 × 2 accumulators, integer and float, fit in registers).
-const MICRO_ROWS: usize = 6;
-/// Rows per parallel task: their quantized activations stay in L2 while every panel passes over them.
-const TASK_ROWS: usize = 8 * MICRO_ROWS;
 /// Bytes of one packed panel block: 32 columns × 32 values.
 const PANEL_BLOCK_BYTES: usize = PANEL * BLOCK;
 
@@ -118,54 +113,23 @@ impl Int8Matrix {
 
     /// `x Wᵀ + bias` for `x` of shape `[..., depth]`, as `torch.nn.Linear`.
     pub fn forward(&self, xs: &Tensor, bias: &[f32]) -> Result<Tensor> {
-        xs.contiguous()?.apply_op1_no_bwd(&Int8Linear { matrix: self, bias })
-    }
-
-    /// Row-major `[rows, columns]` product of row-major `[rows, depth]` input.
-    fn matmul(&self, input: &[f32], bias: &[f32]) -> Vec<f32> {
-        let rows = input.len() / self.depth;
-        let mut output = vec![0f32; rows * self.columns];
-        let task = |(task, output): (usize, &mut [f32])| {
-            let first_row = task * TASK_ROWS;
-            let task_rows = output.len() / self.columns;
-            let blocks = self.depth / BLOCK;
-            let mut activations = vec![0u8; task_rows * self.depth];
-            let mut activation_scales = vec![0f32; task_rows * blocks];
-            let input = &input[first_row * self.depth..][..task_rows * self.depth];
-            // SAFETY: `from_q8_0`, the only constructor, checked `available()`.
-            unsafe { quantize_rows(input, &mut activations, &mut activation_scales) };
-            for panel in 0..self.columns / PANEL {
-                for row in (0..task_rows).step_by(MICRO_ROWS) {
-                    let micro = MicroTile {
-                        activations: &activations[row * self.depth..],
-                        activation_scales: &activation_scales[row * blocks..],
-                        output: &mut output[row * self.columns..],
-                        panel,
-                        bias: &bias[panel * PANEL..][..PANEL],
-                    };
-                    // SAFETY: as above; every slice holds the rows and panel the kernel touches.
-                    unsafe {
-                        match task_rows - row {
-                            1 => self.micro_kernel::<1>(micro),
-                            2 => self.micro_kernel::<2>(micro),
-                            3 => self.micro_kernel::<3>(micro),
-                            4 => self.micro_kernel::<4>(micro),
-                            5 => self.micro_kernel::<5>(micro),
-                            _ => self.micro_kernel::<MICRO_ROWS>(micro),
-                        }
-                    }
-                }
-            }
-        };
-        output.par_chunks_mut(TASK_ROWS * self.columns).enumerate().for_each(task);
-        output
+        let mut dims = xs.dims().to_vec();
+        if dims.last() != Some(&self.depth) {
+            candle_core::bail!("int8 linear: input {dims:?} does not end in {}", self.depth)
+        }
+        *dims.last_mut().expect("checked above") = self.columns;
+        let rows = xs.elem_count() / self.depth;
+        let kernel = Int8Linear { matrix: self, bias };
+        let output = tiled::with_f32_values(xs, |input| Ok(tiled::matmul(&kernel, input, rows, self.depth)))?;
+        Tensor::from_vec(output, dims, xs.device())
     }
 
     /// `ROWS` activation rows × one 32-column panel, over the whole depth.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     unsafe fn micro_kernel<const ROWS: usize>(&self, tile: MicroTile<'_>) {
         let blocks = self.depth / BLOCK;
-        let bias = [_mm512_loadu_ps(tile.bias.as_ptr()), _mm512_loadu_ps(tile.bias.as_ptr().add(16))];
+        let panel_bias = &tile.bias[tile.panel * PANEL..][..PANEL];
+        let bias = [_mm512_loadu_ps(panel_bias.as_ptr()), _mm512_loadu_ps(panel_bias.as_ptr().add(16))];
         let mut sums = [bias; ROWS];
         for block in 0..blocks {
             let index = tile.panel * blocks + block;
@@ -245,22 +209,36 @@ struct Int8Linear<'a> {
     bias: &'a [f32],
 }
 
-impl CustomOp1 for Int8Linear<'_> {
-    fn name(&self) -> &'static str {
-        "sakha-int8-linear"
+// SAFETY: an `Int8Matrix` exists only where `available()` held (see `from_q8_0`).
+unsafe impl TileKernel for Int8Linear<'_> {
+    /// Quantized rows (`q + 128`) and one scale per row and block.
+    type Operand = (Vec<u8>, Vec<f32>);
+
+    fn columns(&self) -> usize {
+        self.matrix.columns
     }
 
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else { candle_core::bail!("int8 linear takes f32 input") };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("int8 linear takes contiguous input")
-        };
-        let mut dims = layout.dims().to_vec();
-        if dims.last() != Some(&self.matrix.depth) {
-            candle_core::bail!("int8 linear: input {dims:?} does not end in {}", self.matrix.depth)
+    fn prepare(&self, input: &[f32], rows: usize, row_stride: usize) -> Self::Operand {
+        let depth = self.matrix.depth;
+        let mut activations = vec![0u8; rows * depth];
+        let mut scales = vec![0f32; rows * depth / BLOCK];
+        for (row, (activations, scales)) in activations.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(depth / BLOCK)).enumerate() {
+            // SAFETY: the trait's contract: AVX-512 is there.
+            unsafe { quantize_rows(&input[row * row_stride..][..depth], activations, scales) };
         }
-        *dims.last_mut().expect("checked above") = self.matrix.columns;
-        Ok((CpuStorage::F32(self.matrix.matmul(&data[start..end], self.bias)), Shape::from(dims)))
+        (activations, scales)
+    }
+
+    unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, first_row: usize, panel: usize, output: &mut [f32]) {
+        let (activations, scales) = operand;
+        let depth = self.matrix.depth;
+        self.matrix.micro_kernel::<ROWS>(MicroTile {
+            activations: &activations[first_row * depth..],
+            activation_scales: &scales[first_row * depth / BLOCK..],
+            output,
+            panel,
+            bias: self.bias,
+        });
     }
 }
 

@@ -9,7 +9,11 @@
 //! the CTC head form a [`LanguageHead`] that can be swapped without reloading the base.
 
 #[cfg(target_arch = "x86_64")]
+mod bf16_matmul;
+#[cfg(target_arch = "x86_64")]
 mod int8_matmul;
+#[cfg(target_arch = "x86_64")]
+mod tiled;
 mod kernels;
 pub mod model;
 pub mod weights;

@@ -4,6 +4,14 @@
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Activation, LayerNorm};
 
+#[cfg(target_arch = "x86_64")]
+use std::sync::Arc;
+
+#[cfg(target_arch = "x86_64")]
+use super::{
+    bf16_matmul::{self, Bf16Matrix},
+    tiled,
+};
 use super::kernels;
 use super::weights::{Linear, WeightStore};
 use super::{Config, FeatExtractNorm};
@@ -30,27 +38,46 @@ fn layer_norm(size: usize, eps: f64, vb: &WeightStore) -> Result<LayerNorm> {
 /// shapes (one input channel and 32 000 frames in the first layer), and LayerNorm over channels then
 /// needs transposes. Time-major, the window of output frame `t` is rows `t*stride .. t*stride+kernel`,
 /// so gathering the windows ("im2col") is `kernel` strided row copies, and the norm runs in place.
+/// The bf16 kernel needs no gathering at all: it reads the windows as overlapping rows of the input.
 #[derive(Debug, Clone)]
 struct TimeMajorConv {
-    /// `[kernel * in_channels, out_channels]`, ordered like the gathered windows.
-    weight: Tensor,
-    bias: Option<Tensor>,
+    product: ConvProduct,
     kernel: usize,
     stride: usize,
 }
 
+/// How a conv's matrix product runs.
+#[derive(Debug, Clone)]
+enum ConvProduct {
+    /// candle's f32 matmul over the gathered windows; the weight is `[kernel * in_channels,
+    /// out_channels]`, ordered like a window.
+    F32 { weight: Tensor, bias: Option<Tensor> },
+    /// Our bf16 kernel (see [`WeightStore::bf16_products`]), bias included.
+    #[cfg(target_arch = "x86_64")]
+    Bf16(Arc<Bf16Matrix>),
+}
+
 impl TimeMajorConv {
-    fn load(in_channels: usize, out_channels: usize, kernel: usize, stride: usize, bias: bool, vb: &WeightStore) -> Result<Self> {
+    fn load(in_channels: usize, out_channels: usize, conv: (usize, usize), bias: bool, bf16: bool, vb: &WeightStore) -> Result<Self> {
+        let (kernel, stride) = conv;
         let weight = vb.get((out_channels, in_channels, kernel), "weight")?;
         let bias = if bias { Some(vb.get(out_channels, "bias")?) } else { None };
-        Self::new(&weight, bias, stride)
+        Self::new(&weight, bias, stride, bf16)
     }
 
-    /// From a PyTorch `[out, in, kernel]` conv weight.
-    fn new(weight: &Tensor, bias: Option<Tensor>, stride: usize) -> Result<Self> {
+    /// From a PyTorch `[out, in, kernel]` conv weight; `bf16` asks for the bf16 product.
+    fn new(weight: &Tensor, bias: Option<Tensor>, stride: usize, bf16: bool) -> Result<Self> {
         let (out_channels, in_channels, kernel) = weight.dims3()?;
         let weight = weight.permute((2, 1, 0))?.reshape((kernel * in_channels, out_channels))?;
-        Ok(Self { weight, bias, kernel, stride })
+        #[cfg(target_arch = "x86_64")]
+        if bf16 {
+            let bias = bias.map(|bias| bias.to_vec1::<f32>()).transpose()?;
+            let matrix = Bf16Matrix::new(&weight.flatten_all()?.to_vec1()?, kernel * in_channels, out_channels, bias.as_deref())?;
+            return Ok(Self { product: ConvProduct::Bf16(Arc::new(matrix)), kernel, stride });
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = bf16; // the store never asks for it here
+        Ok(Self { product: ConvProduct::F32 { weight, bias }, kernel, stride })
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
@@ -59,6 +86,19 @@ impl TimeMajorConv {
             candle_core::bail!("{frames_in} frames are fewer than the conv kernel ({})", self.kernel)
         }
         let frames = (frames_in - self.kernel) / self.stride + 1;
+        let (weight, bias) = match &self.product {
+            ConvProduct::F32 { weight, bias } => (weight, bias),
+            #[cfg(target_arch = "x86_64")]
+            ConvProduct::Bf16(matrix) => {
+                // window `t` of an utterance is its rows `t * stride ..`, `kernel` of them, contiguous
+                let utterance = frames_in * channels;
+                let output = tiled::with_f32_values(xs, |input| {
+                    let windows = |b: usize| matrix.matmul(&input[b * utterance..][..utterance], frames, self.stride * channels);
+                    Ok((0..batch).map(windows).collect::<Result<Vec<_>>>()?.concat())
+                })?;
+                return Tensor::from_vec(output, (batch, frames, ()), xs.device());
+            }
+        };
         // Padding by one stride lets every kernel offset take `stride * frames` rows and keep every
         // `stride`-th one with a reshape; the padded rows are never kept.
         let padded = xs.pad_with_zeros(1, 0, self.stride)?;
@@ -68,8 +108,8 @@ impl TimeMajorConv {
             })
             .collect::<Result<Vec<_>>>()?;
         let windows = Tensor::cat(&offsets, 2)?.reshape((batch * frames, self.kernel * channels))?;
-        let ys = windows.matmul(&self.weight)?.reshape((batch, frames, ()))?;
-        match &self.bias {
+        let ys = windows.matmul(weight)?.reshape((batch, frames, ()))?;
+        match bias {
             Some(bias) => ys.broadcast_add(bias),
             None => Ok(ys),
         }
@@ -113,8 +153,11 @@ impl FeatureConvLayer {
     fn load(cfg: &Config, index: usize, vb: &WeightStore) -> Result<Self> {
         let in_channels = if index == 0 { 1 } else { cfg.conv_dim[index - 1] };
         let out_channels = cfg.conv_dim[index];
-        let (kernel, stride) = (cfg.conv_kernel[index], cfg.conv_stride[index]);
-        let conv = TimeMajorConv::load(in_channels, out_channels, kernel, stride, cfg.conv_bias, &vb.pp("conv"))?;
+        let conv_shape = (cfg.conv_kernel[index], cfg.conv_stride[index]);
+        // The first layer, on raw samples, keeps f32: it is cheap (one input channel), and bf16's
+        // 8-bit significand would be coarser than 16-bit audio.
+        let bf16 = index > 0 && vb.bf16_products();
+        let conv = TimeMajorConv::load(in_channels, out_channels, conv_shape, cfg.conv_bias, bf16, &vb.pp("conv"))?;
         let norm_vb = vb.pp("layer_norm");
         let norm = match cfg.feat_extract_norm {
             FeatExtractNorm::Layer => ConvNorm::Layer(layer_norm(out_channels, TORCH_NORM_EPS, &norm_vb)?),
@@ -195,7 +238,7 @@ impl PositionalConvEmbedding {
             .map(|g| {
                 let channels = g * group_channels;
                 let weight = weight.narrow(0, channels, group_channels)?;
-                TimeMajorConv::new(&weight, Some(bias.narrow(0, channels, group_channels)?), 1)
+                TimeMajorConv::new(&weight, Some(bias.narrow(0, channels, group_channels)?), 1, vb.bf16_products())
             })
             .collect::<Result<_>>()?;
         Ok(Self { groups, padding: cfg.num_conv_pos_embeddings / 2 })
@@ -246,6 +289,8 @@ struct Attention {
     out_proj: Linear,
     num_heads: usize,
     head_dim: usize,
+    /// Both products in bf16 (see [`WeightStore::bf16_products`]).
+    bf16: bool,
 }
 
 impl Attention {
@@ -258,6 +303,7 @@ impl Attention {
             out_proj: Linear::load(hidden, hidden, &vb.pp("out_proj"))?,
             num_heads: cfg.num_attention_heads,
             head_dim: hidden / cfg.num_attention_heads,
+            bf16: vb.bf16_products(),
         })
     }
 
@@ -270,10 +316,19 @@ impl Attention {
         let q = split_heads((self.q_proj.forward(xs)? * scale)?)?;
         let k = split_heads(self.k_proj.forward(xs)?)?;
         let v = split_heads(self.v_proj.forward(xs)?)?;
-        let scores = q.matmul(&k.t()?)?;
-        let probs = kernels::softmax_last_dim(&scores)?;
-        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((batch, frames, hidden))?;
+        let context = self.attend(&q, &k, &v)?.transpose(1, 2)?.reshape((batch, frames, hidden))?;
         self.out_proj.forward(&context)
+    }
+}
+
+impl Attention {
+    /// `softmax(q kᵀ) v` per head, on `[batch, heads, frames, head_dim]`.
+    fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+        if self.bf16 {
+            #[cfg(target_arch = "x86_64")]
+            return bf16_matmul::attention(q, k, v);
+        }
+        kernels::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(v)
     }
 }
 

@@ -11,7 +11,7 @@ use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Shape, Tensor};
 
 #[cfg(target_arch = "x86_64")]
-use super::int8_matmul::Int8Matrix;
+use super::{bf16_matmul::Bf16Matrix, int8_matmul::Int8Matrix};
 
 #[derive(Debug, Default)]
 struct Tensors {
@@ -20,6 +20,8 @@ struct Tensors {
     /// q8_0 matrices already packed for our int8 kernel (their GGUF copies are not kept).
     #[cfg(target_arch = "x86_64")]
     int8: HashMap<String, Arc<Int8Matrix>>,
+    /// Whether some matrix is stored in 8 bits or fewer (q8_0, q4_k, ...), not f32 or f16.
+    low_bit: bool,
 }
 
 /// A set of named tensors plus a name prefix, in the manner of candle's `VarBuilder`.
@@ -42,6 +44,7 @@ impl WeightStore {
         let mut store = Tensors::default();
         for named in tensors {
             let (name, tensor) = named?;
+            store.low_bit |= tensor.dtype().block_size() > 1;
             if tensor.dtype() == candle_core::quantized::GgmlDType::F32 {
                 store.float.insert(name, tensor.dequantize(&Device::Cpu)?);
                 continue;
@@ -79,6 +82,18 @@ impl WeightStore {
         #[cfg(target_arch = "x86_64")]
         let stored = stored || self.tensors.int8.contains_key(&path);
         stored
+    }
+
+    /// Whether the float layers' matrix products (conv stack, positional conv) should run in bf16:
+    /// for models whose matrices are quantized to 8 bits or fewer, on CPUs that have our bf16 kernel.
+    /// Its rounding is far below the quantized matrices' (measured in BENCHMARKS.md); f32 and f16
+    /// models keep f32 products, so their outputs stay those of the reference.
+    pub fn bf16_products(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        let kernel = Bf16Matrix::available();
+        #[cfg(not(target_arch = "x86_64"))]
+        let kernel = false;
+        self.tensors.low_bit && kernel
     }
 
     /// Every full tensor name in the store, whatever the prefix.

@@ -1,0 +1,76 @@
+//! The loop our x86 matrix-product kernels share (`int8_matmul.rs`, `bf16_matmul.rs`).
+//!
+//! Output rows are split into tasks over rayon threads. A task converts its input rows once into the
+//! kernel's operand format (int8 blocks, bf16 pairs), then walks the weight panels of 32 columns, each
+//! in micro-tiles of up to six rows: six rows × 32 columns is 12 vector accumulators, which leaves
+//! registers for the weight loads and broadcasts, and every weight load feeds six multiply-adds.
+
+use candle_core::{CpuStorage, Result, Storage, Tensor};
+use rayon::prelude::*;
+
+/// Output columns per micro-tile: two vectors of 16 lanes.
+pub const PANEL: usize = 32;
+/// Rows per micro-tile.
+pub const MICRO_ROWS: usize = 6;
+/// Rows per parallel task: their converted input stays in L2 while every panel passes over it.
+const TASK_ROWS: usize = 8 * MICRO_ROWS;
+
+/// A packed weight matrix with a micro-kernel.
+///
+/// # Safety
+/// Implementors are only constructed where the CPU has the features their `unsafe` methods use.
+pub unsafe trait TileKernel: Sync {
+    /// A task's input rows in the kernel's own format.
+    type Operand;
+
+    fn columns(&self) -> usize;
+
+    /// Converts `rows` input rows; row `i` is `input[i * row_stride..]`.
+    fn prepare(&self, input: &[f32], rows: usize, row_stride: usize) -> Self::Operand;
+
+    /// Writes `ROWS` output rows of one panel: output row `r` (of `columns()` values, starting at
+    /// `output[r * columns()]`) from operand row `first_row + r`, bias included.
+    ///
+    /// # Safety
+    /// The operand has rows `first_row..first_row + ROWS` and `output` holds `ROWS` full rows.
+    unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, first_row: usize, panel: usize, output: &mut [f32]);
+}
+
+/// The `[rows, columns]` product of `rows` input rows (row `i` at `input[i * row_stride..]`).
+pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], rows: usize, row_stride: usize) -> Vec<f32> {
+    let columns = kernel.columns();
+    let mut output = vec![0f32; rows * columns];
+    let task = |(task, output): (usize, &mut [f32])| {
+        let task_rows = output.len() / columns;
+        let operand = kernel.prepare(&input[task * TASK_ROWS * row_stride..], task_rows, row_stride);
+        for panel in 0..columns.div_ceil(PANEL) {
+            for row in (0..task_rows).step_by(MICRO_ROWS) {
+                let output = &mut output[row * columns..];
+                // SAFETY: the trait's contract covers the CPU; the operand has the task's rows and
+                // `output` starts at micro-tile row `row` of the task's full rows.
+                unsafe {
+                    match task_rows - row {
+                        1 => kernel.tile::<1>(&operand, row, panel, output),
+                        2 => kernel.tile::<2>(&operand, row, panel, output),
+                        3 => kernel.tile::<3>(&operand, row, panel, output),
+                        4 => kernel.tile::<4>(&operand, row, panel, output),
+                        5 => kernel.tile::<5>(&operand, row, panel, output),
+                        _ => kernel.tile::<MICRO_ROWS>(&operand, row, panel, output),
+                    }
+                }
+            }
+        }
+    };
+    output.par_chunks_mut(TASK_ROWS * columns).enumerate().for_each(task);
+    output
+}
+
+/// Hands `f` the values of an f32 CPU tensor as one slice (copied only if not contiguous).
+pub fn with_f32_values<R>(xs: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    let xs = xs.contiguous()?;
+    let (storage, layout) = xs.storage_and_layout();
+    match (&*storage, layout.contiguous_offsets()) {
+        (Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => f(&data[start..end]),
+        _ => candle_core::bail!("our CPU kernels take f32 tensors on the CPU, not {:?} on {:?}", xs.dtype(), xs.device()),
+    }
+}
