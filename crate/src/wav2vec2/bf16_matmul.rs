@@ -60,16 +60,15 @@ impl Bf16Matrix {
         Ok(())
     }
 
+    /// Packs `value(row, column)` for rows `0..depth`, columns `0..columns`.
     fn pack(depth: usize, columns: usize, bias: Option<&[f32]>, value: impl Fn(usize, usize) -> f32) -> Self {
         let (panels, pairs) = (columns.div_ceil(PANEL), depth.div_ceil(2));
-        let bf16_bits = |row: usize, column: usize| -> u32 {
-            if row < depth { u32::from(half::bf16::from_f32(value(row, column)).to_bits()) } else { 0 }
-        };
-        let mut weights = vec![0u32; panels * pairs * PANEL];
-        for column in 0..columns {
-            let (panel, lane) = (column / PANEL, column % PANEL);
+        let bits = |row: usize, column: usize| if row < depth && column < columns { bf16_bits(value(row, column)) } else { 0 };
+        let mut weights = Vec::with_capacity(panels * pairs * PANEL);
+        for panel in 0..panels {
             for pair in 0..pairs {
-                weights[(panel * pairs + pair) * PANEL + lane] = bf16_bits(2 * pair, column) | bf16_bits(2 * pair + 1, column) << 16;
+                let lanes = (panel * PANEL..(panel + 1) * PANEL).map(|c| bits(2 * pair, c) | bits(2 * pair + 1, c) << 16);
+                weights.extend(lanes);
             }
         }
         let mut padded_bias = vec![0f32; panels * PANEL];
@@ -79,14 +78,24 @@ impl Bf16Matrix {
         Self { columns, depth, weights, bias: padded_bias }
     }
 
-    /// The `[rows, columns]` product, bias added, of `rows` input rows of `depth` values where row `i`
-    /// starts at `input[i * row_stride]`: with `row_stride < depth` the rows overlap, which is how a
-    /// strided conv reads its windows straight from time-major input without unfolding it first.
-    pub fn matmul(&self, input: &[f32], rows: usize, row_stride: usize) -> Result<Vec<f32>> {
-        if rows > 0 && (rows - 1) * row_stride + self.depth > input.len() {
-            candle_core::bail!("bf16 matmul: {rows} rows of {} every {row_stride} overrun {} values", self.depth, input.len())
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+
+    /// Writes the row-major `[rows, columns]` product, bias added, into `output` (`rows` is its length
+    /// over `columns`), from input rows of `depth` values where row `i` starts at `input[i *
+    /// row_stride]`: with `row_stride < depth` the rows overlap, which is how a strided conv reads its
+    /// windows straight from time-major input without unfolding it first.
+    pub fn matmul(&self, input: &[f32], row_stride: usize, output: &mut [f32]) -> Result<()> {
+        let rows = output.len() / self.columns;
+        if output.len() % self.columns != 0 || (rows > 0 && (rows - 1) * row_stride + self.depth > input.len()) {
+            candle_core::bail!(
+                "bf16 matmul: {rows} rows of {} every {row_stride} from {} values into {} outputs of {} columns",
+                self.depth, input.len(), output.len(), self.columns
+            )
         }
-        Ok(tiled::matmul(self, input, rows, row_stride))
+        tiled::matmul(self, input, row_stride, output);
+        Ok(())
     }
 
     /// `ROWS` operand rows × one 32-column panel, over the whole depth.
@@ -116,6 +125,15 @@ impl Bf16Matrix {
     }
 }
 
+/// `value` rounded to bf16 (to nearest, ties to even), in the low 16 bits; NaN stays NaN.
+fn bf16_bits(value: f32) -> u32 {
+    let bits = value.to_bits();
+    if value.is_nan() {
+        return (bits >> 16) | 0x40;
+    }
+    (bits + 0x7fff + ((bits >> 16) & 1)) >> 16
+}
+
 /// The first `count` of 16 lanes.
 fn lane_mask(count: usize) -> __mmask16 {
     if count >= 16 { 0xffff } else { (1u16 << count) - 1 }
@@ -131,7 +149,7 @@ unsafe fn to_bf16_pairs(values: &[f32], pairs: &mut [u32]) {
     }
     let done = values.len() / PANEL * PANEL / 2;
     for (pair, two) in pairs[done..].iter_mut().zip(chunks.remainder().chunks(2)) {
-        let bits = |v: Option<&f32>| v.map_or(0, |&v| u32::from(half::bf16::from_f32(v).to_bits()));
+        let bits = |v: Option<&f32>| v.map_or(0, |&v| bf16_bits(v));
         *pair = bits(two.first()) | bits(two.get(1)) << 16;
     }
 }
@@ -142,7 +160,7 @@ unsafe impl TileKernel for Bf16Matrix {
     type Operand = Vec<u32>;
 
     fn columns(&self) -> usize {
-        self.columns
+        Bf16Matrix::columns(self)
     }
 
     fn prepare(&self, input: &[f32], rows: usize, row_stride: usize) -> Vec<u32> {
@@ -165,17 +183,23 @@ unsafe impl TileKernel for Bf16Matrix {
 pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
     let (batch, heads, frames, head_dim) = q.dims4()?;
     let head = frames * head_dim;
-    let scores = tiled::with_f32_values(q, |q| {
+    let mut scores = vec![0f32; batch * heads * frames * frames];
+    tiled::with_f32_values(q, |q| {
         tiled::with_f32_values(k, |k| {
-            let scores_of = |h: usize| Bf16Matrix::from_transposed(&k[h * head..][..head], frames, head_dim)?.matmul(&q[h * head..], frames, head_dim);
-            Ok((0..batch * heads).map(scores_of).collect::<Result<Vec<_>>>()?.concat())
+            for (h, scores) in scores.chunks_exact_mut(frames * frames).enumerate() {
+                Bf16Matrix::from_transposed(&k[h * head..][..head], frames, head_dim)?.matmul(&q[h * head..], head_dim, scores)?;
+            }
+            Ok(())
         })
     })?;
     let probs = kernels::softmax_last_dim(&Tensor::from_vec(scores, (batch * heads, frames, frames), q.device())?)?;
-    let context = tiled::with_f32_values(&probs, |probs| {
+    let mut context = vec![0f32; batch * heads * head];
+    tiled::with_f32_values(&probs, |probs| {
         tiled::with_f32_values(v, |v| {
-            let context_of = |h: usize| Bf16Matrix::new(&v[h * head..][..head], frames, head_dim, None)?.matmul(&probs[h * frames * frames..], frames, frames);
-            Ok((0..batch * heads).map(context_of).collect::<Result<Vec<_>>>()?.concat())
+            for (h, context) in context.chunks_exact_mut(head).enumerate() {
+                Bf16Matrix::new(&v[h * head..][..head], frames, head_dim, None)?.matmul(&probs[h * frames * frames..], frames, context)?;
+            }
+            Ok(())
         })
     })?;
     Tensor::from_vec(context, (batch, heads, frames, head_dim), q.device())
@@ -214,7 +238,8 @@ mod tests {
             let weight = random(depth * columns, 7);
             let bias = random(columns, 8);
             let input = random((rows - 1) * row_stride + depth, rows as u64);
-            let ours = Bf16Matrix::new(&weight, depth, columns, Some(&bias))?.matmul(&input, rows, row_stride)?;
+            let mut ours = vec![0f32; rows * columns];
+            Bf16Matrix::new(&weight, depth, columns, Some(&bias))?.matmul(&input, row_stride, &mut ours)?;
             for row in 0..rows {
                 for column in 0..columns {
                     let exact: f64 = (0..depth)
@@ -227,6 +252,20 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    #[test]
+    fn rounds_to_bf16_as_the_half_crate_does() {
+        // ties both ways, the largest finite values, infinities, subnormals, signed zeros
+        let patterns = [0x3f80_8000u32, 0x3f81_8000, 0x3f80_7fff, 0x7f7f_ffff, 0xff7f_8000, 0x7f80_0000, 0x0000_8001, 0x8000_0000, 0];
+        for bits in patterns.into_iter().chain((0..10_000).map(|i: u32| i.wrapping_mul(2_654_435_761))) {
+            let value = f32::from_bits(bits);
+            if value.is_nan() {
+                assert!(f32::from_bits(bf16_bits(value) << 16).is_nan(), "{bits:#x} stays NaN");
+            } else {
+                assert_eq!(bf16_bits(value), u32::from(half::bf16::from_f32(value).to_bits()), "{bits:#x}");
+            }
+        }
     }
 
     #[test]
@@ -257,7 +296,8 @@ mod tests {
         assert_eq!(!refused(3, 2, None), Bf16Matrix::available(), "packs exactly where it can run");
         if Bf16Matrix::available() {
             let matrix = Bf16Matrix::new(&random(6, 1), 3, 2, None).expect("fits");
-            assert!(matrix.matmul(&random(10, 2), 5, 2).is_err(), "the fifth row would end at 11 of 10 values");
+            assert!(matrix.matmul(&random(10, 2), 2, &mut [0.0; 10]).is_err(), "the fifth row would end at 11 of 10 values");
+            assert!(matrix.matmul(&random(10, 2), 2, &mut [0.0; 7]).is_err(), "7 outputs are not whole rows of 2");
         }
     }
 }

@@ -120,7 +120,8 @@ impl Int8Matrix {
         *dims.last_mut().expect("checked above") = self.columns;
         let rows = xs.elem_count() / self.depth;
         let kernel = Int8Linear { matrix: self, bias };
-        let output = tiled::with_f32_values(xs, |input| Ok(tiled::matmul(&kernel, input, rows, self.depth)))?;
+        let mut output = vec![0f32; rows * self.columns];
+        tiled::with_f32_values(xs, |input| Ok(tiled::matmul(&kernel, input, self.depth, &mut output)))?;
         Tensor::from_vec(output, dims, xs.device())
     }
 

@@ -92,11 +92,14 @@ impl TimeMajorConv {
             ConvProduct::Bf16(matrix) => {
                 // window `t` of an utterance is its rows `t * stride ..`, `kernel` of them, contiguous
                 let utterance = frames_in * channels;
-                let output = tiled::with_f32_values(xs, |input| {
-                    let windows = |b: usize| matrix.matmul(&input[b * utterance..][..utterance], frames, self.stride * channels);
-                    Ok((0..batch).map(windows).collect::<Result<Vec<_>>>()?.concat())
+                let mut output = vec![0f32; batch * frames * matrix.columns()];
+                tiled::with_f32_values(xs, |input| {
+                    for (b, output) in output.chunks_exact_mut(frames * matrix.columns()).enumerate() {
+                        matrix.matmul(&input[b * utterance..][..utterance], self.stride * channels, output)?;
+                    }
+                    Ok(())
                 })?;
-                return Tensor::from_vec(output, (batch, frames, ()), xs.device());
+                return Tensor::from_vec(output, (batch, frames, matrix.columns()), xs.device());
             }
         };
         // Padding by one stride lets every kernel offset take `stride * frames` rows and keep every

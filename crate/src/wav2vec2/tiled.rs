@@ -36,10 +36,10 @@ pub unsafe trait TileKernel: Sync {
     unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, first_row: usize, panel: usize, output: &mut [f32]);
 }
 
-/// The `[rows, columns]` product of `rows` input rows (row `i` at `input[i * row_stride..]`).
-pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], rows: usize, row_stride: usize) -> Vec<f32> {
+/// Writes the row-major `[rows, columns]` product into `output` (`rows` is its length over
+/// `columns`); input row `i` is `input[i * row_stride..]`.
+pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], row_stride: usize, output: &mut [f32]) {
     let columns = kernel.columns();
-    let mut output = vec![0f32; rows * columns];
     let task = |(task, output): (usize, &mut [f32])| {
         let task_rows = output.len() / columns;
         let operand = kernel.prepare(&input[task * TASK_ROWS * row_stride..], task_rows, row_stride);
@@ -62,7 +62,6 @@ pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], rows: usize, row_stride:
         }
     };
     output.par_chunks_mut(TASK_ROWS * columns).enumerate().for_each(task);
-    output
 }
 
 /// Hands `f` the values of an f32 CPU tensor as one slice (copied only if not contiguous).
