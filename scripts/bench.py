@@ -283,9 +283,15 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
     import torch
     import transformers
 
-    cpu = next(
-        (l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in l),
-        "unknown CPU",
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    cpu = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if "model name" in l), "unknown CPU")
+    flags = set(next((l.split(":", 1)[1].split() for l in cpuinfo.splitlines() if l.startswith("flags")), []))
+    kernels = (
+        f"On this CPU our int8 kernel {'runs' if 'avx512_vnni' in flags else 'does not run (no AVX-512 VNNI)'} "
+        f"and our bf16 kernel {'runs' if 'avx512_bf16' in flags else 'does not run (no AVX-512 BF16)'}: "
+        "packages quantized to 8 bits or fewer compute the conv stack after its first layer, the "
+        "positional conv and attention's two products in bf16 with f32 sums where the CPU has AVX-512 "
+        "BF16, and in f32 elsewhere; f32 and f16 packages always compute in f32."
     )
     lines = [
         "# Benchmarks",
@@ -322,7 +328,7 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
         "which any perturbation flips, so these are pessimistic figures for a trained model. The "
         "\"q8_0 weights only\" row is PyTorch itself with the quantized matrices rounded to q8_0 and "
         "everything else in f32: the best any q8_0 kernel can do on these weights. A trained model's row, "
-        "where present, compares its q8_0 package with its f32 package on real clips.",
+        "where present, compares its q8_0 package with its f32 package on real clips. " + kernels,
         "",
         "| model | quantization | relative error | argmax agreement | on confident frames |",
         "|---|---|---|---|---|",

@@ -54,8 +54,8 @@ pub struct Chunking {
 /// Measured with scripts/measure-chunking.sh on the built-in demo model over 143 s of held-out speech:
 /// CER 44.3 % at 10 s / 2 s, 44.5 % at 20 s / 2 s, 46.4 % in one pass (models trained on utterances of
 /// up to 15 s gain nothing from longer windows). 10 s windows need about half the activation memory of
-/// 20 s ones, which a browser tab feels, at the price of recomputing more context (BENCHMARKS.md: 30 s
-/// of MMS-300m takes 0.36 s per second of audio against 0.26 s for 10 s).
+/// 20 s ones, which a browser tab feels, at the price of recomputing more context (38 s of windows for
+/// 30 s of audio: compare the real-time factors of the 10 s and 30 s rows in BENCHMARKS.md).
 impl Default for Chunking {
     fn default() -> Self {
         Self { chunk_seconds: 10.0, context_seconds: 2.0 }

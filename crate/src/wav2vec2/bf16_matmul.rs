@@ -88,7 +88,7 @@ impl Bf16Matrix {
     /// windows straight from time-major input without unfolding it first.
     pub fn matmul(&self, input: &[f32], row_stride: usize, output: &mut [f32]) -> Result<()> {
         let rows = output.len() / self.columns;
-        if output.len() % self.columns != 0 || (rows > 0 && (rows - 1) * row_stride + self.depth > input.len()) {
+        if !output.len().is_multiple_of(self.columns) || (rows > 0 && (rows - 1) * row_stride + self.depth > input.len()) {
             candle_core::bail!(
                 "bf16 matmul: {rows} rows of {} every {row_stride} from {} values into {} outputs of {} columns",
                 self.depth, input.len(), output.len(), self.columns
