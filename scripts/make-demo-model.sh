@@ -45,3 +45,5 @@ for model in base-f32 adapter-f32 adapter-q8_0; do
   "$cli" eval --model "$work/package-$model" --tsv "$work/synth-adapter/test.tsv" --clips "$work/synth-adapter/clips" \
     --per-utterance "$work/eval-$model.json" || true
 done
+# Where the built-in package's errors come from: voices, speaking rates, noise.
+$python scripts/errors_by_condition.py "$work/eval-adapter-q8_0.json" "$work/synth-adapter/test.tsv"
