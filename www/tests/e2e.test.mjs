@@ -136,11 +136,17 @@ describe("the app page", () => {
     }
   });
 
+  // The CLI on a CPU with AVX-512 runs the built-in q8_0 model through our int8 and bf16 kernels, the
+  // browser through candle's q8_0 and f32 products, so a letter may differ where the model hesitates
+  // (one of ~45 seen); a decoding or resampling fault garbles far more.
   for (const file of AUDIO_FILES) {
-    test(`transcribes ${file} to the native CLI's text`, async () => {
+    test(`transcribes ${file} to the native CLI's text, up to rounding`, async (t) => {
       const expected = nativeTranscript(join(AUDIO, file)).text;
       assert.ok(expected.length > 0, "the CLI recognised something");
-      assert.equal(await transcribeFile(page, join(AUDIO, file)), expected);
+      const actual = await transcribeFile(page, join(AUDIO, file));
+      const rate = editDistance(actual, expected) / expected.length;
+      t.diagnostic(`${file}: ${(rate * 100).toFixed(1)}% of characters differ from the CLI's`);
+      assert.ok(rate <= 0.05, `${file}: ${(rate * 100).toFixed(1)}% of characters differ\n  web: ${actual}\n  cli: ${expected}`);
     });
   }
 

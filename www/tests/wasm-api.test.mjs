@@ -13,9 +13,24 @@ let asr;
 const manifest = () => read("model.json").toString();
 const recognizer = () => new asr.Recognizer(manifest(), read("base.gguf"), read("sah.gguf"));
 
-/** Deterministic noise-like samples (a sum of incommensurate sines). */
+/** The committed speech sample (16 kHz mono PCM16 WAV) as floats. */
+function speech() {
+  const wav = readFileSync(new URL("../samples/sakha-sample.wav", import.meta.url));
+  let chunk = 12; // after "RIFF", size, "WAVE"
+  while (wav.toString("latin1", chunk, chunk + 4) !== "data") chunk += 8 + wav.readUInt32LE(chunk + 4);
+  const data = wav.subarray(chunk + 8, chunk + 8 + wav.readUInt32LE(chunk + 4));
+  return Float32Array.from({ length: data.length / 2 }, (_, i) => data.readInt16LE(2 * i) / 32_768);
+}
+
+/** `seconds` of audio: the speech sample again and again, each time followed by half a second of silence
+ * (a trained model rightly hears nothing in tones or noise). */
 function samples(seconds) {
-  return Float32Array.from({ length: seconds * 16_000 }, (_, i) => 0.3 * Math.sin(i * 0.0113) + 0.2 * Math.sin(i * 0.173));
+  const sentence = speech();
+  const audio = new Float32Array(seconds * 16_000);
+  for (let at = 0; at < audio.length; at += sentence.length + 8_000) {
+    audio.set(sentence.subarray(0, Math.min(sentence.length, audio.length - at)), at);
+  }
+  return audio;
 }
 
 before(async () => {
