@@ -322,9 +322,7 @@ impl Attention {
         let context = self.attend(&q, &k, &v)?.transpose(1, 2)?.reshape((batch, frames, hidden))?;
         self.out_proj.forward(&context)
     }
-}
 
-impl Attention {
     /// `softmax(q kᵀ) v` per head, on `[batch, heads, frames, head_dim]`.
     fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
         if self.bf16 {

@@ -84,7 +84,7 @@ impl WeightStore {
         stored
     }
 
-    /// Whether the float layers' matrix products (conv stack, positional conv) should run in bf16:
+    /// Whether the float layers' matrix products (conv stack, positional conv, attention) run in bf16:
     /// for models whose matrices are quantized to 8 bits or fewer, on CPUs that have our bf16 kernel.
     /// Its rounding is far below the quantized matrices' (measured in BENCHMARKS.md); f32 and f16
     /// models keep f32 products, so their outputs stay those of the reference.
