@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How chunk length and context change long-audio recognition: joins the first 40 utterances of a
 # test set into one file and compares chunked runs with one unchunked pass (frame argmax agreement)
-# and with the joined references (CER).
+# and with the joined references (CER), next to the CER of the same utterances recognised one by one.
 # Usage: scripts/measure-chunking.sh MODEL_DIR TEST_DIR   (TEST_DIR: Common Voice-style, test.tsv + clips/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,10 @@ with open(f"{test_dir}/test.tsv", newline="", encoding="utf-8") as f:
     rows = list(csv.DictReader(f, delimiter="\t"))[:40]
 subprocess.run(["sox", *[f"{test_dir}/clips/{r['path']}" for r in rows], f"{work}/long.wav"], check=True)
 open(f"{work}/reference.txt", "w", encoding="utf-8").write(" ".join(r["sentence"] for r in rows))
+open(f"{work}/clips.txt", "w", encoding="utf-8").write("\n".join(f"{test_dir}/clips/{r['path']}" for r in rows))
 PY
+# The same sentences one file each, for what joining them costs (the CLI prints "file<TAB>text" lines).
+xargs -d '\n' "$cli" transcribe --model "$model" < "$work/clips.txt" | cut -f2- > "$work/separately.txt"
 echo "$(soxi -D "$work/long.wav") s of audio"
 "$cli" transcribe --model "$model" --chunk-seconds 100000 --dump-logits "$work/whole.npy" "$work/long.wav" > "$work/whole.txt"
 for config in "5 0" "5 1" "10 0" "10 1" "10 2" "20 2" "30 3"; do
@@ -42,6 +45,7 @@ def cer(hypothesis_file):
     return 100 * row[-1] / len(reference)
 agree = 100 * np.mean(np.load(f"{work}/chunked.npy").argmax(-1) == np.load(f"{work}/whole.npy").argmax(-1))
 print(f"chunk {chunk} s, context {context} s: argmax agreement {agree:.2f} %, "
-      f"CER {cer(f'{work}/chunked.txt'):.2f} % (one pass: {cer(f'{work}/whole.txt'):.2f} %)")
+      f"CER {cer(f'{work}/chunked.txt'):.2f} % (one pass: {cer(f'{work}/whole.txt'):.2f} %, "
+      f"each sentence on its own: {cer(f'{work}/separately.txt'):.2f} %)")
 PY
 done
