@@ -52,10 +52,12 @@ pub struct Chunking {
 }
 
 /// Measured with scripts/measure-chunking.sh on the built-in demo model over 143 s of held-out speech:
-/// CER 44.3 % at 10 s / 2 s, 44.5 % at 20 s / 2 s, 46.4 % in one pass (models trained on utterances of
-/// up to 15 s gain nothing from longer windows). 10 s windows need about half the activation memory of
-/// 20 s ones, which a browser tab feels, at the price of recomputing more context (38 s of windows for
-/// 30 s of audio: compare the real-time factors of the 10 s and 30 s rows in BENCHMARKS.md).
+/// CER 34.4 % at 10 s / 2 s, 35.6 % at 20 s / 2 s, 36.2 % in one pass (a model trained on utterances
+/// of up to 15 s gains nothing from longer windows). 5 s / 1 s scored 31.5 %, but that reflects the demo
+/// model's one-sentence training, not speech in general, so the default stays at 10 s. 10 s windows
+/// need about half the activation memory of 20 s ones, which a browser tab feels, at the price of
+/// recomputing more context (38 s of windows for 30 s of audio: compare the real-time factors of the
+/// 10 s and 30 s rows in BENCHMARKS.md).
 impl Default for Chunking {
     fn default() -> Self {
         Self { chunk_seconds: 10.0, context_seconds: 2.0 }
