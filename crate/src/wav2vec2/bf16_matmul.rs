@@ -11,8 +11,10 @@
 //! input row converted to bf16 in order has the same pairs, so one 32-bit broadcast feeds 32 columns.
 
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
-use candle_core::{Result, Tensor};
+use candle_core::Result;
+use rayon::prelude::*;
 
 use super::kernels;
 use super::tiled::{self, TileKernel, PANEL};
@@ -38,23 +40,24 @@ impl Bf16Matrix {
     /// Packs a row-major `[depth, columns]` weight; refuses on a CPU without AVX-512 BF16, since the
     /// kernel's `unsafe` calls rely on every packed matrix having passed that check.
     pub fn new(weight: &[f32], depth: usize, columns: usize, bias: Option<&[f32]>) -> Result<Self> {
-        Self::check(weight, depth, columns, bias)?;
+        Self::check(weight.len(), depth, columns, bias)?;
         Ok(Self::pack(depth, columns, bias, |row, column| weight[row * columns + column]))
     }
 
-    /// Packs the transpose of a row-major `[columns, depth]` matrix (`torch.nn.Linear`'s layout, or
-    /// the keys of attention), refusing what [`Bf16Matrix::new`] refuses.
-    pub fn from_transposed(transposed: &[f32], columns: usize, depth: usize) -> Result<Self> {
-        Self::check(transposed, depth, columns, None)?;
-        Ok(Self::pack(depth, columns, None, |row, column| transposed[column * depth + row]))
+    /// Packs `value(row, column)` for a `[depth, columns]` matrix without bias, refusing what
+    /// [`Bf16Matrix::new`] refuses: attention packs its keys and values this way, straight from the
+    /// rows of the fused projection.
+    fn from_fn(depth: usize, columns: usize, value: impl Fn(usize, usize) -> f32) -> Result<Self> {
+        Self::check(depth * columns, depth, columns, None)?;
+        Ok(Self::pack(depth, columns, None, value))
     }
 
-    fn check(values: &[f32], depth: usize, columns: usize, bias: Option<&[f32]>) -> Result<()> {
+    fn check(values: usize, depth: usize, columns: usize, bias: Option<&[f32]>) -> Result<()> {
         if !Self::available() {
             candle_core::bail!("the bf16 kernel needs a CPU with AVX-512 BF16")
         }
-        if values.len() != depth * columns || depth == 0 || columns == 0 || bias.is_some_and(|b| b.len() != columns) {
-            candle_core::bail!("bf16 matrix: {} values and bias {:?} for [{depth}, {columns}]", values.len(), bias.map(<[f32]>::len))
+        if values != depth * columns || depth == 0 || columns == 0 || bias.is_some_and(|b| b.len() != columns) {
+            candle_core::bail!("bf16 matrix: {values} values and bias {:?} for [{depth}, {columns}]", bias.map(<[f32]>::len))
         }
         Ok(())
     }
@@ -81,25 +84,20 @@ impl Bf16Matrix {
         self.columns
     }
 
-    /// Writes the row-major `[rows, columns]` product, bias added, into `output` (`rows` is its length
-    /// over `columns`), from input rows of `depth` values where row `i` starts at `input[i *
-    /// row_stride]`: with `row_stride < depth` the rows overlap, which is how a strided conv reads its
-    /// windows straight from time-major input without unfolding it first.
-    pub fn matmul(&self, input: &[f32], row_stride: usize, output: &mut [f32]) -> Result<()> {
-        let rows = output.len() / self.columns;
-        if !output.len().is_multiple_of(self.columns) || (rows > 0 && (rows - 1) * row_stride + self.depth > input.len()) {
-            candle_core::bail!(
-                "bf16 matmul: {rows} rows of {} every {row_stride} from {} values into {} outputs of {} columns",
-                self.depth, input.len(), output.len(), self.columns
-            )
+    /// The row-major `[rows, columns]` product, bias added, of input rows of `depth` values where row
+    /// `i` starts at `input[i * row_stride]`: with `row_stride < depth` the rows overlap, which is how
+    /// a strided conv reads its windows straight from time-major input without unfolding it first;
+    /// with `row_stride > depth` they are spaced, as attention reads one head's columns.
+    pub fn matmul(&self, input: &[f32], row_stride: usize, rows: usize) -> Result<Vec<f32>> {
+        if rows > 0 && (rows - 1) * row_stride + self.depth > input.len() {
+            candle_core::bail!("bf16 matmul: {rows} rows of {} every {row_stride} from {} values", self.depth, input.len())
         }
-        tiled::matmul(self, input, row_stride, output);
-        Ok(())
+        Ok(tiled::matmul(self, input, row_stride, rows))
     }
 
     /// `ROWS` operand rows × one 32-column panel, over the whole depth.
     #[target_feature(enable = "avx512f,avx512bf16")]
-    unsafe fn micro_kernel<const ROWS: usize>(&self, rows: &[u32], panel: usize, output: &mut [f32]) {
+    unsafe fn micro_kernel<const ROWS: usize>(&self, rows: &[u32], panel: usize, output: &mut [MaybeUninit<f32>]) {
         let pairs = self.depth.div_ceil(2);
         let bias = self.bias.as_ptr().add(panel * PANEL);
         let mut sums = [[_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))]; ROWS];
@@ -117,7 +115,7 @@ impl Bf16Matrix {
         let valid = (self.columns - panel * PANEL).min(PANEL);
         let masks = [lane_mask(valid), lane_mask(valid.saturating_sub(16))];
         for (row, sum) in sums.iter().enumerate() {
-            let out = output.as_mut_ptr().add(row * self.columns + panel * PANEL);
+            let out = output.as_mut_ptr().add(row * self.columns + panel * PANEL).cast::<f32>();
             _mm512_mask_storeu_ps(out, masks[0], sum[0]);
             _mm512_mask_storeu_ps(out.add(16), masks[1], sum[1]);
         }
@@ -172,41 +170,48 @@ unsafe impl TileKernel for Bf16Matrix {
         operand
     }
 
-    unsafe fn tile<const ROWS: usize>(&self, operand: &Vec<u32>, first_row: usize, panel: usize, output: &mut [f32]) {
+    unsafe fn tile<const ROWS: usize>(&self, operand: &Vec<u32>, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
         self.micro_kernel::<ROWS>(&operand[first_row * self.depth.div_ceil(2)..], panel, output);
     }
 }
 
-/// Attention without masking, both products in bf16: `softmax(q kᵀ) v` for `q`, `k`, `v` of shape
-/// `[batch, heads, frames, head_dim]`, `q` already scaled; returns the same shape.
-pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
-    let (batch, heads, frames, head_dim) = q.dims4()?;
-    let head = frames * head_dim;
-    let mut scores = vec![0f32; batch * heads * frames * frames];
-    tiled::with_f32_values(q, |q| {
-        tiled::with_f32_values(k, |k| {
-            for (h, scores) in scores.chunks_exact_mut(frames * frames).enumerate() {
-                Bf16Matrix::from_transposed(&k[h * head..][..head], frames, head_dim)?.matmul(&q[h * head..], head_dim, scores)?;
-            }
-            Ok(())
+/// Attention without masking, both products in bf16: `softmax(q kᵀ · scale) v` per head, for one
+/// utterance's fused projections `qkv` of `frames` rows `[q | k | v]`, each of `heads × head_dim`
+/// values. Returns the `[frames, heads × head_dim]` context, heads side by side as in the input.
+///
+/// Heads run in parallel, each reading its columns of `qkv` in place: no per-head copies of q, k, v,
+/// and only the heads in flight hold a `frames²` score matrix. `scale` is folded into the packed
+/// keys (for 64-value heads it is 1/8, exact in bf16).
+pub fn attention(qkv: &[f32], frames: usize, heads: usize, head_dim: usize, scale: f32) -> Result<Vec<f32>> {
+    let hidden = heads * head_dim;
+    let row = 3 * hidden;
+    if qkv.len() != frames * row {
+        candle_core::bail!("bf16 attention: {} values are not {frames} rows of q, k, v for {heads} heads of {head_dim}", qkv.len())
+    }
+    let contexts = (0..heads)
+        .into_par_iter()
+        .map(|h| {
+            let (q, k, v) = (h * head_dim, hidden + h * head_dim, 2 * hidden + h * head_dim);
+            let keys = Bf16Matrix::from_fn(head_dim, frames, |d, t| qkv[t * row + k + d] * scale)?;
+            let mut scores = keys.matmul(&qkv[q..], row, frames)?;
+            kernels::softmax_rows(&mut scores, frames);
+            let values = Bf16Matrix::from_fn(frames, head_dim, |t, d| qkv[t * row + v + d])?;
+            values.matmul(&scores, frames, frames)
         })
-    })?;
-    let probs = kernels::softmax_last_dim(&Tensor::from_vec(scores, (batch * heads, frames, frames), q.device())?)?;
-    let mut context = vec![0f32; batch * heads * head];
-    tiled::with_f32_values(&probs, |probs| {
-        tiled::with_f32_values(v, |v| {
-            for (h, context) in context.chunks_exact_mut(head).enumerate() {
-                Bf16Matrix::new(&v[h * head..][..head], frames, head_dim, None)?.matmul(&probs[h * frames * frames..], frames, context)?;
-            }
-            Ok(())
-        })
-    })?;
-    Tensor::from_vec(context, (batch, heads, frames, head_dim), q.device())
+        .collect::<Result<Vec<_>>>()?;
+    let mut context = vec![0f32; frames * hidden];
+    context.par_chunks_mut(hidden).enumerate().for_each(|(t, out)| {
+        for (out, head) in out.chunks_exact_mut(head_dim).zip(&contexts) {
+            out.copy_from_slice(&head[t * head_dim..][..head_dim]);
+        }
+    });
+    Ok(context)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::Tensor;
 
     fn random(count: usize, seed: u64) -> Vec<f32> {
         // a fixed LCG: the test must not depend on an RNG crate's stream
@@ -237,8 +242,7 @@ mod tests {
             let weight = random(depth * columns, 7);
             let bias = random(columns, 8);
             let input = random((rows - 1) * row_stride + depth, rows as u64);
-            let mut ours = vec![0f32; rows * columns];
-            Bf16Matrix::new(&weight, depth, columns, Some(&bias))?.matmul(&input, row_stride, &mut ours)?;
+            let ours = Bf16Matrix::new(&weight, depth, columns, Some(&bias))?.matmul(&input, row_stride, rows)?;
             for row in 0..rows {
                 for column in 0..columns {
                     let exact: f64 = (0..depth)
@@ -274,16 +278,23 @@ mod tests {
             return Ok(());
         }
         let device = candle_core::Device::Cpu;
-        // 2 heads, 53 frames (a task and a tail), head_dim 24
-        let shape = (1, 2, 53, 24);
-        let [q, k, v] = [1, 2, 3].map(|seed| Tensor::from_vec(random(2 * 53 * 24, seed), shape, &device));
-        let (q, k, v) = (q?, k?, v?);
-        let ours = attention(&q, &k, &v)?;
-        let float = kernels::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(&v)?;
+        // 3 heads of 24 values, 53 frames (a task and a tail)
+        let (frames, heads, head_dim) = (53, 3, 24);
+        let hidden = heads * head_dim;
+        let qkv = random(frames * 3 * hidden, 1);
+        let scale = 0.3;
+        let ours = attention(&qkv, frames, heads, head_dim, scale)?;
+        // the same in f32 through candle, heads split the usual way
+        let fused = Tensor::from_vec(qkv, (frames, 3 * hidden), &device)?;
+        let split = |i: usize| fused.narrow(1, i * hidden, hidden)?.reshape((frames, heads, head_dim))?.transpose(0, 1)?.contiguous();
+        let (q, k, v) = ((split(0)? * scale as f64)?, split(1)?, split(2)?);
+        let float = kernels::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(&v)?.transpose(0, 1)?.reshape((frames, hidden))?;
+        let ours = Tensor::from_vec(ours, (frames, hidden), &device)?;
         let relative = ((&ours - &float)?.sqr()?.sum_all()?.sqrt()? / float.sqr()?.sum_all()?.sqrt()?)?.to_scalar::<f32>()?;
         // bf16 keeps 8 significant bits (relative rounding up to 2^-9 ≈ 2e-3 per operand)
         assert!(relative < 5e-3, "relative error {relative}");
         assert!(relative > 0.0, "the bf16 path must differ from f32, or it was not taken");
+        assert!(attention(&random(10, 2), 2, 1, 2, 1.0).is_err(), "10 values are not 2 rows of 3 × 2");
         Ok(())
     }
 
@@ -295,8 +306,8 @@ mod tests {
         assert_eq!(!refused(3, 2, None), Bf16Matrix::available(), "packs exactly where it can run");
         if Bf16Matrix::available() {
             let matrix = Bf16Matrix::new(&random(6, 1), 3, 2, None).expect("fits");
-            assert!(matrix.matmul(&random(10, 2), 2, &mut [0.0; 10]).is_err(), "the fifth row would end at 11 of 10 values");
-            assert!(matrix.matmul(&random(10, 2), 2, &mut [0.0; 7]).is_err(), "7 outputs are not whole rows of 2");
+            assert!(matrix.matmul(&random(10, 2), 2, 5).is_err(), "the fifth row would end at 11 of 10 values");
+            assert!(matrix.matmul(&random(10, 2), 2, 4).is_ok(), "the fourth ends at 9");
         }
     }
 }

@@ -8,6 +8,8 @@
 //! Stegun 7.1.26), both far below the f32 noise of the layers around them (the parity tests hold
 //! logits to 1e-4 of transformers).
 
+use std::mem::MaybeUninit;
+
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 
 /// Softmax over the last dimension (any rank), as `candle_nn::ops::softmax_last_dim`.
@@ -41,6 +43,13 @@ macro_rules! dispatch {
     }};
 }
 
+/// Softmax over each row of `row_len` values of `data`, in place, on the calling thread.
+pub fn softmax_rows(data: &mut [f32], row_len: usize) {
+    for row in data.chunks_exact_mut(row_len) {
+        dispatch!(softmax_row(row));
+    }
+}
+
 struct SoftmaxLastDim;
 struct GeluErf;
 
@@ -52,14 +61,9 @@ impl CustomOp1 for SoftmaxLastDim {
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let input = f32_contiguous(storage, layout, self.name())?;
         let row_len = layout.dims().last().copied().unwrap_or(1).max(1);
-        let mut output = input.to_vec();
         // Whole rows per task: a 500-frame attention row is 2 KB, so group them into ~64 KB tasks.
         let rows_per_task = (16 * 1024 / row_len).max(1);
-        for_each_chunk(&mut output, rows_per_task * row_len, |chunk| {
-            for row in chunk.chunks_exact_mut(row_len) {
-                dispatch!(softmax_row(row));
-            }
-        });
+        let output = transformed_copy(input, rows_per_task * row_len, |chunk| softmax_rows(chunk, row_len));
         Ok((CpuStorage::F32(output), layout.shape().clone()))
     }
 }
@@ -70,8 +74,8 @@ impl CustomOp1 for GeluErf {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let mut output = f32_contiguous(storage, layout, self.name())?.to_vec();
-        for_each_chunk(&mut output, 16 * 1024, |chunk| dispatch!(gelu_in_place(chunk)));
+        let input = f32_contiguous(storage, layout, self.name())?;
+        let output = transformed_copy(input, 16 * 1024, |chunk| dispatch!(gelu_in_place(chunk)));
         Ok((CpuStorage::F32(output), layout.shape().clone()))
     }
 }
@@ -86,19 +90,34 @@ fn f32_contiguous<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Res
     }
 }
 
-/// Runs `work` on consecutive chunks of `data`, in parallel where there are threads.
-fn for_each_chunk(data: &mut [f32], chunk_len: usize, work: impl Fn(&mut [f32]) + Sync + Send) {
+/// A copy of `input` with `work` applied to each chunk of `chunk_len` values, chunks in parallel
+/// where there are threads. Each task copies its own chunk: a whole-tensor copy up front was a
+/// single-threaded pass that the other cores waited on.
+fn transformed_copy(input: &[f32], chunk_len: usize, work: impl Fn(&mut [f32]) + Sync + Send) -> Vec<f32> {
+    let mut output = Vec::with_capacity(input.len());
+    let task = |(from, to): (&[f32], &mut [MaybeUninit<f32>])| {
+        for (to, &from) in to.iter_mut().zip(from) {
+            to.write(from);
+        }
+        // SAFETY: every value of `to` was written just above.
+        work(unsafe { &mut *(to as *mut [MaybeUninit<f32>] as *mut [f32]) });
+    };
+    let slots = &mut output.spare_capacity_mut()[..input.len()];
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        if candle_core::utils::get_num_threads() > 1 && data.len() > chunk_len {
-            data.par_chunks_mut(chunk_len).for_each(work);
-            return;
+        if candle_core::utils::get_num_threads() > 1 && input.len() > chunk_len {
+            input.par_chunks(chunk_len).zip(slots.par_chunks_mut(chunk_len)).for_each(task);
+        } else {
+            input.chunks(chunk_len).zip(slots.chunks_mut(chunk_len)).for_each(task);
         }
     }
-    data.chunks_mut(chunk_len).for_each(work)
+    #[cfg(target_arch = "wasm32")]
+    input.chunks(chunk_len).zip(slots.chunks_mut(chunk_len)).for_each(task);
+    // SAFETY: the chunks cover `input.len()` values and each task wrote all of its chunk.
+    unsafe { output.set_len(input.len()) };
+    output
 }
-
 
 /// Lanes of the manual reductions: enough independent accumulators for the compiler to keep them
 /// in vector registers.

@@ -92,14 +92,15 @@ impl TimeMajorConv {
             ConvProduct::Bf16(matrix) => {
                 // window `t` of an utterance is its rows `t * stride ..`, `kernel` of them, contiguous
                 let utterance = frames_in * channels;
-                let mut output = vec![0f32; batch * frames * matrix.columns()];
-                tiled::with_f32_values(xs, |input| {
-                    for (b, output) in output.chunks_exact_mut(frames * matrix.columns()).enumerate() {
-                        matrix.matmul(&input[b * utterance..][..utterance], self.stride * channels, output)?;
-                    }
-                    Ok(())
+                let outputs = tiled::with_f32_values(xs, |input| {
+                    (0..batch)
+                        .map(|b| {
+                            let output = matrix.matmul(&input[b * utterance..][..utterance], self.stride * channels, frames)?;
+                            Tensor::from_vec(output, (1, frames, matrix.columns()), xs.device())
+                        })
+                        .collect::<Result<Vec<_>>>()
                 })?;
-                return Tensor::from_vec(output, (batch, frames, matrix.columns()), xs.device());
+                return Tensor::cat(&outputs, 0);
             }
         };
         // Padding by one stride lets every kernel offset take `stride * frames` rows and keep every
@@ -311,25 +312,42 @@ impl Attention {
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let (batch, frames, hidden) = xs.dims3()?;
-        let split_heads = |t: Tensor| -> Result<Tensor> {
-            t.reshape((batch, frames, self.num_heads, self.head_dim))?.transpose(1, 2)?.contiguous()
-        };
-        let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let q = split_heads((self.q_proj.forward(xs)? * scale)?)?;
-        let k = split_heads(self.k_proj.forward(xs)?)?;
-        let v = split_heads(self.v_proj.forward(xs)?)?;
-        let context = self.attend(&q, &k, &v)?.transpose(1, 2)?.reshape((batch, frames, hidden))?;
-        self.out_proj.forward(&context)
+        let qkv = Linear::forward_side_by_side(&[&self.q_proj, &self.k_proj, &self.v_proj], xs)?;
+        self.out_proj.forward(&self.attend(&qkv)?)
     }
 
-    /// `softmax(q kᵀ) v` per head, on `[batch, heads, frames, head_dim]`.
-    fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+    /// `softmax(q kᵀ / √head_dim) v` per head, from the projections `[batch, frames, q | k | v]` to the
+    /// context `[batch, frames, hidden]`.
+    fn attend(&self, qkv: &Tensor) -> Result<Tensor> {
+        let (batch, frames, _) = qkv.dims3()?;
+        let hidden = self.num_heads * self.head_dim;
+        let scale = 1.0 / (self.head_dim as f64).sqrt();
         if self.bf16 {
             #[cfg(target_arch = "x86_64")]
-            return bf16_matmul::attention(q, k, v);
+            return self.attend_bf16(qkv, scale as f32);
         }
-        kernels::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(v)
+        let split_heads = |i: usize| -> Result<Tensor> {
+            qkv.narrow(2, i * hidden, hidden)?.reshape((batch, frames, self.num_heads, self.head_dim))?.transpose(1, 2)?.contiguous()
+        };
+        let (q, k, v) = ((split_heads(0)? * scale)?, split_heads(1)?, split_heads(2)?);
+        let context = kernels::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(&v)?;
+        context.transpose(1, 2)?.reshape((batch, frames, hidden))
+    }
+
+    /// [`Attention::attend`] through our bf16 kernel, one utterance at a time.
+    #[cfg(target_arch = "x86_64")]
+    fn attend_bf16(&self, qkv: &Tensor, scale: f32) -> Result<Tensor> {
+        let (batch, frames, row) = qkv.dims3()?;
+        let contexts = tiled::with_f32_values(qkv, |values| {
+            (0..batch)
+                .map(|b| {
+                    let utterance = &values[b * frames * row..][..frames * row];
+                    let context = bf16_matmul::attention(utterance, frames, self.num_heads, self.head_dim, scale)?;
+                    Tensor::from_vec(context, (1, frames, row / 3), qkv.device())
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        Tensor::cat(&contexts, 0)
     }
 }
 

@@ -5,6 +5,8 @@
 //! in micro-tiles of up to six rows: six rows × 32 columns is 12 vector accumulators, which leaves
 //! registers for the weight loads and broadcasts, and every weight load feeds six multiply-adds.
 
+use std::mem::MaybeUninit;
+
 use candle_core::{CpuStorage, Result, Storage, Tensor};
 use rayon::prelude::*;
 
@@ -29,18 +31,22 @@ pub unsafe trait TileKernel: Sync {
     fn prepare(&self, input: &[f32], rows: usize, row_stride: usize) -> Self::Operand;
 
     /// Writes `ROWS` output rows of one panel: output row `r` (of `columns()` values, starting at
-    /// `output[r * columns()]`) from operand row `first_row + r`, bias included.
+    /// `output[r * columns()]`) from operand row `first_row + r`, bias included. It must write every
+    /// column of the panel below `columns()`: [`matmul`]'s output is not initialised before.
     ///
     /// # Safety
     /// The operand has rows `first_row..first_row + ROWS` and `output` holds `ROWS` full rows.
-    unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, first_row: usize, panel: usize, output: &mut [f32]);
+    unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]);
 }
 
-/// Writes the row-major `[rows, columns]` product into `output` (`rows` is its length over
-/// `columns`); input row `i` is `input[i * row_stride..]`.
-pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], row_stride: usize, output: &mut [f32]) {
+/// The row-major `[rows, columns]` product; input row `i` is `input[i * row_stride..]`.
+///
+/// The output is not zeroed first: every panel of every row is written by a tile, and zeroing it
+/// was a single-threaded pass over megabytes that both cores waited on.
+pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], row_stride: usize, rows: usize) -> Vec<f32> {
     let columns = kernel.columns();
-    let task = |(task, output): (usize, &mut [f32])| {
+    let mut output = Vec::with_capacity(rows * columns);
+    let task = |(task, output): (usize, &mut [MaybeUninit<f32>])| {
         let task_rows = output.len() / columns;
         let operand = kernel.prepare(&input[task * TASK_ROWS * row_stride..], task_rows, row_stride);
         for panel in 0..columns.div_ceil(PANEL) {
@@ -61,7 +67,11 @@ pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], row_stride: usize, outpu
             }
         }
     };
-    output.par_chunks_mut(TASK_ROWS * columns).enumerate().for_each(task);
+    output.spare_capacity_mut()[..rows * columns].par_chunks_mut(TASK_ROWS * columns).enumerate().for_each(task);
+    // SAFETY: the tiles wrote every value of every row (the trait's contract), and `Vec` of `f32`
+    // needs nothing else to be valid.
+    unsafe { output.set_len(rows * columns) };
+    output
 }
 
 /// Hands `f` the values of an f32 CPU tensor as one slice (copied only if not contiguous).

@@ -190,6 +190,26 @@ impl Linear {
     pub fn out_dim(&self) -> usize {
         self.out_dim
     }
+
+    /// The outputs of `layers`, which share their input size, side by side in the last dimension:
+    /// as concatenating their forwards, but where all are int8 the input is quantized once for all.
+    pub fn forward_side_by_side(layers: &[&Linear], xs: &Tensor) -> Result<Tensor> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let int8 = layers
+                .iter()
+                .map(|layer| match &layer.parts {
+                    LinearParts::Int8 { matrix, bias } => Some((matrix.as_ref(), bias.as_slice())),
+                    LinearParts::Candle { .. } => None,
+                })
+                .collect::<Option<Vec<_>>>();
+            if let Some(parts) = int8 {
+                return super::int8_matmul::forward_side_by_side(&parts, xs);
+            }
+        }
+        let outputs = layers.iter().map(|layer| layer.forward(xs)).collect::<Result<Vec<_>>>()?;
+        Tensor::cat(&outputs, candle_core::D::Minus1)
+    }
 }
 
 impl Module for Linear {
