@@ -41,15 +41,45 @@ impl Bf16Matrix {
     /// kernel's `unsafe` calls rely on every packed matrix having passed that check.
     pub fn new(weight: &[f32], depth: usize, columns: usize, bias: Option<&[f32]>) -> Result<Self> {
         Self::check(weight.len(), depth, columns, bias)?;
-        Ok(Self::pack(depth, columns, bias, |row, column| weight[row * columns + column]))
+        Self::from_rows(depth, columns, bias, |row| &weight[row * columns..][..columns])
     }
 
-    /// Packs `value(row, column)` for a `[depth, columns]` matrix without bias, refusing what
-    /// [`Bf16Matrix::new`] refuses: attention packs its keys and values this way, straight from the
-    /// rows of the fused projection.
-    fn from_fn(depth: usize, columns: usize, value: impl Fn(usize, usize) -> f32) -> Result<Self> {
+    /// Packs a `[depth, columns]` matrix given row by row, `row(r)` holding its `columns` values (a
+    /// conv weight, or attention's values read straight from the projection rows); refuses what
+    /// [`Bf16Matrix::new`] refuses.
+    fn from_rows<'a>(depth: usize, columns: usize, bias: Option<&[f32]>, row: impl Fn(usize) -> &'a [f32]) -> Result<Self> {
+        Self::check(depth * columns, depth, columns, bias)?;
+        let mut matrix = Self::zeroed(depth, columns, bias);
+        let pairs = depth.div_ceil(2);
+        for pair in 0..pairs {
+            let (even, odd) = (row(2 * pair), (2 * pair + 1 < depth).then(|| row(2 * pair + 1)));
+            for (panel, first) in (0..columns).step_by(PANEL).enumerate() {
+                let count = (columns - first).min(PANEL);
+                let lanes = &mut matrix.weights[(panel * pairs + pair) * PANEL..][..count];
+                // SAFETY: `check` found AVX-512 BF16.
+                unsafe { interleave_pairs(&even[first..][..count], odd.map(|odd| &odd[first..][..count]), lanes) };
+            }
+        }
+        Ok(matrix)
+    }
+
+    /// Packs a `[depth, columns]` matrix given column by column, `column(c)` holding its `depth`
+    /// values (attention's keys, each a row of the projection); refuses what [`Bf16Matrix::new`]
+    /// refuses.
+    fn from_columns<'a>(depth: usize, columns: usize, column: impl Fn(usize) -> &'a [f32]) -> Result<Self> {
         Self::check(depth * columns, depth, columns, None)?;
-        Ok(Self::pack(depth, columns, None, value))
+        let mut matrix = Self::zeroed(depth, columns, None);
+        let pairs = depth.div_ceil(2);
+        let mut converted = vec![0u32; pairs];
+        for c in 0..columns {
+            // SAFETY: `check` found AVX-512 BF16.
+            unsafe { to_bf16_pairs(column(c), &mut converted) };
+            let (panel, lane) = (c / PANEL, c % PANEL);
+            for (pair, &bits) in converted.iter().enumerate() {
+                matrix.weights[(panel * pairs + pair) * PANEL + lane] = bits;
+            }
+        }
+        Ok(matrix)
     }
 
     fn check(values: usize, depth: usize, columns: usize, bias: Option<&[f32]>) -> Result<()> {
@@ -62,22 +92,14 @@ impl Bf16Matrix {
         Ok(())
     }
 
-    /// Packs `value(row, column)` for rows `0..depth`, columns `0..columns`.
-    fn pack(depth: usize, columns: usize, bias: Option<&[f32]>, value: impl Fn(usize, usize) -> f32) -> Self {
-        let (panels, pairs) = (columns.div_ceil(PANEL), depth.div_ceil(2));
-        let bits = |row: usize, column: usize| if row < depth && column < columns { bf16_bits(value(row, column)) } else { 0 };
-        let mut weights = Vec::with_capacity(panels * pairs * PANEL);
-        for panel in 0..panels {
-            for pair in 0..pairs {
-                let lanes = (panel * PANEL..(panel + 1) * PANEL).map(|c| bits(2 * pair, c) | bits(2 * pair + 1, c) << 16);
-                weights.extend(lanes);
-            }
-        }
+    /// An all-zero matrix of the packed size (padding lanes stay zero), bias padded to whole panels.
+    fn zeroed(depth: usize, columns: usize, bias: Option<&[f32]>) -> Self {
+        let panels = columns.div_ceil(PANEL);
         let mut padded_bias = vec![0f32; panels * PANEL];
         if let Some(bias) = bias {
             padded_bias[..columns].copy_from_slice(bias);
         }
-        Self { columns, depth, weights, bias: padded_bias }
+        Self { columns, depth, weights: vec![0; panels * depth.div_ceil(2) * PANEL], bias: padded_bias }
     }
 
     pub fn columns(&self) -> usize {
@@ -136,6 +158,22 @@ fn lane_mask(count: usize) -> __mmask16 {
     if count >= 16 { 0xffff } else { (1u16 << count) - 1 }
 }
 
+/// Rounds two rows of up to 32 values to bf16 and interleaves them into `lanes`, the even row in the
+/// low halves; a missing odd row (an odd depth's last pair) is zero.
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn interleave_pairs(even: &[f32], odd: Option<&[f32]>, lanes: &mut [u32]) {
+    let widen = |values: __m512| _mm512_cvtepu16_epi32(std::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(values)));
+    for start in (0..lanes.len()).step_by(16) {
+        let mask = lane_mask(lanes.len() - start);
+        let low = widen(_mm512_maskz_loadu_ps(mask, even.as_ptr().add(start)));
+        let high = match odd {
+            Some(odd) => widen(_mm512_maskz_loadu_ps(mask, odd.as_ptr().add(start))),
+            None => _mm512_setzero_si512(),
+        };
+        _mm512_mask_storeu_epi32(lanes.as_mut_ptr().add(start).cast(), mask, _mm512_or_si512(low, _mm512_slli_epi32(high, 16)));
+    }
+}
+
 /// Rounds `values` to bf16 (to nearest, ties to even) into `pairs`, zero-padding an odd tail.
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn to_bf16_pairs(values: &[f32], pairs: &mut [u32]) {
@@ -175,13 +213,17 @@ unsafe impl TileKernel for Bf16Matrix {
     }
 }
 
+/// Queries per step of [`attention`]: their score rows (`frames` values each) stay in L2 cache
+/// between the product that writes them, the softmax and the product that reads them.
+const QUERY_BLOCK: usize = 48;
+
 /// Attention without masking, both products in bf16: `softmax(q kᵀ · scale) v` per head, for one
 /// utterance's fused projections `qkv` of `frames` rows `[q | k | v]`, each of `heads × head_dim`
 /// values. Returns the `[frames, heads × head_dim]` context, heads side by side as in the input.
 ///
-/// Heads run in parallel, each reading its columns of `qkv` in place: no per-head copies of q, k, v,
-/// and only the heads in flight hold a `frames²` score matrix. `scale` is folded into the packed
-/// keys (for 64-value heads it is 1/8, exact in bf16).
+/// Heads run in parallel, each reading its columns of `qkv` in place (no per-head copies of q, k,
+/// v), and each takes its queries a block at a time, so no `frames²` score matrix is ever whole:
+/// writing it out and reading it back twice was memory-bound.
 pub fn attention(qkv: &[f32], frames: usize, heads: usize, head_dim: usize, scale: f32) -> Result<Vec<f32>> {
     let hidden = heads * head_dim;
     let row = 3 * hidden;
@@ -192,11 +234,16 @@ pub fn attention(qkv: &[f32], frames: usize, heads: usize, head_dim: usize, scal
         .into_par_iter()
         .map(|h| {
             let (q, k, v) = (h * head_dim, hidden + h * head_dim, 2 * hidden + h * head_dim);
-            let keys = Bf16Matrix::from_fn(head_dim, frames, |d, t| qkv[t * row + k + d] * scale)?;
-            let mut scores = keys.matmul(&qkv[q..], row, frames)?;
-            kernels::softmax_rows(&mut scores, frames);
-            let values = Bf16Matrix::from_fn(frames, head_dim, |t, d| qkv[t * row + v + d])?;
-            values.matmul(&scores, frames, frames)
+            let keys = Bf16Matrix::from_columns(head_dim, frames, |t| &qkv[t * row + k..][..head_dim])?;
+            let values = Bf16Matrix::from_rows(frames, head_dim, None, |t| &qkv[t * row + v..][..head_dim])?;
+            let mut context = Vec::with_capacity(frames * head_dim);
+            for first in (0..frames).step_by(QUERY_BLOCK) {
+                let queries = QUERY_BLOCK.min(frames - first);
+                let mut scores = keys.matmul(&qkv[first * row + q..], row, queries)?;
+                kernels::softmax_rows(&mut scores, frames, scale);
+                context.extend(values.matmul(&scores, frames, queries)?);
+            }
+            Ok(context)
         })
         .collect::<Result<Vec<_>>>()?;
     let mut context = vec![0f32; frames * hidden];

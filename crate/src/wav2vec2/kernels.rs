@@ -22,32 +22,32 @@ pub fn gelu_erf(xs: &Tensor) -> Result<Tensor> {
     xs.contiguous()?.apply_op1_no_bwd(&GeluErf)
 }
 
-/// Calls a portable kernel through its AVX2 + FMA compilation where the CPU has them.
+/// Calls a portable kernel through its AVX2 + FMA compilation where the CPU has them; arguments
+/// are written `name: type = value`.
 macro_rules! dispatch {
-    ($kernel:ident($data:expr)) => {{
+    ($kernel:ident($($arg:ident: $type:ty = $value:expr),*)) => {{
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn wide(data: &mut [f32]) {
-                    $kernel(data)
+                unsafe fn wide($($arg: $type),*) {
+                    $kernel($($arg),*)
                 }
                 // SAFETY: the CPU has the features `wide` was compiled for (checked just above).
-                unsafe { wide($data) }
+                unsafe { wide($($value),*) }
             } else {
-                $kernel($data)
+                $kernel($($value),*)
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        $kernel($data)
+        $kernel($($value),*)
     }};
 }
 
-/// Softmax over each row of `row_len` values of `data`, in place, on the calling thread.
-pub fn softmax_rows(data: &mut [f32], row_len: usize) {
-    for row in data.chunks_exact_mut(row_len) {
-        dispatch!(softmax_row(row));
-    }
+/// Softmax of `scale ×` each row of `row_len` values of `data` (`scale > 0`), in place, on the
+/// calling thread. Attention folds its `1/√head_dim` in here instead of a pass over the queries.
+pub fn softmax_rows(data: &mut [f32], row_len: usize, scale: f32) {
+    dispatch!(softmax_each_row(data: &mut [f32] = data, row_len: usize = row_len, scale: f32 = scale))
 }
 
 struct SoftmaxLastDim;
@@ -63,7 +63,7 @@ impl CustomOp1 for SoftmaxLastDim {
         let row_len = layout.dims().last().copied().unwrap_or(1).max(1);
         // Whole rows per task: a 500-frame attention row is 2 KB, so group them into ~64 KB tasks.
         let rows_per_task = (16 * 1024 / row_len).max(1);
-        let output = transformed_copy(input, rows_per_task * row_len, |chunk| softmax_rows(chunk, row_len));
+        let output = transformed_copy(input, rows_per_task * row_len, |chunk| softmax_rows(chunk, row_len, 1.0));
         Ok((CpuStorage::F32(output), layout.shape().clone()))
     }
 }
@@ -75,7 +75,7 @@ impl CustomOp1 for GeluErf {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let input = f32_contiguous(storage, layout, self.name())?;
-        let output = transformed_copy(input, 16 * 1024, |chunk| dispatch!(gelu_in_place(chunk)));
+        let output = transformed_copy(input, 16 * 1024, |chunk| dispatch!(gelu_in_place(data: &mut [f32] = chunk)));
         Ok((CpuStorage::F32(output), layout.shape().clone()))
     }
 }
@@ -124,7 +124,14 @@ fn transformed_copy(input: &[f32], chunk_len: usize, work: impl Fn(&mut [f32]) +
 const LANES: usize = 16;
 
 #[inline(always)]
-fn softmax_row(row: &mut [f32]) {
+fn softmax_each_row(data: &mut [f32], row_len: usize, scale: f32) {
+    for row in data.chunks_exact_mut(row_len) {
+        softmax_row(row, scale);
+    }
+}
+
+#[inline(always)]
+fn softmax_row(row: &mut [f32], scale: f32) {
     let mut maxima = [f32::NEG_INFINITY; LANES];
     let mut blocks = row.chunks_exact(LANES);
     for block in &mut blocks {
@@ -138,13 +145,13 @@ fn softmax_row(row: &mut [f32]) {
     let mut blocks = row.chunks_exact_mut(LANES);
     for block in &mut blocks {
         for (s, x) in sums.iter_mut().zip(block) {
-            *x = exp(*x - max);
+            *x = exp((*x - max) * scale);
             *s += *x;
         }
     }
     let mut sum: f32 = sums.iter().sum();
     for x in blocks.into_remainder() {
-        *x = exp(*x - max);
+        *x = exp((*x - max) * scale);
         sum += *x;
     }
     let scale = 1.0 / sum;
@@ -153,8 +160,9 @@ fn softmax_row(row: &mut [f32]) {
     }
 }
 
+/// Exact GELU in place, for kernels to inline into their own target-feature code.
 #[inline(always)]
-fn gelu_in_place(data: &mut [f32]) {
+pub(super) fn gelu_in_place(data: &mut [f32]) {
     for x in data.iter_mut() {
         *x = 0.5 * *x * (1.0 + erf(*x * std::f32::consts::FRAC_1_SQRT_2));
     }

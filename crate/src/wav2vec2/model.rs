@@ -369,7 +369,10 @@ impl FeedForward {
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let xs = activate(self.activation, &self.intermediate_dense.forward(xs)?)?;
+        let xs = match self.activation {
+            Activation::Gelu => self.intermediate_dense.forward_gelu(xs)?,
+            other => activate(other, &self.intermediate_dense.forward(xs)?)?,
+        };
         self.output_dense.forward(&xs)
     }
 }

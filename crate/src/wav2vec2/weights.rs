@@ -191,6 +191,15 @@ impl Linear {
         self.out_dim
     }
 
+    /// `gelu(self.forward(xs))` with exact GELU, fused into the int8 kernel where this layer has one.
+    pub fn forward_gelu(&self, xs: &Tensor) -> Result<Tensor> {
+        match &self.parts {
+            #[cfg(target_arch = "x86_64")]
+            LinearParts::Int8 { matrix, bias } => matrix.forward_gelu(xs, bias),
+            LinearParts::Candle { .. } => super::kernels::gelu_erf(&self.forward(xs)?),
+        }
+    }
+
     /// The outputs of `layers`, which share their input size, side by side in the last dimension:
     /// as concatenating their forwards, but where all are int8 the input is quantized once for all.
     pub fn forward_side_by_side(layers: &[&Linear], xs: &Tensor) -> Result<Tensor> {
