@@ -349,7 +349,7 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
     lines += [f"| {q} | {b / 1e6:.1f} MB | {a / 1e6:.2f} MB | {rss:.0f} MB |" for q, b, a, rss in sizes]
     lines += [
         "",
-        "## Long audio (chunked: 10 s chunks with 2 s of context on each side)",
+        "## Long audio (cut at pauses, none in this signal, then 10 s chunks with 2 s of context on each side)",
         "",
         "| model | audio | recognition | real-time factor | peak RSS |",
         "|---|---|---|---|---|",

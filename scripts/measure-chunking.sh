@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# How chunk length and context change long-audio recognition: joins the first 40 utterances of a
-# test set into one file and compares chunked runs with one unchunked pass (frame argmax agreement)
-# and with the joined references (CER), next to the CER of the same utterances recognised one by one.
+# How chunk length, context and cutting at pauses change long-audio recognition: joins the first 40
+# utterances of a test set into one file and compares chunked runs with one unchunked pass (frame
+# argmax agreement) and with the joined references (CER), next to the CER of the same utterances
+# recognised one by one.
 # Usage: scripts/measure-chunking.sh MODEL_DIR TEST_DIR   (TEST_DIR: Common Voice-style, test.tsv + clips/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,15 +26,17 @@ PY
 # The same sentences one file each, for what joining them costs (the CLI prints "file<TAB>text" lines).
 xargs -d '\n' "$cli" transcribe --model "$model" < "$work/clips.txt" | cut -f2- > "$work/separately.txt"
 echo "$(soxi -D "$work/long.wav") s of audio"
-"$cli" transcribe --model "$model" --chunk-seconds 100000 --dump-logits "$work/whole.npy" "$work/long.wav" > "$work/whole.txt"
-for config in "5 0" "5 1" "10 0" "10 1" "10 2" "20 2" "30 3"; do
-  read -r chunk context <<<"$config"
-  "$cli" transcribe --model "$model" --chunk-seconds "$chunk" --context-seconds "$context" \
+"$cli" transcribe --model "$model" --chunk-seconds 100000 --min-pause-seconds 0 --dump-logits "$work/whole.npy" \
+  "$work/long.wav" > "$work/whole.txt"
+# chunk seconds, context seconds, shortest pause cut at (0: none)
+for config in "5 0 0" "5 1 0" "10 0 0" "10 1 0" "10 2 0" "20 2 0" "30 3 0" "10 2 0.2" "10 2 0.26" "10 2 0.32" "20 2 0.26"; do
+  read -r chunk context pause <<<"$config"
+  "$cli" transcribe --model "$model" --chunk-seconds "$chunk" --context-seconds "$context" --min-pause-seconds "$pause" \
     --dump-logits "$work/chunked.npy" "$work/long.wav" > "$work/chunked.txt"
-  $python - "$work" "$chunk" "$context" <<'PY'
+  $python - "$work" "$chunk" "$context" "$pause" <<'PY'
 import sys
 import numpy as np
-work, chunk, context = sys.argv[1:]
+work, chunk, context, pause = sys.argv[1:]
 def cer(hypothesis_file):
     reference = " ".join(open(f"{work}/reference.txt", encoding="utf-8").read().split())
     hypothesis = " ".join(open(hypothesis_file, encoding="utf-8").read().split())
@@ -44,7 +47,7 @@ def cer(hypothesis_file):
             diagonal, row[j + 1] = row[j + 1], min(diagonal + (r != h), row[j] + 1, row[j + 1] + 1)
     return 100 * row[-1] / len(reference)
 agree = 100 * np.mean(np.load(f"{work}/chunked.npy").argmax(-1) == np.load(f"{work}/whole.npy").argmax(-1))
-print(f"chunk {chunk} s, context {context} s: argmax agreement {agree:.2f} %, "
+print(f"chunk {chunk} s, context {context} s, pauses {pause} s: argmax agreement {agree:.2f} %, "
       f"CER {cer(f'{work}/chunked.txt'):.2f} % (one pass: {cer(f'{work}/whole.txt'):.2f} %, "
       f"each sentence on its own: {cer(f'{work}/separately.txt'):.2f} %)")
 PY

@@ -17,6 +17,7 @@ pub mod evaluation;
 pub mod hf_dir;
 pub mod metrics;
 pub mod package;
+mod pauses;
 pub mod recognizer;
 pub mod text;
 pub mod transcript;

@@ -115,6 +115,11 @@ struct TranscribeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = Chunking::default().context_seconds)]
     context_seconds: f64,
 
+    /// Cut the audio first at pauses of at least this many seconds and recognise the pieces one by
+    /// one, as separate utterances; 0 turns this off.
+    #[arg(long, value_name = "SECONDS", default_value_t = Chunking::default().min_pause_seconds.unwrap_or(0.0))]
+    min_pause_seconds: f64,
+
     /// Print timings to stderr as one JSON object per input: model load, and audio decoding plus
     /// recognition, in seconds.
     #[arg(long)]
@@ -250,7 +255,11 @@ fn transcribe(args: TranscribeArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    recognizer.set_chunking(Chunking { chunk_seconds: args.chunk_seconds, context_seconds: args.context_seconds });
+    recognizer.set_chunking(Chunking {
+        chunk_seconds: args.chunk_seconds,
+        context_seconds: args.context_seconds,
+        min_pause_seconds: (args.min_pause_seconds > 0.0).then_some(args.min_pause_seconds),
+    });
     let load_s = started.elapsed().as_secs_f64();
     let mut failed = 0;
     for path in &args.audio {
@@ -287,8 +296,8 @@ fn check_outputs(args: &TranscribeArgs) -> Result<()> {
     if several && args.dump_logits.is_some() {
         bail!("--dump-logits takes exactly one audio file");
     }
-    if !(args.chunk_seconds >= 1.0 && args.context_seconds >= 0.0) {
-        bail!("--chunk-seconds must be at least 1 and --context-seconds at least 0");
+    if !(args.chunk_seconds >= 1.0 && args.context_seconds >= 0.0 && args.min_pause_seconds >= 0.0) {
+        bail!("--chunk-seconds must be at least 1, --context-seconds and --min-pause-seconds at least 0");
     }
     Ok(())
 }

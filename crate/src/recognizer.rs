@@ -3,6 +3,7 @@
 
 use candle_core::{Device, Tensor};
 
+use crate::pauses;
 use crate::transcript::Transcript;
 use crate::vocab::Vocab;
 use crate::wav2vec2::{model, Config, LanguageHead, Wav2Vec2, WeightStore, SAMPLE_RATE};
@@ -43,24 +44,29 @@ impl Language {
     }
 }
 
-/// How long audio is cut up: each chunk's logits keep only its core frames, computed with
-/// `context_seconds` of audio on either side so the frames near a cut still see their surroundings.
+/// How long audio is cut up. First at pauses of at least `min_pause_seconds` (when set): each piece
+/// between two pauses is recognised as an utterance of its own, normalised on its own, as the model
+/// was trained. Pieces longer than `chunk_seconds` are then cut into chunks whose logits keep only
+/// their core frames, computed with `context_seconds` of audio on either side so the frames near a
+/// cut still see their surroundings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Chunking {
     pub chunk_seconds: f64,
     pub context_seconds: f64,
+    pub min_pause_seconds: Option<f64>,
 }
 
-/// Measured with scripts/measure-chunking.sh on the built-in demo model over 143 s of held-out speech:
-/// CER 34.4 % at 10 s / 2 s, 35.6 % at 20 s / 2 s, 36.2 % in one pass (a model trained on utterances
-/// of up to 15 s gains nothing from longer windows). 5 s / 1 s scored 31.5 %, but that reflects the demo
-/// model's one-sentence training, not speech in general, so the default stays at 10 s. 10 s windows
-/// need about half the activation memory of 20 s ones, which a browser tab feels, at the price of
-/// recomputing more context (38 s of windows for 30 s of audio: compare the real-time factors of the
-/// 10 s and 30 s rows in BENCHMARKS.md).
+/// Measured with scripts/measure-chunking.sh on the built-in demo model over 143 s of held-out speech
+/// (40 sentences joined): without pause cuts, CER 34.4 % at 10 s / 2 s, 35.6 % at 20 s / 2 s, 36.2 % in
+/// one pass (a model trained on utterances of up to 15 s gains nothing from longer windows); 5 s / 1 s
+/// scored 31.5 %, but that reflects the demo model's one-sentence training, not speech in general, so
+/// chunks stay at 10 s. 10 s windows need about half the activation memory of 20 s ones, which a
+/// browser tab feels, at the price of recomputing more context (38 s of windows for 30 s of audio).
+/// Cutting at pauses first: 16.2 % with pauses of 0.26 s, 16.3 % with 0.2 s, 20.0 % with 0.32 s (the
+/// same sentences one by one: 8.7 %); see `pauses.rs` for how a pause is found.
 impl Default for Chunking {
     fn default() -> Self {
-        Self { chunk_seconds: 10.0, context_seconds: 2.0 }
+        Self { chunk_seconds: 10.0, context_seconds: 2.0, min_pause_seconds: Some(0.26) }
     }
 }
 
@@ -157,38 +163,47 @@ impl Recognizer {
         Ok(self.language.vocab.decode(&ids, self.seconds_per_frame()))
     }
 
-    /// Runs the model over overlapping chunks and hands each chunk's core logits, in order, to
-    /// `consume` with the sample index its core ends at. Normalisation is over the whole audio, as
-    /// transformers does it, so chunking changes only what attention can see.
+    /// Runs the model over the pieces between pauses, long ones in overlapping chunks, and hands
+    /// each chunk's core logits, in order, to `consume` with the sample index its core ends at.
+    /// Without pause cuts, normalisation is over the whole audio, as transformers does it, so
+    /// chunking changes only what attention can see.
     fn for_each_chunk(
         &self,
         samples: &[f32],
         mut consume: impl FnMut(usize, Tensor) -> candle_core::Result<()>,
     ) -> Result<(), Error> {
         self.check_audio(samples)?;
-        let normalization = model::Normalization::of(samples);
         let per_frame = self.config.samples_per_frame();
         let total_frames = self.config.frames_for(samples.len());
         let to_frames = |seconds: f64| ((seconds * SAMPLE_RATE as f64) / per_frame as f64).round() as usize;
         let chunk_frames = to_frames(self.chunking.chunk_seconds).max(1);
         let context_frames = to_frames(self.chunking.context_seconds);
-        let mut core_start = 0;
-        while core_start < total_frames {
-            let core_end = (core_start + chunk_frames).min(total_frames);
-            let first = core_start.saturating_sub(context_frames);
-            let last = (core_end + context_frames).min(total_frames);
-            let sample_start = first * per_frame;
-            let sample_end = if last == total_frames {
-                samples.len()
-            } else {
-                (last - 1) * per_frame + self.config.min_samples()
-            };
-            let chunk: Vec<f32> = samples[sample_start..sample_end].iter().map(|&s| normalization.apply(s)).collect();
-            let input = Tensor::from_vec(chunk, (1, sample_end - sample_start), &Device::Cpu)?;
-            let logits = self.model.forward(&input, &self.language.head)?.squeeze(0)?;
-            let core = logits.narrow(0, core_start - first, core_end - core_start)?;
-            consume((core_end * per_frame).min(samples.len()), core)?;
-            core_start = core_end;
+        // The samples behind frames `first..last`: the last frame's window reaches past its start.
+        let sample_range = |first: usize, last: usize| {
+            let end = if last == total_frames { samples.len() } else { (last - 1) * per_frame + self.config.min_samples() };
+            first * per_frame..end
+        };
+        let cuts = match self.chunking.min_pause_seconds {
+            Some(pause) => pauses::cuts(samples, per_frame, total_frames, SAMPLE_RATE, to_frames(pause)),
+            None => Vec::new(),
+        };
+        let bounds: Vec<usize> = std::iter::once(0).chain(cuts).chain(std::iter::once(total_frames)).collect();
+        for piece in bounds.windows(2) {
+            let (piece_start, piece_end) = (piece[0], piece[1]);
+            let normalization = model::Normalization::of(&samples[sample_range(piece_start, piece_end)]);
+            let mut core_start = piece_start;
+            while core_start < piece_end {
+                let core_end = (core_start + chunk_frames).min(piece_end);
+                let first = core_start.saturating_sub(context_frames).max(piece_start);
+                let last = (core_end + context_frames).min(piece_end);
+                let window = sample_range(first, last);
+                let chunk: Vec<f32> = samples[window.clone()].iter().map(|&s| normalization.apply(s)).collect();
+                let input = Tensor::from_vec(chunk, (1, window.len()), &Device::Cpu)?;
+                let logits = self.model.forward(&input, &self.language.head)?.squeeze(0)?;
+                let core = logits.narrow(0, core_start - first, core_end - core_start)?;
+                consume((core_end * per_frame).min(samples.len()), core)?;
+                core_start = core_end;
+            }
         }
         Ok(())
     }

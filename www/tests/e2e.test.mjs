@@ -328,13 +328,15 @@ test("a two-language package switches language, fetching only the new language's
   }
 });
 
-// Exact text is not expected here: candle's q8_0 dot product sums in another order in wasm (four
-// simd128 lanes) than natively (AVX2 on x86, chosen at run time), and the random-weight model flips a frame
-// at such rounding differences (its f32 package above matches exactly). Rounding changes a few
-// frames, a few characters of these short texts (up to 7% seen); a broken kernel gives unrelated text.
+// Exact text is not expected here: in wasm, candle's q8_0 dot product sums in another order (four
+// simd128 lanes) than any native kernel, and the random-weight model flips a frame at such rounding
+// differences. The reference is the CLI with the f32 package of the same weights (its browser run
+// above matches exactly): the native q8_0 run rounds differently again (int8 activations, bf16
+// attention), so comparing two roundings with each other doubled the distance (18 % seen against 7 %
+// to f32). Rounding changes a few characters of these short texts; a broken kernel gives unrelated text.
 test("a q8_0 package transcribes in the browser as the CLI does, up to rounding", async (t) => {
   const { context, page } = await freshPage();
-  const model = join(WORK, "models/two-languages-q8_0");
+  const model = join(WORK, "models/two-languages-f32");
   try {
     for (const language of ["sah", "kaz"]) {
       await page.goto(`${server.url}/?model=/test-models/two-languages-q8_0/model.json&lang=${language}`);
@@ -343,7 +345,7 @@ test("a q8_0 package transcribes in the browser as the CLI does, up to rounding"
         const expected = nativeTranscript(join(AUDIO, file), "--model", model, "--lang", language).text;
         const actual = await transcribeFile(page, join(AUDIO, file));
         const rate = editDistance(actual, expected) / expected.length;
-        t.diagnostic(`${language} ${file}: ${(rate * 100).toFixed(1)}% of characters differ from the CLI's`);
+        t.diagnostic(`${language} ${file}: ${(rate * 100).toFixed(1)}% of characters differ from the CLI's f32 package`);
         assert.ok(rate <= 0.15, `${language} ${file}: ${(rate * 100).toFixed(1)}% of characters differ\n  web: ${actual}\n  cli: ${expected}`);
       }
     }

@@ -68,8 +68,11 @@ test("long audio reports progress and growing partial transcripts chunk by chunk
   try {
     const reports = [];
     const transcript = r.transcribe(samples(45), (progress) => reports.push(progress));
-    assert.equal(reports.length, 5, "10 s chunks");
-    assert.deepEqual(reports.map((p) => Math.round(p.doneSeconds)), [10, 20, 30, 40, 45]);
+    // The sentence repeats after 0.5 s of silence: cut at those pauses, then in chunks of at most 10 s.
+    const done = reports.map((p) => p.doneSeconds);
+    assert.ok(reports.length >= 5, `${reports.length} reports`);
+    assert.ok(done.every((seconds, i) => seconds > (done[i - 1] ?? 0) && seconds - (done[i - 1] ?? 0) <= 10.01), `${done}`);
+    assert.ok(Math.abs(done.at(-1) - 45) < 0.03);
     assert.ok(reports.every((p) => p.totalSeconds === 45));
     assert.ok(reports[0].partial.text.length < reports[1].partial.text.length);
     assert.deepEqual(reports.at(-1).partial, transcript);
