@@ -1,4 +1,5 @@
-//! Matrix products with q8_0 weights on x86 CPUs with AVX-512 VNNI, our replacement for candle's.
+//! Matrix products with q8_0, q4_0 or q4_k weights on x86 CPUs with AVX-512 VNNI, our replacement
+//! for candle's.
 //!
 //! Why not candle's q8_0 path: it multiplies 4 activation rows by 16 columns per step and first
 //! quantizes activations to q8_K, one scale per 256 values, which costs accuracy. Here activations get
@@ -10,6 +11,11 @@
 //! `vpdpbusd` wants unsigned × signed bytes, so activations are stored as `qa + 128` and each block's
 //! integer sum starts from `-128 · Σ qw` (precomputed per weight block), which cancels the shift.
 //! The integer sum is exact; the only rounding is the two 8-bit quantizations and the f32 sums.
+//!
+//! 4-bit weights (q4_0, q4_k) stay 4-bit in memory and are unpacked to bytes in the kernel. Every
+//! 32-value block of theirs is affine, `w = d · q + m` with `q` in 0..=15 (q4_0: `m = -8d`; q4_k:
+//! `d` and `m` from the super-block's 6-bit scales and mins), so a block adds `m · Σ a` to the
+//! same integer product, with `Σ a` from the quantized activations.
 
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -30,13 +36,23 @@ const PANEL_BLOCK_BYTES: usize = PANEL * BLOCK;
 pub struct Int8Matrix {
     columns: usize,
     depth: usize,
-    /// Per (panel, block): 8 groups of 4 consecutive values, each as 2 × 16 columns × 4 bytes,
-    /// so that one 64-byte load is the `vpdpbusd` operand for 16 columns.
-    weights: Vec<i8>,
-    /// Per (panel, block): the 32 columns' scales.
+    /// Per (panel, block), 8-bit weights: 8 groups of 4 consecutive values, each as 2 × 16 columns
+    /// × 4 bytes, so that one 64-byte load is the `vpdpbusd` operand for 16 columns. 4-bit weights:
+    /// the same for groups `2k` (low nibbles) and `2k + 1` (high nibbles) in one byte.
+    weights: Vec<u8>,
+    /// Per (panel, block): the 32 columns' scales `d`.
     scales: Vec<f32>,
     /// Per (panel, block): `-128 · Σ qw` for the 32 columns.
     offsets: Vec<i32>,
+    /// 4-bit weights only, per (panel, block): the 32 columns' block offsets `m`.
+    minimums: Option<Vec<f32>>,
+}
+
+/// One 32-value block of one column as stored: `w = scale · q + minimum`.
+struct WeightBlock {
+    scale: f32,
+    minimum: f32,
+    values: [i8; BLOCK],
 }
 
 impl Int8Matrix {
@@ -50,9 +66,9 @@ impl Int8Matrix {
         columns > 0 && columns.is_multiple_of(PANEL) && depth > 0 && depth.is_multiple_of(BLOCK)
     }
 
-    /// Whether `tensor` is a q8_0 matrix that this CPU can run through the kernel.
+    /// Whether `tensor` is a q8_0, q4_0 or q4_k matrix that this CPU can run through the kernel.
     pub fn takes(tensor: &QTensor) -> bool {
-        tensor.dtype() == GgmlDType::Q8_0
+        matches!(tensor.dtype(), GgmlDType::Q8_0 | GgmlDType::Q4_0 | GgmlDType::Q4K)
             && matches!(tensor.shape().dims(), &[columns, depth] if Self::fits(columns, depth))
             && Self::available()
     }
@@ -62,55 +78,93 @@ impl Int8Matrix {
         [self.columns, self.depth]
     }
 
-    /// Packs a q8_0 tensor as stored in GGUF, without requantizing: the same integers and scales.
-    /// Refuses what [`Int8Matrix::takes`] refuses, the CPU check included: the kernel's `unsafe`
-    /// calls rely on every packed matrix having passed it.
-    pub fn from_q8_0(tensor: &QTensor) -> Result<Self> {
+    /// Packs a q8_0, q4_0 or q4_k tensor as stored in GGUF, without requantizing: the same integers,
+    /// scales and offsets. Refuses what [`Int8Matrix::takes`] refuses, the CPU check included: the
+    /// kernel's `unsafe` calls rely on every packed matrix having passed it.
+    pub fn from_gguf(tensor: &QTensor) -> Result<Self> {
         if !Self::takes(tensor) {
             candle_core::bail!(
-                "the int8 kernel takes q8_0 matrices of whole 32x32 panels on AVX-512 VNNI CPUs, not a {:?} {:?}",
+                "the int8 kernel takes q8_0, q4_0 and q4_k matrices of whole 32x32 panels on AVX-512 VNNI CPUs, not a {:?} {:?}",
                 tensor.dtype(),
                 tensor.shape()
             )
         }
         let (columns, depth) = tensor.shape().dims2()?;
-        // GGUF q8_0 block: f16 scale, then 32 signed bytes; blocks row after row.
-        const BLOCK_BYTES: usize = 2 + BLOCK;
         let data = tensor.data()?;
-        let blocks_per_row = depth / BLOCK;
-        Ok(Self::pack(columns, depth, |column, block| {
-            let bytes = &data[(column * blocks_per_row + block) * BLOCK_BYTES..][..BLOCK_BYTES];
-            let scale = half::f16::from_le_bytes([bytes[0], bytes[1]]).to_f32();
-            let mut values = [0i8; BLOCK];
-            for (value, &byte) in values.iter_mut().zip(&bytes[2..]) {
-                *value = byte as i8;
+        let f16_at = |bytes: &[u8], at: usize| half::f16::from_le_bytes([bytes[at], bytes[at + 1]]).to_f32();
+        Ok(match tensor.dtype() {
+            GgmlDType::Q8_0 => {
+                // f16 scale, then 32 signed bytes; blocks row after row
+                let row_bytes = depth / BLOCK * 34;
+                Self::pack(columns, depth, false, |column, block| {
+                    let bytes = &data[column * row_bytes + block * 34..][..34];
+                    WeightBlock { scale: f16_at(bytes, 0), minimum: 0.0, values: std::array::from_fn(|i| bytes[2 + i] as i8) }
+                })
             }
-            (scale, values)
-        }))
+            GgmlDType::Q4_0 => {
+                // f16 scale, then 16 bytes: values 0..16 in the low nibbles, 16..32 in the high ones, each q - 8
+                let row_bytes = depth / BLOCK * 18;
+                Self::pack(columns, depth, true, |column, block| {
+                    let bytes = &data[column * row_bytes + block * 18..][..18];
+                    let scale = f16_at(bytes, 0);
+                    WeightBlock { scale, minimum: -8.0 * scale, values: std::array::from_fn(|i| (bytes[2 + i % 16] >> (i / 16 * 4) & 15) as i8) }
+                })
+            }
+            _ => {
+                // super-blocks of 256: f16 d and dmin, 12 bytes of 6-bit scales and mins for the
+                // eight 32-value blocks, then 128 bytes: blocks 2k and 2k + 1 in the low and high
+                // nibbles of bytes 32k..32k + 32
+                let row_bytes = depth / 256 * 144;
+                Self::pack(columns, depth, true, |column, block| {
+                    let bytes = &data[column * row_bytes + block / 8 * 144..][..144];
+                    let (j, scales) = (block % 8, &bytes[4..16]);
+                    let (scale, minimum) = if j < 4 {
+                        (scales[j] & 63, scales[j + 4] & 63)
+                    } else {
+                        ((scales[j + 4] & 15) | (scales[j - 4] >> 6) << 4, (scales[j + 4] >> 4) | (scales[j] >> 6) << 4)
+                    };
+                    let nibbles = &bytes[16 + j / 2 * 32..][..32];
+                    WeightBlock {
+                        scale: f16_at(bytes, 0) * scale as f32,
+                        minimum: -f16_at(bytes, 2) * minimum as f32,
+                        values: std::array::from_fn(|i| (nibbles[i] >> (j % 2 * 4) & 15) as i8),
+                    }
+                })
+            }
+        })
     }
 
-    fn pack(columns: usize, depth: usize, block_of: impl Fn(usize, usize) -> (f32, [i8; BLOCK])) -> Self {
+    fn pack(columns: usize, depth: usize, nibbles: bool, block_of: impl Fn(usize, usize) -> WeightBlock) -> Self {
         let blocks = depth / BLOCK;
         let panel_blocks = columns / PANEL * blocks;
-        let mut weights = vec![0i8; panel_blocks * PANEL_BLOCK_BYTES];
+        let block_bytes = if nibbles { PANEL_BLOCK_BYTES / 2 } else { PANEL_BLOCK_BYTES };
+        let mut weights = vec![0u8; panel_blocks * block_bytes];
         let mut scales = vec![0f32; panel_blocks * PANEL];
         let mut offsets = vec![0i32; panel_blocks * PANEL];
+        let mut minimums = vec![0f32; if nibbles { panel_blocks * PANEL } else { 0 }];
         for column in 0..columns {
             let (panel, lane) = (column / PANEL, column % PANEL);
             let (half, lane_in_half) = (lane / 16, lane % 16);
             for block in 0..blocks {
-                let (scale, values) = block_of(column, block);
+                let WeightBlock { scale, minimum, values } = block_of(column, block);
                 let index = panel * blocks + block;
                 scales[index * PANEL + lane] = scale;
                 offsets[index * PANEL + lane] = -128 * values.iter().map(|&v| v as i32).sum::<i32>();
-                let packed = &mut weights[index * PANEL_BLOCK_BYTES..][..PANEL_BLOCK_BYTES];
+                if let Some(slot) = minimums.get_mut(index * PANEL + lane) {
+                    *slot = minimum;
+                }
+                let packed = &mut weights[index * block_bytes..][..block_bytes];
                 for (group, four) in values.chunks_exact(4).enumerate() {
-                    let at = ((group * 2 + half) * 16 + lane_in_half) * 4;
-                    packed[at..at + 4].copy_from_slice(four);
+                    // 4-bit: groups 2k and 2k + 1 share the bytes of slot k, in low and high nibbles
+                    let (slot, shift) = if nibbles { (group / 2, group % 2 * 4) } else { (group, 0) };
+                    let at = ((slot * 2 + half) * 16 + lane_in_half) * 4;
+                    for (byte, &value) in packed[at..at + 4].iter_mut().zip(four) {
+                        *byte |= (value as u8) << shift;
+                    }
                 }
             }
         }
-        Self { columns, depth, weights, scales, offsets }
+        Self { columns, depth, weights, scales, offsets, minimums: nibbles.then_some(minimums) }
     }
 
     /// `x Wᵀ + bias` for `x` of shape `[..., depth]`, as `torch.nn.Linear`.
@@ -124,9 +178,9 @@ impl Int8Matrix {
         product(&[(self, bias)], xs, true)
     }
 
-    /// `ROWS` activation rows × one 32-column panel, over the whole depth.
+    /// `ROWS` activation rows × one 32-column panel, over the whole depth; `NIBBLES` for 4-bit weights.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn micro_kernel<const ROWS: usize>(&self, tile: MicroTile<'_>) {
+    unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(&self, tile: MicroTile<'_>) {
         let blocks = self.depth / BLOCK;
         let panel_bias = &tile.bias[tile.panel * PANEL..][..PANEL];
         let bias = [_mm512_loadu_ps(panel_bias.as_ptr()), _mm512_loadu_ps(panel_bias.as_ptr().add(16))];
@@ -136,15 +190,26 @@ impl Int8Matrix {
             let offsets = self.offsets.as_ptr().add(index * PANEL);
             let start = [_mm512_loadu_si512(offsets.cast()), _mm512_loadu_si512(offsets.add(16).cast())];
             let mut dots = [start; ROWS];
-            let weights = self.weights.as_ptr().add(index * PANEL_BLOCK_BYTES);
-            for group in 0..BLOCK / 4 {
-                let w0 = _mm512_loadu_si512(weights.add(group * 128).cast());
-                let w1 = _mm512_loadu_si512(weights.add(group * 128 + 64).cast());
+            let mut add_group = |group: usize, w: [__m512i; 2]| {
                 for (row, dot) in dots.iter_mut().enumerate() {
                     let four = tile.activations.as_ptr().add(row * self.depth + block * BLOCK + group * 4);
                     let a = _mm512_set1_epi32(std::ptr::read_unaligned(four.cast::<i32>()));
-                    dot[0] = _mm512_dpbusd_epi32(dot[0], a, w0);
-                    dot[1] = _mm512_dpbusd_epi32(dot[1], a, w1);
+                    dot[0] = _mm512_dpbusd_epi32(dot[0], a, w[0]);
+                    dot[1] = _mm512_dpbusd_epi32(dot[1], a, w[1]);
+                }
+            };
+            if NIBBLES {
+                let weights = self.weights.as_ptr().add(index * PANEL_BLOCK_BYTES / 2);
+                let low = _mm512_set1_epi8(15);
+                for pair in 0..BLOCK / 8 {
+                    let packed = [0, 64].map(|at| _mm512_loadu_si512(weights.add(pair * 128 + at).cast()));
+                    add_group(2 * pair, packed.map(|w| _mm512_and_si512(w, low)));
+                    add_group(2 * pair + 1, packed.map(|w| _mm512_and_si512(_mm512_srli_epi16(w, 4), low)));
+                }
+            } else {
+                let weights = self.weights.as_ptr().add(index * PANEL_BLOCK_BYTES);
+                for group in 0..BLOCK / 4 {
+                    add_group(group, [0, 64].map(|at| _mm512_loadu_si512(weights.add(group * 128 + at).cast())));
                 }
             }
             let scales = self.scales.as_ptr().add(index * PANEL);
@@ -154,6 +219,15 @@ impl Int8Matrix {
                 for half in 0..2 {
                     let scale = _mm512_mul_ps(weight_scales[half], activation_scale);
                     sum[half] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[half]), scale, sum[half]);
+                }
+            }
+            if let (true, Some(minimums)) = (NIBBLES, &self.minimums) {
+                let minimums = minimums.as_ptr().add(index * PANEL);
+                let minimums = [_mm512_loadu_ps(minimums), _mm512_loadu_ps(minimums.add(16))];
+                for (row, sum) in sums.iter_mut().enumerate() {
+                    let activation_sum = _mm512_set1_ps(*tile.activation_sums.get_unchecked(row * blocks + block));
+                    sum[0] = _mm512_fmadd_ps(minimums[0], activation_sum, sum[0]);
+                    sum[1] = _mm512_fmadd_ps(minimums[1], activation_sum, sum[1]);
                 }
             }
         }
@@ -173,6 +247,8 @@ impl Int8Matrix {
 struct MicroTile<'a> {
     activations: &'a [u8],
     activation_scales: &'a [f32],
+    /// Per row and block, the block's sum as quantized: `scale · Σ q`.
+    activation_sums: &'a [f32],
     /// Starts at this matrix's first column; rows are `output_stride` apart.
     output: &'a mut [MaybeUninit<f32>],
     output_stride: usize,
@@ -203,25 +279,30 @@ fn product(parts: &[(&Int8Matrix, &[f32])], xs: &Tensor, gelu: bool) -> Result<T
     Tensor::from_vec(output, dims, xs.device())
 }
 
-/// Quantizes rows block by block into `q + 128` bytes and one scale per block, `max |x| / 127` (0
-/// for an all-zero block); `q` is `x / scale` rounded to nearest, ties to even.
+/// Quantizes rows block by block into `q + 128` bytes, one scale per block, `max |x| / 127` (0 for an
+/// all-zero block), and the block's quantized sum `scale · Σ q`; `q` is `x / scale` rounded to
+/// nearest, ties to even.
 ///
 /// Written with intrinsics: the compiler's vectorisation of the per-value conversion to bytes was
 /// poor, and this runs on every input of every int8 product (~6 % of a forward pass before).
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32]) {
+unsafe fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32], sums: &mut [f32]) {
     let shift = _mm_set1_epi8(-128);
-    for ((values, quantized), scale) in values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales) {
+    let blocks = values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales.iter_mut().zip(sums));
+    for ((values, quantized), (scale, sum)) in blocks {
         let halves = [_mm512_loadu_ps(values.as_ptr()), _mm512_loadu_ps(values.as_ptr().add(16))];
         let max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(halves[0]), _mm512_abs_ps(halves[1])));
         *scale = max / 127.0;
         let inverse = _mm512_set1_ps(if *scale > 0.0 { 1.0 / *scale } else { 0.0 });
+        let mut total = _mm512_setzero_si512();
         for (half, values) in halves.into_iter().enumerate() {
             // the default rounding mode is to nearest, ties to even; |q| <= 127 fits a byte
             let q = _mm512_cvtps_epi32(_mm512_mul_ps(values, inverse));
+            total = _mm512_add_epi32(total, q);
             let bytes = _mm_xor_si128(_mm512_cvtepi32_epi8(q), shift);
             _mm_storeu_si128(quantized.as_mut_ptr().add(half * 16).cast(), bytes);
         }
+        *sum = *scale * _mm512_reduce_add_epi32(total) as f32;
     }
 }
 
@@ -233,10 +314,10 @@ struct Int8Linear<'a> {
     gelu: bool,
 }
 
-// SAFETY: an `Int8Matrix` exists only where `available()` held (see `from_q8_0`).
+// SAFETY: an `Int8Matrix` exists only where `available()` held (see `from_gguf`).
 unsafe impl TileKernel for Int8Linear<'_> {
-    /// Quantized rows (`q + 128`) and one scale per row and block.
-    type Operand = (Vec<u8>, Vec<f32>);
+    /// Quantized rows (`q + 128`), and per row and block the scale and quantized sum.
+    type Operand = (Vec<u8>, Vec<f32>, Vec<f32>);
 
     fn columns(&self) -> usize {
         self.columns
@@ -246,28 +327,35 @@ unsafe impl TileKernel for Int8Linear<'_> {
         let depth = self.depth;
         let mut activations = vec![0u8; rows * depth];
         let mut scales = vec![0f32; rows * depth / BLOCK];
-        for (row, (activations, scales)) in activations.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(depth / BLOCK)).enumerate() {
+        let mut sums = vec![0f32; rows * depth / BLOCK];
+        let per_row = activations.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(depth / BLOCK).zip(sums.chunks_exact_mut(depth / BLOCK)));
+        for (row, (activations, (scales, sums))) in per_row.enumerate() {
             // SAFETY: the trait's contract: AVX-512 is there.
-            unsafe { quantize_rows(&input[row * row_stride..][..depth], activations, scales) };
+            unsafe { quantize_rows(&input[row * row_stride..][..depth], activations, scales, sums) };
         }
-        (activations, scales)
+        (activations, scales, sums)
     }
 
     unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
-        let (activations, scales) = operand;
+        let (activations, scales, sums) = operand;
         let (mut panel, mut first_column) = (panel, 0);
         for (matrix, bias) in self.parts {
             let panels = matrix.columns / PANEL;
             if panel < panels {
-                return matrix.micro_kernel::<ROWS>(MicroTile {
+                let tile = MicroTile {
                     activations: &activations[first_row * self.depth..],
                     activation_scales: &scales[first_row * self.depth / BLOCK..],
+                    activation_sums: &sums[first_row * self.depth / BLOCK..],
                     output: &mut output[first_column..],
                     output_stride: self.columns,
                     panel,
                     bias,
                     gelu: self.gelu,
-                });
+                };
+                return match matrix.minimums {
+                    Some(_) => matrix.micro_kernel::<ROWS, true>(tile),
+                    None => matrix.micro_kernel::<ROWS, false>(tile),
+                };
             }
             panel -= panels;
             first_column += matrix.columns;
@@ -312,11 +400,13 @@ mod tests {
         values.extend((0..BLOCK).map(|i| if i == 0 { 127.0 } else { (i as f32 - 16.0) + 0.5 }));
         let mut quantized = vec![0u8; values.len()];
         let mut scales = vec![0f32; values.len() / BLOCK];
+        let mut sums = vec![0f32; values.len() / BLOCK];
         // SAFETY: checked above
-        unsafe { quantize_rows(&values, &mut quantized, &mut scales) };
+        unsafe { quantize_rows(&values, &mut quantized, &mut scales, &mut sums) };
         for (block, values) in values.chunks_exact(BLOCK).enumerate() {
             let (scale, q) = quantize_block(values);
             assert_eq!(scales[block], scale, "block {block}");
+            assert_eq!(sums[block], scale * q.iter().map(|&q| q as i32).sum::<i32>() as f32, "block {block}");
             let ours = quantized[block * BLOCK..][..BLOCK].iter().map(|&byte| (byte ^ 0x80) as i8).collect::<Vec<_>>();
             assert_eq!(ours, q, "block {block}");
         }
@@ -351,21 +441,25 @@ mod tests {
             eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
             return Ok(());
         }
-        // 1..=2 tasks plus every micro-kernel tail (rows mod 6), two panels, several blocks
-        for rows in [1, 5, 6, 7, 47, 48, 53, 100] {
-            let weights = (random((64, 96), 7)? * 0.05)?;
-            let q8 = QTensor::quantize(&weights, GgmlDType::Q8_0)?;
-            let matrix = Int8Matrix::from_q8_0(&q8)?;
-            let input = random((rows, 96), rows as u64)?;
-            let bias = (0..64).map(|i| i as f32 * 0.01).collect::<Vec<_>>();
-            let ours = matrix.forward(&input, &bias)?;
-            let exact = reference(&input, &q8, &bias)?;
-            let error = (&ours - &exact)?.abs()?.max(D::Minus1)?.max(0)?.to_scalar::<f32>()?;
-            assert!(error < 1e-5, "{rows} rows: largest difference {error}");
-            // and close to the float product: only the 8-bit rounding of both sides
-            let float = input.matmul(&weights.t()?)?.broadcast_add(&Tensor::new(bias.as_slice(), &Device::Cpu)?)?;
-            let relative = ((&ours - &float)?.sqr()?.sum_all()?.sqrt()? / float.sqr()?.sum_all()?.sqrt()?)?;
-            assert!(relative.to_scalar::<f32>()? < 0.02, "{rows} rows: relative error {relative}");
+        // each weight type, 1..=2 tasks plus every micro-kernel tail (rows mod 6), two panels, several
+        // blocks (a q4_k super-block is 256 values); the bias moves the weights off zero mean, so
+        // q4's block minimums matter
+        for (dtype, rounding) in [(GgmlDType::Q8_0, 0.02), (GgmlDType::Q4_0, 0.15), (GgmlDType::Q4K, 0.1)] {
+            for rows in [1, 5, 6, 7, 47, 48, 53, 100] {
+                let weights = ((random((64, 512), 7)? + 0.3)? * 0.05)?;
+                let quantized = QTensor::quantize(&weights, dtype)?;
+                let matrix = Int8Matrix::from_gguf(&quantized)?;
+                let input = random((rows, 512), rows as u64)?;
+                let bias = (0..64).map(|i| i as f32 * 0.01).collect::<Vec<_>>();
+                let ours = matrix.forward(&input, &bias)?;
+                let exact = reference(&input, &quantized, &bias)?;
+                let error = (&ours - &exact)?.abs()?.max(D::Minus1)?.max(0)?.to_scalar::<f32>()?;
+                assert!(error < 1e-5, "{dtype:?}, {rows} rows: largest difference {error}");
+                // and close to the float product: only the rounding of both sides
+                let float = input.matmul(&weights.t()?)?.broadcast_add(&Tensor::new(bias.as_slice(), &Device::Cpu)?)?;
+                let relative = ((&ours - &float)?.sqr()?.sum_all()?.sqrt()? / float.sqr()?.sum_all()?.sqrt()?)?.to_scalar::<f32>()?;
+                assert!(relative < rounding, "{dtype:?}, {rows} rows: relative error {relative}");
+            }
         }
         Ok(())
     }
@@ -376,7 +470,7 @@ mod tests {
             eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
             return Ok(());
         }
-        let pack = |columns, seed| Int8Matrix::from_q8_0(&QTensor::quantize(&random((columns, 64), seed)?, GgmlDType::Q8_0)?);
+        let pack = |columns, seed| Int8Matrix::from_gguf(&QTensor::quantize(&random((columns, 64), seed)?, GgmlDType::Q8_0)?);
         let (a, b, c) = (pack(32, 11)?, pack(96, 12)?, pack(64, 13)?);
         let biases = [32, 96, 64].map(|columns| (0..columns).map(|i| i as f32 * 0.1).collect::<Vec<_>>());
         // 2 × 7 rows: a leading dimension and a micro-tile tail
@@ -399,7 +493,7 @@ mod tests {
             eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
             return Ok(());
         }
-        let matrix = Int8Matrix::from_q8_0(&QTensor::quantize(&random((64, 96), 21)?, GgmlDType::Q8_0)?)?;
+        let matrix = Int8Matrix::from_gguf(&QTensor::quantize(&random((64, 96), 21)?, GgmlDType::Q8_0)?)?;
         let bias = (0..64).map(|i| i as f32 * -0.02).collect::<Vec<_>>();
         let input = random((13, 96), 22)?;
         let fused = matrix.forward_gelu(&input, &bias)?.flatten_all()?.to_vec1::<f32>()?;
@@ -412,12 +506,12 @@ mod tests {
     #[test]
     fn rejects_what_it_cannot_pack() -> Result<()> {
         let q8 = |shape| QTensor::quantize(&random(shape, 1)?, GgmlDType::Q8_0);
-        assert!(Int8Matrix::from_q8_0(&q8((48, 64))?).is_err(), "48 columns is not whole panels");
+        assert!(Int8Matrix::from_gguf(&q8((48, 64))?).is_err(), "48 columns is not whole panels");
         assert!(!Int8Matrix::fits(32, 40), "depth 40 is not whole blocks");
-        let q4 = QTensor::quantize(&random((32, 256), 1)?, GgmlDType::Q4K)?;
-        assert!(Int8Matrix::from_q8_0(&q4).is_err(), "q4_k is not q8_0");
+        let q5 = QTensor::quantize(&random((32, 256), 1)?, GgmlDType::Q5K)?;
+        assert!(Int8Matrix::from_gguf(&q5).is_err(), "q5_k is none of the types it takes");
         let fitting = q8((32, 64))?;
-        assert_eq!(Int8Matrix::from_q8_0(&fitting).is_ok(), Int8Matrix::available(), "packs exactly where it can run");
+        assert_eq!(Int8Matrix::from_gguf(&fitting).is_ok(), Int8Matrix::available(), "packs exactly where it can run");
         Ok(())
     }
 }

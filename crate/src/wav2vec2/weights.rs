@@ -1,8 +1,8 @@
 //! Where layers get their tensors: an HF safetensors checkpoint (all float) or one of our GGUF
 //! packages (matrices quantized, the rest float), addressed by transformers' names either way. One
 //! model definition serves both: matrices become [`Linear`] layers over candle's `QMatMul`, which
-//! holds either a float tensor or a quantized one, or, for q8_0 matrices on CPUs with AVX-512 VNNI,
-//! over our own int8 kernel (`int8_matmul.rs`).
+//! holds either a float tensor or a quantized one, or, for q8_0, q4_0 and q4_k matrices on CPUs with
+//! AVX-512 VNNI, over our own int8 kernel (`int8_matmul.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use super::{bf16_matmul::Bf16Matrix, int8_matmul::Int8Matrix};
 struct Tensors {
     float: HashMap<String, Tensor>,
     quantized: HashMap<String, Arc<QTensor>>,
-    /// q8_0 matrices already packed for our int8 kernel (their GGUF copies are not kept).
+    /// q8_0, q4_0 and q4_k matrices already packed for our int8 kernel (their GGUF copies are not kept).
     #[cfg(target_arch = "x86_64")]
     int8: HashMap<String, Arc<Int8Matrix>>,
     /// Whether some matrix is stored in 8 bits or fewer (q8_0, q4_k, ...), not f32 or f16.
@@ -37,9 +37,9 @@ impl WeightStore {
         Self::new(Tensors { float: tensors, ..Default::default() })
     }
 
-    /// Tensors read from GGUF, one at a time: f32 ones are kept as plain tensors, q8_0 matrices the
-    /// int8 kernel can take are packed for it as they arrive (so the file's copy of the weights and
-    /// the packed one never both exist in full), other types are kept as stored.
+    /// Tensors read from GGUF, one at a time: f32 ones are kept as plain tensors, q8_0 and q4
+    /// matrices the int8 kernel can take are packed for it as they arrive (so the file's copy of the
+    /// weights and the packed one never both exist in full), other types are kept as stored.
     pub fn from_quantized(tensors: impl IntoIterator<Item = Result<(String, QTensor)>>) -> Result<Self> {
         let mut store = Tensors::default();
         for named in tensors {
@@ -51,7 +51,7 @@ impl WeightStore {
             }
             #[cfg(target_arch = "x86_64")]
             if Int8Matrix::takes(&tensor) {
-                store.int8.insert(name, Arc::new(Int8Matrix::from_q8_0(&tensor)?));
+                store.int8.insert(name, Arc::new(Int8Matrix::from_gguf(&tensor)?));
                 continue;
             }
             store.quantized.insert(name, Arc::new(tensor));
@@ -170,7 +170,7 @@ fn check_shape(path: &str, stored: &[usize], implied: &[usize]) -> Result<()> {
 enum LinearParts {
     /// candle's matmul over a float or quantized weight.
     Candle { weight: QMatMul, bias: Tensor },
-    /// A q8_0 weight packed for our int8 kernel, which adds the bias itself.
+    /// A q8_0 or q4 weight packed for our int8 kernel, which adds the bias itself.
     #[cfg(target_arch = "x86_64")]
     Int8 { matrix: Arc<Int8Matrix>, bias: Vec<f32> },
 }
