@@ -276,6 +276,12 @@ mod tests {
         }
         let rows = softmax_last_dim(&xs)?.sum(2)?.flatten_all()?.to_vec1::<f32>()?;
         assert!(rows.iter().all(|s| (s - 1.0).abs() < 1e-5), "rows sum to {rows:?}");
+        // a scale folded into the softmax is the softmax of the scaled input
+        let mut scaled = xs.flatten_all()?.to_vec1::<f32>()?;
+        softmax_rows(&mut scaled, 1037, 0.125);
+        let reference = candle_nn::ops::softmax_last_dim(&(&xs * 0.125)?)?.flatten_all()?.to_vec1::<f32>()?;
+        let error = scaled.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(error < 2e-6, "scaled softmax: largest difference {error}");
         Ok(())
     }
 }
