@@ -380,6 +380,14 @@ mod tests {
         Tensor::from_vec(values, shape, &Device::Cpu)
     }
 
+    /// Whether this CPU lacks the kernel's instructions (the kernel is then never used either).
+    fn kernel_missing() -> bool {
+        if !Int8Matrix::available() {
+            eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
+        }
+        !Int8Matrix::available()
+    }
+
     /// The kernel's activation quantization, written plainly: scale `max |x| / 127`, `q` rounded to
     /// nearest with ties to even.
     fn quantize_block(values: &[f32]) -> (f32, Vec<i8>) {
@@ -390,8 +398,7 @@ mod tests {
 
     #[test]
     fn quantizes_activations_as_the_plain_reference() -> Result<()> {
-        if !Int8Matrix::available() {
-            eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
+        if kernel_missing() {
             return Ok(());
         }
         // random blocks, an all-zero block, and a block of exact ties (k + 0.5 after scaling)
@@ -437,8 +444,7 @@ mod tests {
 
     #[test]
     fn matches_the_quantized_product_for_every_row_count() -> Result<()> {
-        if !Int8Matrix::available() {
-            eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
+        if kernel_missing() {
             return Ok(());
         }
         // each weight type, 1..=2 tasks plus every micro-kernel tail (rows mod 6), two panels, several
@@ -466,8 +472,7 @@ mod tests {
 
     #[test]
     fn side_by_side_is_the_separate_products_concatenated() -> Result<()> {
-        if !Int8Matrix::available() {
-            eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
+        if kernel_missing() {
             return Ok(());
         }
         let pack = |columns, seed| Int8Matrix::from_gguf(&QTensor::quantize(&random((columns, 64), seed)?, GgmlDType::Q8_0)?);
@@ -489,8 +494,7 @@ mod tests {
 
     #[test]
     fn gelu_in_the_kernel_is_gelu_after_it() -> Result<()> {
-        if !Int8Matrix::available() {
-            eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
+        if kernel_missing() {
             return Ok(());
         }
         let matrix = Int8Matrix::from_gguf(&QTensor::quantize(&random((64, 96), 21)?, GgmlDType::Q8_0)?)?;
