@@ -312,31 +312,44 @@ impl Attention {
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let qkv = Linear::forward_side_by_side(&[&self.q_proj, &self.k_proj, &self.v_proj], xs)?;
-        self.out_proj.forward(&self.attend(&qkv)?)
+        let projections = [&self.q_proj, &self.k_proj, &self.v_proj];
+        // Side by side where that saves work: one int8 product quantizes the input once, and the
+        // bf16 attention reads the fused rows in place. Elsewhere it would only add a copy.
+        let context = if self.bf16 || projections.iter().all(|p| p.is_int8()) {
+            let qkv = Linear::forward_side_by_side(&projections, xs)?;
+            let hidden = self.num_heads * self.head_dim;
+            if self.bf16 {
+                #[cfg(target_arch = "x86_64")]
+                return self.out_proj.forward(&self.attend_bf16(&qkv)?);
+            }
+            self.attend(&qkv.narrow(2, 0, hidden)?, &qkv.narrow(2, hidden, hidden)?, &qkv.narrow(2, 2 * hidden, hidden)?)?
+        } else {
+            self.attend(&self.q_proj.forward(xs)?, &self.k_proj.forward(xs)?, &self.v_proj.forward(xs)?)?
+        };
+        self.out_proj.forward(&context)
     }
 
-    /// `softmax(q kᵀ / √head_dim) v` per head, from the projections `[batch, frames, q | k | v]` to the
-    /// context `[batch, frames, hidden]`.
-    fn attend(&self, qkv: &Tensor) -> Result<Tensor> {
-        let (batch, frames, _) = qkv.dims3()?;
-        let hidden = self.num_heads * self.head_dim;
-        let scale = 1.0 / (self.head_dim as f64).sqrt();
-        if self.bf16 {
-            #[cfg(target_arch = "x86_64")]
-            return self.attend_bf16(qkv, scale as f32);
-        }
-        let split_heads = |i: usize| -> Result<Tensor> {
-            qkv.narrow(2, i * hidden, hidden)?.reshape((batch, frames, self.num_heads, self.head_dim))?.transpose(1, 2)?.contiguous()
+    fn scale(&self) -> f64 {
+        1.0 / (self.head_dim as f64).sqrt()
+    }
+
+    /// `softmax(q kᵀ / √head_dim) v` per head, from projections `[batch, frames, hidden]` to the
+    /// context of the same shape.
+    fn attend(&self, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+        let (batch, frames, hidden) = q.dims3()?;
+        let split_heads = |t: &Tensor| -> Result<Tensor> {
+            t.reshape((batch, frames, self.num_heads, self.head_dim))?.transpose(1, 2)?.contiguous()
         };
-        let (q, k, v) = ((split_heads(0)? * scale)?, split_heads(1)?, split_heads(2)?);
+        let (q, k, v) = ((split_heads(q)? * self.scale())?, split_heads(k)?, split_heads(v)?);
         let context = kernels::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(&v)?;
         context.transpose(1, 2)?.reshape((batch, frames, hidden))
     }
 
-    /// [`Attention::attend`] through our bf16 kernel, one utterance at a time.
+    /// [`Attention::attend`] through our bf16 kernel, from the fused projections `[batch, frames,
+    /// q | k | v]`, one utterance at a time.
     #[cfg(target_arch = "x86_64")]
-    fn attend_bf16(&self, qkv: &Tensor, scale: f32) -> Result<Tensor> {
+    fn attend_bf16(&self, qkv: &Tensor) -> Result<Tensor> {
+        let scale = self.scale() as f32;
         let (batch, frames, row) = qkv.dims3()?;
         let contexts = tiled::with_f32_values(qkv, |values| {
             (0..batch)

@@ -191,6 +191,15 @@ impl Linear {
         self.out_dim
     }
 
+    /// Whether our int8 kernel runs this layer.
+    pub fn is_int8(&self) -> bool {
+        match &self.parts {
+            #[cfg(target_arch = "x86_64")]
+            LinearParts::Int8 { .. } => true,
+            LinearParts::Candle { .. } => false,
+        }
+    }
+
     /// `gelu(self.forward(xs))` with exact GELU, fused into the int8 kernel where this layer has one.
     pub fn forward_gelu(&self, xs: &Tensor) -> Result<Tensor> {
         match &self.parts {
