@@ -182,4 +182,7 @@ fn chunking_flags_change_memory_not_results_when_context_covers_the_audio() {
     assert_eq!(stdout(&chunked), stdout(&whole));
     let bad = run(&["transcribe", "--model", path(&dir), "--chunk-seconds", "0", path(&wav)]);
     assert_eq!(bad.status.code(), Some(2));
+    let bad = run(&["transcribe", "--model", path(&dir), "--min-pause-seconds=-1", path(&wav)]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--min-pause-seconds"), "{}", stderr(&bad));
 }
