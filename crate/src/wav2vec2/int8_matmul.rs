@@ -247,7 +247,7 @@ impl Int8Matrix {
 struct MicroTile<'a> {
     activations: &'a [u8],
     activation_scales: &'a [f32],
-    /// Per row and block, the block's sum as quantized: `scale · Σ q`.
+    /// Per row and block, the block's sum as quantized: `scale · Σ q` (empty for 8-bit weights).
     activation_sums: &'a [f32],
     /// Starts at this matrix's first column; rows are `output_stride` apart.
     output: &'a mut [MaybeUninit<f32>],
@@ -280,16 +280,16 @@ fn product(parts: &[(&Int8Matrix, &[f32])], xs: &Tensor, gelu: bool) -> Result<T
 }
 
 /// Quantizes rows block by block into `q + 128` bytes, one scale per block, `max |x| / 127` (0 for an
-/// all-zero block), and the block's quantized sum `scale · Σ q`; `q` is `x / scale` rounded to
-/// nearest, ties to even.
+/// all-zero block), and where asked the block's quantized sum `scale · Σ q` (only 4-bit weights use
+/// it); `q` is `x / scale` rounded to nearest, ties to even.
 ///
 /// Written with intrinsics: the compiler's vectorisation of the per-value conversion to bytes was
 /// poor, and this runs on every input of every int8 product (~6 % of a forward pass before).
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32], sums: &mut [f32]) {
+unsafe fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32], mut sums: Option<&mut [f32]>) {
     let shift = _mm_set1_epi8(-128);
-    let blocks = values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales.iter_mut().zip(sums));
-    for ((values, quantized), (scale, sum)) in blocks {
+    let blocks = values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales.iter_mut());
+    for (block, ((values, quantized), scale)) in blocks.enumerate() {
         let halves = [_mm512_loadu_ps(values.as_ptr()), _mm512_loadu_ps(values.as_ptr().add(16))];
         let max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(halves[0]), _mm512_abs_ps(halves[1])));
         *scale = max / 127.0;
@@ -302,7 +302,9 @@ unsafe fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32]
             let bytes = _mm_xor_si128(_mm512_cvtepi32_epi8(q), shift);
             _mm_storeu_si128(quantized.as_mut_ptr().add(half * 16).cast(), bytes);
         }
-        *sum = *scale * _mm512_reduce_add_epi32(total) as f32;
+        if let Some(sums) = sums.as_deref_mut() {
+            sums[block] = *scale * _mm512_reduce_add_epi32(total) as f32;
+        }
     }
 }
 
@@ -327,9 +329,12 @@ unsafe impl TileKernel for Int8Linear<'_> {
         let depth = self.depth;
         let mut activations = vec![0u8; rows * depth];
         let mut scales = vec![0f32; rows * depth / BLOCK];
-        let mut sums = vec![0f32; rows * depth / BLOCK];
-        let per_row = activations.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(depth / BLOCK).zip(sums.chunks_exact_mut(depth / BLOCK)));
-        for (row, (activations, (scales, sums))) in per_row.enumerate() {
+        // the block sums serve only 4-bit weights' minimums: q8_0 products skip their reductions
+        let with_sums = self.parts.iter().any(|(matrix, _)| matrix.minimums.is_some());
+        let mut sums = vec![0f32; if with_sums { rows * depth / BLOCK } else { 0 }];
+        let per_row = activations.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(depth / BLOCK));
+        for (row, (activations, scales)) in per_row.enumerate() {
+            let sums = with_sums.then(|| &mut sums[row * depth / BLOCK..][..depth / BLOCK]);
             // SAFETY: the trait's contract: AVX-512 is there.
             unsafe { quantize_rows(&input[row * row_stride..][..depth], activations, scales, sums) };
         }
@@ -345,7 +350,7 @@ unsafe impl TileKernel for Int8Linear<'_> {
                 let tile = MicroTile {
                     activations: &activations[first_row * self.depth..],
                     activation_scales: &scales[first_row * self.depth / BLOCK..],
-                    activation_sums: &sums[first_row * self.depth / BLOCK..],
+                    activation_sums: sums.get(first_row * self.depth / BLOCK..).unwrap_or(&[]),
                     output: &mut output[first_column..],
                     output_stride: self.columns,
                     panel,
@@ -409,7 +414,7 @@ mod tests {
         let mut scales = vec![0f32; values.len() / BLOCK];
         let mut sums = vec![0f32; values.len() / BLOCK];
         // SAFETY: checked above
-        unsafe { quantize_rows(&values, &mut quantized, &mut scales, &mut sums) };
+        unsafe { quantize_rows(&values, &mut quantized, &mut scales, Some(&mut sums)) };
         for (block, values) in values.chunks_exact(BLOCK).enumerate() {
             let (scale, q) = quantize_block(values);
             assert_eq!(scales[block], scale, "block {block}");
