@@ -118,28 +118,49 @@ impl Bf16Matrix {
     }
 
     /// `ROWS` operand rows × one 32-column panel, over the whole depth.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 BF16. Slice lengths are checked here, once per tile, and a short one
+    /// panics: `rows` must hold `ROWS` rows of `depth / 2` (rounded up) pairs, and `output` `ROWS`
+    /// rows of `columns` values (the last may end at the last column).
     #[target_feature(enable = "avx512f,avx512bf16")]
     unsafe fn micro_kernel<const ROWS: usize>(&self, rows: &[u32], panel: usize, output: &mut [MaybeUninit<f32>]) {
         let pairs = self.depth.div_ceil(2);
-        let bias = self.bias.as_ptr().add(panel * PANEL);
-        let mut sums = [[_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))]; ROWS];
-        let weights = self.weights.as_ptr().add(panel * pairs * PANEL);
+        // these checks bound every unchecked read in the loop below
+        let rows = &rows[..ROWS * pairs];
+        let bias = &self.bias[panel * PANEL..][..PANEL];
+        let weights = &self.weights[panel * pairs * PANEL..][..pairs * PANEL];
+        // SAFETY: `bias` holds 32 values.
+        let bias = unsafe { [_mm512_loadu_ps(bias.as_ptr()), _mm512_loadu_ps(bias.as_ptr().add(16))] };
+        let mut sums = [bias; ROWS];
         for pair in 0..pairs {
-            let w0: __m512bh = std::mem::transmute(_mm512_loadu_si512(weights.add(pair * PANEL).cast()));
-            let w1: __m512bh = std::mem::transmute(_mm512_loadu_si512(weights.add(pair * PANEL + 16).cast()));
+            // SAFETY: pair `pair` of the panel is 32 values of `weights` (pairs × 32 long); `__m512bh`
+            // and `__m512i` are both 64 plain bytes.
+            let (w0, w1) = unsafe {
+                let w = weights.as_ptr().add(pair * PANEL);
+                let load = |at: usize| std::mem::transmute::<__m512i, __m512bh>(_mm512_loadu_si512(w.add(at).cast()));
+                (load(0), load(16))
+            };
             for (row, sum) in sums.iter_mut().enumerate() {
-                let a: __m512bh = std::mem::transmute(_mm512_set1_epi32(*rows.get_unchecked(row * pairs + pair) as i32));
+                // SAFETY: `row < ROWS` and `pair < pairs` index into `rows`, checked to be ROWS × pairs.
+                let a = unsafe { std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(*rows.get_unchecked(row * pairs + pair) as i32)) };
                 sum[0] = _mm512_dpbf16_ps(sum[0], a, w0);
                 sum[1] = _mm512_dpbf16_ps(sum[1], a, w1);
             }
         }
-        // the last panel may be partly past the last column
+        // the last panel may be partly past the last column: the stores are masked to the valid
+        // columns, and the second half's address is formed only where it has some, so no pointer
+        // leaves `output`
         let valid = (self.columns - panel * PANEL).min(PANEL);
         let masks = [lane_mask(valid), lane_mask(valid.saturating_sub(16))];
         for (row, sum) in sums.iter().enumerate() {
-            let out = output.as_mut_ptr().add(row * self.columns + panel * PANEL).cast::<f32>();
-            _mm512_mask_storeu_ps(out, masks[0], sum[0]);
-            _mm512_mask_storeu_ps(out.add(16), masks[1], sum[1]);
+            let out = output[row * self.columns + panel * PANEL..][..valid].as_mut_ptr().cast::<f32>();
+            // SAFETY: mask 0 enables the first min(valid, 16) lanes, all within the `valid` values at `out`.
+            unsafe { _mm512_mask_storeu_ps(out, masks[0], sum[0]) };
+            if valid > 16 {
+                // SAFETY: `out + 16` is within the `valid` values, and mask 1 enables the `valid - 16` after it.
+                unsafe { _mm512_mask_storeu_ps(out.add(16), masks[1], sum[1]) };
+            }
         }
     }
 }
@@ -159,28 +180,39 @@ fn lane_mask(count: usize) -> __mmask16 {
 }
 
 /// Rounds two rows of up to 32 values to bf16 and interleaves them into `lanes`, the even row in the
-/// low halves; a missing odd row (an odd depth's last pair) is zero.
+/// low halves; a missing odd row (an odd depth's last pair) is zero. Rows shorter than `lanes` panic.
 #[target_feature(enable = "avx512f,avx512bf16")]
-unsafe fn interleave_pairs(even: &[f32], odd: Option<&[f32]>, lanes: &mut [u32]) {
-    let widen = |values: __m512| _mm512_cvtepu16_epi32(std::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(values)));
-    for start in (0..lanes.len()).step_by(16) {
-        let mask = lane_mask(lanes.len() - start);
-        let low = widen(_mm512_maskz_loadu_ps(mask, even.as_ptr().add(start)));
-        let high = match odd {
-            Some(odd) => widen(_mm512_maskz_loadu_ps(mask, odd.as_ptr().add(start))),
-            None => _mm512_setzero_si512(),
-        };
-        _mm512_mask_storeu_epi32(lanes.as_mut_ptr().add(start).cast(), mask, _mm512_or_si512(low, _mm512_slli_epi32(high, 16)));
+fn interleave_pairs(even: &[f32], odd: Option<&[f32]>, lanes: &mut [u32]) {
+    let count = lanes.len();
+    let (even, odd) = (&even[..count], odd.map(|odd| &odd[..count]));
+    // SAFETY: `__m256bh` and `__m256i` are both 32 plain bytes.
+    let widen = |values: __m512| _mm512_cvtepu16_epi32(unsafe { std::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(values)) });
+    for start in (0..count).step_by(16) {
+        let mask = lane_mask(count - start);
+        // SAFETY: `start < count`, and the mask enables only the `count - start` lanes from there,
+        // which `even`, `odd` and `lanes` (all `count` long) hold.
+        unsafe {
+            let low = widen(_mm512_maskz_loadu_ps(mask, even.as_ptr().add(start)));
+            let high = match odd {
+                Some(odd) => widen(_mm512_maskz_loadu_ps(mask, odd.as_ptr().add(start))),
+                None => _mm512_setzero_si512(),
+            };
+            _mm512_mask_storeu_epi32(lanes.as_mut_ptr().add(start).cast(), mask, _mm512_or_si512(low, _mm512_slli_epi32(high, 16)));
+        }
     }
 }
 
 /// Rounds `values` to bf16 (to nearest, ties to even) into `pairs`, zero-padding an odd tail.
 #[target_feature(enable = "avx512f,avx512bf16")]
-unsafe fn to_bf16_pairs(values: &[f32], pairs: &mut [u32]) {
+fn to_bf16_pairs(values: &[f32], pairs: &mut [u32]) {
     let mut chunks = values.chunks_exact(PANEL);
     for (chunk, out) in (&mut chunks).zip(pairs.chunks_exact_mut(PANEL / 2)) {
-        let packed = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(chunk.as_ptr().add(16)), _mm512_loadu_ps(chunk.as_ptr()));
-        _mm512_storeu_si512(out.as_mut_ptr().cast(), std::mem::transmute::<__m512bh, __m512i>(packed));
+        // SAFETY: `chunk` is 32 values (two loads of 16) and `out` 16 pairs (one store of 64 bytes);
+        // `__m512bh` and `__m512i` are both 64 plain bytes.
+        unsafe {
+            let packed = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(chunk.as_ptr().add(16)), _mm512_loadu_ps(chunk.as_ptr()));
+            _mm512_storeu_si512(out.as_mut_ptr().cast(), std::mem::transmute::<__m512bh, __m512i>(packed));
+        }
     }
     let done = values.len() / PANEL * PANEL / 2;
     for (pair, two) in pairs[done..].iter_mut().zip(chunks.remainder().chunks(2)) {
@@ -209,7 +241,8 @@ unsafe impl TileKernel for Bf16Matrix {
     }
 
     unsafe fn tile<const ROWS: usize>(&self, operand: &Vec<u32>, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
-        self.micro_kernel::<ROWS>(&operand[first_row * self.depth.div_ceil(2)..], panel, output);
+        // SAFETY: the trait's contract: AVX-512 BF16 is there (the kernel checks the slices itself).
+        unsafe { self.micro_kernel::<ROWS>(&operand[first_row * self.depth.div_ceil(2)..], panel, output) };
     }
 }
 
@@ -275,16 +308,14 @@ mod tests {
         half::bf16::from_f32(v).to_f64()
     }
 
+    #[cfg_attr(not(cpu_runs_bf16_kernel), ignore = "needs AVX-512 BF16, which this CPU lacks (nor is the bf16 kernel used here)")]
     #[test]
     fn matches_the_bf16_rounded_product_for_every_shape() -> Result<()> {
-        if !Bf16Matrix::available() {
-            eprintln!("skipped: this CPU has no AVX-512 BF16; the bf16 kernel is not used here either");
-            return Ok(());
-        }
-        // odd and even depths (pair padding, vector tail), column tails, every micro-tile row tail,
-        // one and two tasks, and overlapping rows (a stride-2 conv window of 3 frames × 5 channels)
+        // odd and even depths (pair padding, vector tail), column tails (of 1-15 columns, whose second
+        // half-panel is empty, and of 16-31), every micro-tile row tail, one and two tasks, and
+        // overlapping rows (a stride-2 conv window of 3 frames × 5 channels)
         for (rows, depth, columns, row_stride) in
-            [(1, 1, 1, 1), (7, 15, 40, 10), (53, 64, 32, 64), (100, 77, 70, 80), (49, 3 * 5, 33, 2 * 5)]
+            [(1, 1, 1, 1), (7, 15, 40, 10), (53, 64, 32, 64), (100, 77, 70, 80), (49, 3 * 5, 33, 2 * 5), (13, 20, 79, 20)]
         {
             let weight = random(depth * columns, 7);
             let bias = random(columns, 8);
@@ -318,12 +349,9 @@ mod tests {
         }
     }
 
+    #[cfg_attr(not(cpu_runs_bf16_kernel), ignore = "needs AVX-512 BF16, which this CPU lacks (nor is the bf16 kernel used here)")]
     #[test]
     fn attention_is_close_to_f32() -> Result<()> {
-        if !Bf16Matrix::available() {
-            eprintln!("skipped: this CPU has no AVX-512 BF16; the bf16 kernel is not used here either");
-            return Ok(());
-        }
         let device = candle_core::Device::Cpu;
         // 3 heads of 24 values, 53 frames (a task and a tail)
         let (frames, heads, head_dim) = (53, 3, 24);
@@ -356,5 +384,23 @@ mod tests {
             assert!(matrix.matmul(&random(10, 2), 2, 5).is_err(), "the fifth row would end at 11 of 10 values");
             assert!(matrix.matmul(&random(10, 2), 2, 4).is_ok(), "the fourth ends at 9");
         }
+    }
+
+    #[test]
+    #[cfg_attr(not(cpu_runs_bf16_kernel), ignore = "needs AVX-512 BF16, which this CPU lacks (nor is the bf16 kernel used here)")]
+    fn the_micro_kernel_refuses_short_slices_instead_of_overrunning_them() -> Result<()> {
+        // 2 rows × 40 columns of depth 3: 2 pairs a row, and a last panel of 8 columns
+        let matrix = Bf16Matrix::new(&random(3 * 40, 1), 3, 40, None)?;
+        let operand = matrix.prepare(&random(6, 2), 2, 3);
+        let run = |operand: &[u32], panel: usize, output_len: usize| {
+            let mut output = vec![MaybeUninit::<f32>::uninit(); output_len];
+            // SAFETY: `new` found AVX-512 BF16; the kernel checks the slices itself.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { matrix.micro_kernel::<2>(operand, panel, &mut output) })).is_ok()
+        };
+        assert!(run(&operand, 1, 2 * 40), "the last panel of both rows, in bounds");
+        assert!(!run(&operand, 1, 2 * 40 - 1), "an output one value short");
+        assert!(!run(&operand[..3], 0, 2 * 40), "an operand one pair short");
+        assert!(!run(&operand, 2, 2 * 40), "a panel past the last");
+        Ok(())
     }
 }

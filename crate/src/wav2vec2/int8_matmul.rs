@@ -61,16 +61,18 @@ impl Int8Matrix {
         is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") && is_x86_feature_detected!("avx512vnni")
     }
 
-    /// Whether a `[columns, depth]` matrix can be packed.
-    pub fn fits(columns: usize, depth: usize) -> bool {
-        columns > 0 && columns.is_multiple_of(PANEL) && depth > 0 && depth.is_multiple_of(BLOCK)
+    /// Whether a matrix of this type and shape can be packed: `[columns, depth]` of whole 32-column
+    /// panels, and a depth of whole blocks of its type (32 values for q8_0 and q4_0, 256 for q4_k,
+    /// whose super-blocks the unpacking walks).
+    pub fn fits(dtype: GgmlDType, dims: &[usize]) -> bool {
+        matches!(dtype, GgmlDType::Q8_0 | GgmlDType::Q4_0 | GgmlDType::Q4K)
+            && matches!(dims, &[columns, depth] if columns > 0 && columns.is_multiple_of(PANEL)
+                && depth > 0 && depth.is_multiple_of(dtype.block_size()) && depth.is_multiple_of(BLOCK))
     }
 
     /// Whether `tensor` is a q8_0, q4_0 or q4_k matrix that this CPU can run through the kernel.
     pub fn takes(tensor: &QTensor) -> bool {
-        matches!(tensor.dtype(), GgmlDType::Q8_0 | GgmlDType::Q4_0 | GgmlDType::Q4K)
-            && matches!(tensor.shape().dims(), &[columns, depth] if Self::fits(columns, depth))
-            && Self::available()
+        Self::fits(tensor.dtype(), tensor.shape().dims()) && Self::available()
     }
 
     /// `[columns, depth]`, as the weight of `torch.nn.Linear`.
@@ -84,7 +86,7 @@ impl Int8Matrix {
     pub fn from_gguf(tensor: &QTensor) -> Result<Self> {
         if !Self::takes(tensor) {
             candle_core::bail!(
-                "the int8 kernel takes q8_0, q4_0 and q4_k matrices of whole 32x32 panels on AVX-512 VNNI CPUs, not a {:?} {:?}",
+                "the int8 kernel takes q8_0, q4_0 and q4_k matrices of whole 32-column panels and whole blocks on AVX-512 VNNI CPUs, not a {:?} {:?}",
                 tensor.dtype(),
                 tensor.shape()
             )
@@ -179,65 +181,104 @@ impl Int8Matrix {
     }
 
     /// `ROWS` activation rows × one 32-column panel, over the whole depth; `NIBBLES` for 4-bit weights.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 VNNI. Everything else is checked here, once per tile, and panics if
+    /// wrong: the tile's slices hold `ROWS` rows (block sums too where `NIBBLES`), `NIBBLES` is
+    /// this matrix's packing, and the panel is one of its own.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(&self, tile: MicroTile<'_>) {
         let blocks = self.depth / BLOCK;
+        // these checks bound every unchecked read in the loop below
+        assert_eq!(NIBBLES, self.minimums.is_some(), "the kernel for this matrix's packing");
+        let activations = &tile.activations[..ROWS * self.depth];
+        let activation_scales = &tile.activation_scales[..ROWS * blocks];
+        let activation_sums = &tile.activation_sums[..if NIBBLES { ROWS * blocks } else { 0 }];
+        let panel_blocks = tile.panel * blocks..(tile.panel + 1) * blocks;
+        let block_bytes = if NIBBLES { PANEL_BLOCK_BYTES / 2 } else { PANEL_BLOCK_BYTES };
+        let weights = &self.weights[panel_blocks.start * block_bytes..panel_blocks.end * block_bytes];
+        let scales = &self.scales[panel_blocks.start * PANEL..panel_blocks.end * PANEL];
+        let offsets = &self.offsets[panel_blocks.start * PANEL..panel_blocks.end * PANEL];
+        let minimums = self.minimums.as_deref().map_or(&[][..], |minimums| &minimums[panel_blocks.start * PANEL..panel_blocks.end * PANEL]);
         let panel_bias = &tile.bias[tile.panel * PANEL..][..PANEL];
-        let bias = [_mm512_loadu_ps(panel_bias.as_ptr()), _mm512_loadu_ps(panel_bias.as_ptr().add(16))];
+        // SAFETY: `panel_bias` holds 32 values.
+        let bias = unsafe { [_mm512_loadu_ps(panel_bias.as_ptr()), _mm512_loadu_ps(panel_bias.as_ptr().add(16))] };
         let mut sums = [bias; ROWS];
         for block in 0..blocks {
-            let index = tile.panel * blocks + block;
-            let offsets = self.offsets.as_ptr().add(index * PANEL);
-            let start = [_mm512_loadu_si512(offsets.cast()), _mm512_loadu_si512(offsets.add(16).cast())];
+            // The reads of this block are unchecked: with `block < blocks`, `row < ROWS` and
+            // `group < 8` each stays within the slices checked above, which hold per block 32
+            // offsets, scales and minimums and `block_bytes` of weights, and per row `depth`
+            // activations and `blocks` scales and sums.
+            // SAFETY: the block's 32 offsets are within `offsets`.
+            let start = unsafe {
+                let offsets = offsets.as_ptr().add(block * PANEL);
+                [_mm512_loadu_si512(offsets.cast()), _mm512_loadu_si512(offsets.add(16).cast())]
+            };
             let mut dots = [start; ROWS];
             let mut add_group = |group: usize, w: [__m512i; 2]| {
                 for (row, dot) in dots.iter_mut().enumerate() {
-                    let four = tile.activations.as_ptr().add(row * self.depth + block * BLOCK + group * 4);
-                    let a = _mm512_set1_epi32(std::ptr::read_unaligned(four.cast::<i32>()));
+                    // SAFETY: `row * depth + block * 32 + group * 4 + 4 <= ROWS * depth`, within `activations`.
+                    let a = unsafe {
+                        let four = activations.as_ptr().add(row * self.depth + block * BLOCK + group * 4);
+                        _mm512_set1_epi32(std::ptr::read_unaligned(four.cast::<i32>()))
+                    };
                     dot[0] = _mm512_dpbusd_epi32(dot[0], a, w[0]);
                     dot[1] = _mm512_dpbusd_epi32(dot[1], a, w[1]);
                 }
             };
+            // SAFETY: the block's `block_bytes` are within `weights`.
+            let weights = unsafe { weights.as_ptr().add(block * block_bytes) };
             if NIBBLES {
-                let weights = self.weights.as_ptr().add(index * PANEL_BLOCK_BYTES / 2);
                 let low = _mm512_set1_epi8(15);
                 for pair in 0..BLOCK / 8 {
-                    let packed = [0, 64].map(|at| _mm512_loadu_si512(weights.add(pair * 128 + at).cast()));
+                    // SAFETY: `pair * 128 + at + 64 <= 512`, the block's bytes.
+                    let packed = [0, 64].map(|at| unsafe { _mm512_loadu_si512(weights.add(pair * 128 + at).cast()) });
                     add_group(2 * pair, packed.map(|w| _mm512_and_si512(w, low)));
                     add_group(2 * pair + 1, packed.map(|w| _mm512_and_si512(_mm512_srli_epi16(w, 4), low)));
                 }
             } else {
-                let weights = self.weights.as_ptr().add(index * PANEL_BLOCK_BYTES);
                 for group in 0..BLOCK / 4 {
-                    add_group(group, [0, 64].map(|at| _mm512_loadu_si512(weights.add(group * 128 + at).cast())));
+                    // SAFETY: `group * 128 + at + 64 <= 1024`, the block's bytes.
+                    add_group(group, [0, 64].map(|at| unsafe { _mm512_loadu_si512(weights.add(group * 128 + at).cast()) }));
                 }
             }
-            let scales = self.scales.as_ptr().add(index * PANEL);
-            let weight_scales = [_mm512_loadu_ps(scales), _mm512_loadu_ps(scales.add(16))];
+            // SAFETY: the block's 32 scales are within `scales`.
+            let weight_scales = unsafe {
+                let scales = scales.as_ptr().add(block * PANEL);
+                [_mm512_loadu_ps(scales), _mm512_loadu_ps(scales.add(16))]
+            };
             for (row, (sum, dot)) in sums.iter_mut().zip(&dots).enumerate() {
-                let activation_scale = _mm512_set1_ps(*tile.activation_scales.get_unchecked(row * blocks + block));
+                // SAFETY: `row * blocks + block < ROWS * blocks`, the length of `activation_scales`.
+                let activation_scale = _mm512_set1_ps(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
                 for half in 0..2 {
                     let scale = _mm512_mul_ps(weight_scales[half], activation_scale);
                     sum[half] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[half]), scale, sum[half]);
                 }
             }
-            if let (true, Some(minimums)) = (NIBBLES, &self.minimums) {
-                let minimums = minimums.as_ptr().add(index * PANEL);
-                let minimums = [_mm512_loadu_ps(minimums), _mm512_loadu_ps(minimums.add(16))];
+            if NIBBLES {
+                // SAFETY: the block's 32 minimums are within `minimums` (4-bit weights, checked above).
+                let minimums = unsafe {
+                    let minimums = minimums.as_ptr().add(block * PANEL);
+                    [_mm512_loadu_ps(minimums), _mm512_loadu_ps(minimums.add(16))]
+                };
                 for (row, sum) in sums.iter_mut().enumerate() {
-                    let activation_sum = _mm512_set1_ps(*tile.activation_sums.get_unchecked(row * blocks + block));
+                    // SAFETY: `row * blocks + block < ROWS * blocks`, the length of `activation_sums` here.
+                    let activation_sum = _mm512_set1_ps(unsafe { *activation_sums.get_unchecked(row * blocks + block) });
                     sum[0] = _mm512_fmadd_ps(minimums[0], activation_sum, sum[0]);
                     sum[1] = _mm512_fmadd_ps(minimums[1], activation_sum, sum[1]);
                 }
             }
         }
         for (row, sum) in sums.iter().enumerate() {
-            let out = tile.output.as_mut_ptr().add(row * tile.output_stride + tile.panel * PANEL).cast::<f32>();
-            _mm512_storeu_ps(out, sum[0]);
-            _mm512_storeu_ps(out.add(16), sum[1]);
+            let out = &mut tile.output[row * tile.output_stride + tile.panel * PANEL..][..PANEL];
+            // SAFETY: `out` is 32 values, two stores of 16.
+            unsafe {
+                _mm512_storeu_ps(out.as_mut_ptr().cast(), sum[0]);
+                _mm512_storeu_ps(out.as_mut_ptr().add(16).cast(), sum[1]);
+            }
             if tile.gelu {
                 // SAFETY: the 32 values were written just above.
-                kernels::gelu_in_place(std::slice::from_raw_parts_mut(out, PANEL));
+                kernels::gelu_in_place(unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) });
             }
         }
     }
@@ -247,7 +288,8 @@ impl Int8Matrix {
 struct MicroTile<'a> {
     activations: &'a [u8],
     activation_scales: &'a [f32],
-    /// Per row and block, the block's sum as quantized: `scale · Σ q` (empty for 8-bit weights).
+    /// 4-bit weights only (empty for 8-bit ones): per row and block, the block's sum as quantized,
+    /// `scale · Σ q`.
     activation_sums: &'a [f32],
     /// Starts at this matrix's first column; rows are `output_stride` apart.
     output: &'a mut [MaybeUninit<f32>],
@@ -286,11 +328,12 @@ fn product(parts: &[(&Int8Matrix, &[f32])], xs: &Tensor, gelu: bool) -> Result<T
 /// Written with intrinsics: the compiler's vectorisation of the per-value conversion to bytes was
 /// poor, and this runs on every input of every int8 product (~6 % of a forward pass before).
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32], mut sums: Option<&mut [f32]>) {
+fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32], mut sums: Option<&mut [f32]>) {
     let shift = _mm_set1_epi8(-128);
     let blocks = values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales.iter_mut());
     for (block, ((values, quantized), scale)) in blocks.enumerate() {
-        let halves = [_mm512_loadu_ps(values.as_ptr()), _mm512_loadu_ps(values.as_ptr().add(16))];
+        // SAFETY: `values` is a block of 32.
+        let halves = unsafe { [_mm512_loadu_ps(values.as_ptr()), _mm512_loadu_ps(values.as_ptr().add(16))] };
         let max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(halves[0]), _mm512_abs_ps(halves[1])));
         *scale = max / 127.0;
         let inverse = _mm512_set1_ps(if *scale > 0.0 { 1.0 / *scale } else { 0.0 });
@@ -300,7 +343,8 @@ unsafe fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32]
             let q = _mm512_cvtps_epi32(_mm512_mul_ps(values, inverse));
             total = _mm512_add_epi32(total, q);
             let bytes = _mm_xor_si128(_mm512_cvtepi32_epi8(q), shift);
-            _mm_storeu_si128(quantized.as_mut_ptr().add(half * 16).cast(), bytes);
+            // SAFETY: `quantized` is a block of 32 bytes; this stores 16 of them.
+            unsafe { _mm_storeu_si128(quantized.as_mut_ptr().add(half * 16).cast(), bytes) };
         }
         if let Some(sums) = sums.as_deref_mut() {
             sums[block] = *scale * _mm512_reduce_add_epi32(total) as f32;
@@ -316,50 +360,65 @@ struct Int8Linear<'a> {
     gelu: bool,
 }
 
+/// A task's activations as the kernel reads them: per row `depth` bytes `q + 128` and per block its
+/// scale, and the blocks' quantized sums `scale · Σ q` where a matrix has 4-bit weights.
+struct QuantizedRows {
+    bytes: Vec<u8>,
+    scales: Vec<f32>,
+    /// `None` where every matrix has 8-bit weights, which never read the sums: the 4-bit kernel is
+    /// only called with `Some` (see `tile`).
+    sums: Option<Vec<f32>>,
+}
+
 // SAFETY: an `Int8Matrix` exists only where `available()` held (see `from_gguf`).
 unsafe impl TileKernel for Int8Linear<'_> {
-    /// Quantized rows (`q + 128`), and per row and block the scale and quantized sum.
-    type Operand = (Vec<u8>, Vec<f32>, Vec<f32>);
+    type Operand = QuantizedRows;
 
     fn columns(&self) -> usize {
         self.columns
     }
 
-    fn prepare(&self, input: &[f32], rows: usize, row_stride: usize) -> Self::Operand {
-        let depth = self.depth;
-        let mut activations = vec![0u8; rows * depth];
-        let mut scales = vec![0f32; rows * depth / BLOCK];
+    fn prepare(&self, input: &[f32], rows: usize, row_stride: usize) -> QuantizedRows {
+        let (depth, blocks) = (self.depth, self.depth / BLOCK);
+        let mut bytes = vec![0u8; rows * depth];
+        let mut scales = vec![0f32; rows * blocks];
         // the block sums serve only 4-bit weights' minimums: q8_0 products skip their reductions
-        let with_sums = self.parts.iter().any(|(matrix, _)| matrix.minimums.is_some());
-        let mut sums = vec![0f32; if with_sums { rows * depth / BLOCK } else { 0 }];
-        let per_row = activations.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(depth / BLOCK));
-        for (row, (activations, scales)) in per_row.enumerate() {
-            let sums = with_sums.then(|| &mut sums[row * depth / BLOCK..][..depth / BLOCK]);
+        let mut sums = self.parts.iter().any(|(matrix, _)| matrix.minimums.is_some()).then(|| vec![0f32; rows * blocks]);
+        let per_row = bytes.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(blocks));
+        for (row, (bytes, scales)) in per_row.enumerate() {
+            let sums = sums.as_mut().map(|sums| &mut sums[row * blocks..][..blocks]);
             // SAFETY: the trait's contract: AVX-512 is there.
-            unsafe { quantize_rows(&input[row * row_stride..][..depth], activations, scales, sums) };
+            unsafe { quantize_rows(&input[row * row_stride..][..depth], bytes, scales, sums) };
         }
-        (activations, scales, sums)
+        QuantizedRows { bytes, scales, sums }
     }
 
-    unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
-        let (activations, scales, sums) = operand;
+    unsafe fn tile<const ROWS: usize>(&self, operand: &QuantizedRows, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
+        let blocks = self.depth / BLOCK;
         let (mut panel, mut first_column) = (panel, 0);
         for (matrix, bias) in self.parts {
             let panels = matrix.columns / PANEL;
             if panel < panels {
-                let tile = MicroTile {
-                    activations: &activations[first_row * self.depth..],
-                    activation_scales: &scales[first_row * self.depth / BLOCK..],
-                    activation_sums: sums.get(first_row * self.depth / BLOCK..).unwrap_or(&[]),
+                let mut tile = MicroTile {
+                    activations: &operand.bytes[first_row * self.depth..],
+                    activation_scales: &operand.scales[first_row * blocks..],
+                    activation_sums: &[],
                     output: &mut output[first_column..],
                     output_stride: self.columns,
                     panel,
                     bias,
                     gelu: self.gelu,
                 };
-                return match matrix.minimums {
-                    Some(_) => matrix.micro_kernel::<ROWS, true>(tile),
-                    None => matrix.micro_kernel::<ROWS, false>(tile),
+                // SAFETY: the trait's contract: AVX-512 VNNI is there (the kernel checks the rest).
+                return unsafe {
+                    match (&matrix.minimums, &operand.sums) {
+                        (None, _) => matrix.micro_kernel::<ROWS, false>(tile),
+                        (Some(_), Some(sums)) => {
+                            tile.activation_sums = &sums[first_row * blocks..];
+                            matrix.micro_kernel::<ROWS, true>(tile)
+                        }
+                        (Some(_), None) => unreachable!("`prepare` sums the blocks whenever a matrix has 4-bit weights"),
+                    }
                 };
             }
             panel -= panels;
@@ -385,13 +444,6 @@ mod tests {
         Tensor::from_vec(values, shape, &Device::Cpu)
     }
 
-    /// Whether this CPU lacks the kernel's instructions (the kernel is then never used either).
-    fn kernel_missing() -> bool {
-        if !Int8Matrix::available() {
-            eprintln!("skipped: this CPU has no AVX-512 VNNI; the int8 kernel is not used here either");
-        }
-        !Int8Matrix::available()
-    }
 
     /// The kernel's activation quantization, written plainly: scale `max |x| / 127`, `q` rounded to
     /// nearest with ties to even.
@@ -402,10 +454,8 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
     fn quantizes_activations_as_the_plain_reference() -> Result<()> {
-        if kernel_missing() {
-            return Ok(());
-        }
         // random blocks, an all-zero block, and a block of exact ties (k + 0.5 after scaling)
         let mut values = random((6, BLOCK), 3)?.flatten_all()?.to_vec1::<f32>()?;
         values.extend([0.0; BLOCK]);
@@ -413,7 +463,8 @@ mod tests {
         let mut quantized = vec![0u8; values.len()];
         let mut scales = vec![0f32; values.len() / BLOCK];
         let mut sums = vec![0f32; values.len() / BLOCK];
-        // SAFETY: checked above
+        assert!(Int8Matrix::available(), "quantize_rows needs AVX-512");
+        // SAFETY: checked just above.
         unsafe { quantize_rows(&values, &mut quantized, &mut scales, Some(&mut sums)) };
         for (block, values) in values.chunks_exact(BLOCK).enumerate() {
             let (scale, q) = quantize_block(values);
@@ -448,10 +499,8 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
     fn matches_the_quantized_product_for_every_row_count() -> Result<()> {
-        if kernel_missing() {
-            return Ok(());
-        }
         // each weight type, 1..=2 tasks plus every micro-kernel tail (rows mod 6), two panels, several
         // blocks (a q4_k super-block is 256 values); the bias moves the weights off zero mean, so
         // q4's block minimums matter
@@ -476,10 +525,8 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
     fn side_by_side_is_the_separate_products_concatenated() -> Result<()> {
-        if kernel_missing() {
-            return Ok(());
-        }
         let pack = |columns, seed| Int8Matrix::from_gguf(&QTensor::quantize(&random((columns, 64), seed)?, GgmlDType::Q8_0)?);
         let (a, b, c) = (pack(32, 11)?, pack(96, 12)?, pack(64, 13)?);
         let biases = [32, 96, 64].map(|columns| (0..columns).map(|i| i as f32 * 0.1).collect::<Vec<_>>());
@@ -498,10 +545,8 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
     fn gelu_in_the_kernel_is_gelu_after_it() -> Result<()> {
-        if kernel_missing() {
-            return Ok(());
-        }
         let matrix = Int8Matrix::from_gguf(&QTensor::quantize(&random((64, 96), 21)?, GgmlDType::Q8_0)?)?;
         let bias = (0..64).map(|i| i as f32 * -0.02).collect::<Vec<_>>();
         let input = random((13, 96), 22)?;
@@ -516,11 +561,72 @@ mod tests {
     fn rejects_what_it_cannot_pack() -> Result<()> {
         let q8 = |shape| QTensor::quantize(&random(shape, 1)?, GgmlDType::Q8_0);
         assert!(Int8Matrix::from_gguf(&q8((48, 64))?).is_err(), "48 columns is not whole panels");
-        assert!(!Int8Matrix::fits(32, 40), "depth 40 is not whole blocks");
         let q5 = QTensor::quantize(&random((32, 256), 1)?, GgmlDType::Q5K)?;
         assert!(Int8Matrix::from_gguf(&q5).is_err(), "q5_k is none of the types it takes");
         let fitting = q8((32, 64))?;
         assert_eq!(Int8Matrix::from_gguf(&fitting).is_ok(), Int8Matrix::available(), "packs exactly where it can run");
+        Ok(())
+    }
+
+    #[test]
+    fn fits_only_whole_panels_of_whole_blocks_of_each_type() {
+        use GgmlDType::{Q4_0, Q4K, Q5K, Q8_0, F16};
+        for (dtype, dims, fits) in [
+            (Q8_0, &[32, 64][..], true),
+            (Q4_0, &[64, 32][..], true),
+            (Q4K, &[32, 512][..], true),
+            // q4_k unpacks whole super-blocks of 256: a depth of 32-blocks alone packed no weights
+            (Q4K, &[32, 64][..], false),
+            (Q4K, &[32, 288][..], false),
+            (Q8_0, &[32, 40][..], false),
+            (Q4_0, &[32, 48][..], false),
+            (Q8_0, &[48, 64][..], false),
+            (Q8_0, &[0, 64][..], false),
+            (Q8_0, &[32, 0][..], false),
+            (Q8_0, &[2, 32, 64][..], false),
+            (Q5K, &[32, 256][..], false),
+            (F16, &[32, 64][..], false),
+        ] {
+            assert_eq!(Int8Matrix::fits(dtype, dims), fits, "{dtype:?} {dims:?}");
+        }
+    }
+
+    #[test]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
+    fn four_bit_weights_without_block_sums_or_short_slices_panic_instead_of_overrunning() -> Result<()> {
+        let weights = random((32, 64), 31)?;
+        let (q8, q4) = (Int8Matrix::from_gguf(&QTensor::quantize(&weights, GgmlDType::Q8_0)?)?, Int8Matrix::from_gguf(&QTensor::quantize(&weights, GgmlDType::Q4_0)?)?);
+        let bias = [0f32; 32];
+        let input = random((2, 64), 32)?.flatten_all()?.to_vec1::<f32>()?;
+        let linear = |matrix| Int8Linear { parts: std::slice::from_ref(matrix), depth: 64, columns: 32, gelu: false };
+        let run = |linear: &Int8Linear, operand: &QuantizedRows, output_len: usize| {
+            let mut output = vec![MaybeUninit::<f32>::uninit(); output_len];
+            // SAFETY: `from_gguf` found AVX-512 VNNI; the kernel checks the rest itself.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { linear.tile::<2>(operand, 0, 0, &mut output) })).is_ok()
+        };
+        let (parts_q8, parts_q4) = ([(&q8, &bias[..])], [(&q4, &bias[..])]);
+        let (linear_q8, linear_q4) = (linear(&parts_q8[0]), linear(&parts_q4[0]));
+        let (without_sums, with_sums) = (linear_q8.prepare(&input, 2, 64), linear_q4.prepare(&input, 2, 64));
+        assert!(without_sums.sums.is_none() && with_sums.sums.is_some(), "block sums exactly where 4-bit weights read them");
+        assert!(run(&linear_q8, &without_sums, 64) && run(&linear_q4, &with_sums, 64), "both kernels, in bounds");
+        assert!(!run(&linear_q4, &without_sums, 64), "4-bit weights without block sums");
+        assert!(!run(&linear_q8, &without_sums, 63), "an output one value short");
+        let one_row = linear_q4.prepare(&input, 1, 64);
+        assert!(!run(&linear_q4, &one_row, 64), "activations, scales and sums of one row for a tile of two");
+        Ok(())
+    }
+
+    #[test]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
+    fn eight_and_four_bit_weights_side_by_side_are_their_separate_products() -> Result<()> {
+        // the 4-bit part needs block sums that the 8-bit part ignores: quantized once, for both
+        let pack = |dtype, seed| Int8Matrix::from_gguf(&QTensor::quantize(&random((32, 256), seed)?, dtype)?);
+        let (q8, q4k) = (pack(GgmlDType::Q8_0, 41)?, pack(GgmlDType::Q4K, 42)?);
+        let bias = (0..32).map(|i| i as f32 * 0.1).collect::<Vec<_>>();
+        let input = random((9, 256), 43)?;
+        let side_by_side = forward_side_by_side(&[(&q8, &bias), (&q4k, &bias)], &input)?;
+        let separate = Tensor::cat(&[q8.forward(&input, &bias)?, q4k.forward(&input, &bias)?], D::Minus1)?;
+        assert_eq!(side_by_side.flatten_all()?.to_vec1::<f32>()?, separate.flatten_all()?.to_vec1::<f32>()?);
         Ok(())
     }
 }
