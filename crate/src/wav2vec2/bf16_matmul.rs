@@ -134,15 +134,14 @@ impl Bf16Matrix {
         let bias = unsafe { [_mm512_loadu_ps(bias.as_ptr()), _mm512_loadu_ps(bias.as_ptr().add(16))] };
         let mut sums = [bias; ROWS];
         for pair in 0..pairs {
-            // SAFETY: pair `pair` of the panel is 32 values of `weights` (pairs × 32 long); `__m512bh`
-            // and `__m512i` are both 64 plain bytes.
+            // SAFETY: pair `pair`'s 32 values lie within `weights` (pairs × 32); `__m512bh` is 64 plain bytes too.
             let (w0, w1) = unsafe {
                 let w = weights.as_ptr().add(pair * PANEL);
                 let load = |at: usize| std::mem::transmute::<__m512i, __m512bh>(_mm512_loadu_si512(w.add(at).cast()));
                 (load(0), load(16))
             };
             for (row, sum) in sums.iter_mut().enumerate() {
-                // SAFETY: `row < ROWS` and `pair < pairs` index into `rows`, checked to be ROWS × pairs.
+                // SAFETY: `row < ROWS` and `pair < pairs` index into `rows` (checked: ROWS × pairs); `__m512bh` is 64 plain bytes.
                 let a = unsafe { std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(*rows.get_unchecked(row * pairs + pair) as i32)) };
                 sum[0] = _mm512_dpbf16_ps(sum[0], a, w0);
                 sum[1] = _mm512_dpbf16_ps(sum[1], a, w1);
@@ -189,8 +188,7 @@ fn interleave_pairs(even: &[f32], odd: Option<&[f32]>, lanes: &mut [u32]) {
     let widen = |values: __m512| _mm512_cvtepu16_epi32(unsafe { std::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(values)) });
     for start in (0..count).step_by(16) {
         let mask = lane_mask(count - start);
-        // SAFETY: `start < count`, and the mask enables only the `count - start` lanes from there,
-        // which `even`, `odd` and `lanes` (all `count` long) hold.
+        // SAFETY: the mask enables only lanes `start..count`, which `even`, `odd` and `lanes` (all `count` long) hold.
         unsafe {
             let low = widen(_mm512_maskz_loadu_ps(mask, even.as_ptr().add(start)));
             let high = match odd {
@@ -207,8 +205,7 @@ fn interleave_pairs(even: &[f32], odd: Option<&[f32]>, lanes: &mut [u32]) {
 fn to_bf16_pairs(values: &[f32], pairs: &mut [u32]) {
     let mut chunks = values.chunks_exact(PANEL);
     for (chunk, out) in (&mut chunks).zip(pairs.chunks_exact_mut(PANEL / 2)) {
-        // SAFETY: `chunk` is 32 values (two loads of 16) and `out` 16 pairs (one store of 64 bytes);
-        // `__m512bh` and `__m512i` are both 64 plain bytes.
+        // SAFETY: `chunk` is 32 values (two loads of 16), `out` 16 pairs (a 64-byte store); `__m512bh` is 64 plain bytes.
         unsafe {
             let packed = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(chunk.as_ptr().add(16)), _mm512_loadu_ps(chunk.as_ptr()));
             _mm512_storeu_si512(out.as_mut_ptr().cast(), std::mem::transmute::<__m512bh, __m512i>(packed));

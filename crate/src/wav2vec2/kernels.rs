@@ -99,7 +99,7 @@ fn transformed_copy(input: &[f32], chunk_len: usize, work: impl Fn(&mut [f32]) +
         for (to, &from) in to.iter_mut().zip(from) {
             to.write(from);
         }
-        // SAFETY: every value of `to` was written just above.
+        // SAFETY: `to` and `from` are equal-length chunks, so the loop above wrote all of `to` (`f32`'s layout).
         work(unsafe { &mut *(to as *mut [MaybeUninit<f32>] as *mut [f32]) });
     };
     let slots = &mut output.spare_capacity_mut()[..input.len()];

@@ -52,8 +52,7 @@ pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], row_stride: usize, rows:
         for panel in 0..columns.div_ceil(PANEL) {
             for row in (0..task_rows).step_by(MICRO_ROWS) {
                 let output = &mut output[row * columns..];
-                // SAFETY: the trait's contract covers the CPU; the operand has the task's rows and
-                // `output` starts at micro-tile row `row` of the task's full rows.
+                // SAFETY: the trait's contract covers the CPU; the operand and `output` hold the tile's rows.
                 unsafe {
                     match task_rows - row {
                         1 => kernel.tile::<1>(&operand, row, panel, output),
@@ -68,8 +67,7 @@ pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], row_stride: usize, rows:
         }
     };
     output.spare_capacity_mut()[..rows * columns].par_chunks_mut(TASK_ROWS * columns).enumerate().for_each(task);
-    // SAFETY: the tiles wrote every value of every row (the trait's contract), and `Vec` of `f32`
-    // needs nothing else to be valid.
+    // SAFETY: the tiles wrote every value of every row (the trait's contract), and plain f32 needs no more.
     unsafe { output.set_len(rows * columns) };
     output
 }
