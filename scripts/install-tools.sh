@@ -1,20 +1,56 @@
 #!/usr/bin/env bash
-# Installs what building and testing need, idempotently: quick when everything is already there.
+# Installs what building needs, idempotently: quick when everything is already there.
+#   scripts/install-tools.sh          the native build: a C toolchain and pkg-config (apt); checks Rust
+#   scripts/install-tools.sh --wasm   also the browser build: the wasm32 target (rustup), the
+#                                     wasm-bindgen CLI at the version in Cargo.lock (into
+#                                     target/tools/), and the npm packages of package-lock.json
+#                                     (binaryen's wasm-opt, playwright-core) into node_modules/
+# The build runs these tools by path, never whatever else is on PATH. A missing tool that cannot be
+# installed here (Rust, Node.js) stops the script with a message saying what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+fail() {
+  echo "install-tools.sh: $*" >&2
+  exit 1
+}
+# `command -v` is the probe: a missing tool is a false condition, never an abort under `set -e`.
+has() { command -v "$1" >/dev/null 2>&1; }
+
 need_apt=()
-command -v cc >/dev/null || need_apt+=(build-essential)
-command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+has cc || need_apt+=(build-essential)
+has pkg-config || need_apt+=(pkg-config)
 if [ ${#need_apt[@]} -gt 0 ]; then
+  has apt-get || fail "${need_apt[*]} missing: install them with the system's package manager and re-run"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
+has cargo || fail "cargo is missing: install Rust >= 1.89 with rustup (https://rustup.rs) and re-run"
 
-if ! command -v cargo >/dev/null; then
-  echo "cargo is missing: install Rust >= 1.89 with rustup (https://rustup.rs) and re-run" >&2
-  exit 1
+[ "${1:-}" = --wasm ] || exit 0
+
+has rustup || fail "rustup is missing: the wasm32 target is installed with it (https://rustup.rs)"
+installed_targets=$(rustup target list --installed)
+grep -qx wasm32-unknown-unknown <<<"$installed_targets" || rustup target add wasm32-unknown-unknown
+
+# The CLI must be exactly the version of the wasm-bindgen crate. A private root keeps any other
+# wasm-bindgen on PATH out of the build, and ours out of the user's ~/.cargo/bin.
+bindgen_version=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p}' Cargo.lock)
+[ -n "$bindgen_version" ] || fail "Cargo.lock has no wasm-bindgen entry"
+tools=${CARGO_TARGET_DIR:-target}/tools
+if [ "$("$tools/bin/wasm-bindgen" --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
+  # --locked can fail when a crate in the CLI's own lock file was yanked since; then take its
+  # newest compatible dependencies (the CLI's version, which must match, is exact either way).
+  cargo install --root "$tools" wasm-bindgen-cli --version "=$bindgen_version" --locked ||
+    cargo install --root "$tools" wasm-bindgen-cli --version "=$bindgen_version"
 fi
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  rustup target add wasm32-unknown-unknown
+
+has node && has npm || fail "Node.js >= 20 with npm is needed: install it (https://nodejs.org) and re-run"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
+  fail "Node.js >= 20 is needed (this is $(node --version)): binaryen and playwright-core require it"
+# npm ci always reinstalls from scratch (100+ MB); the copy of the lock file it was run for says
+# whether node_modules/ is already what package-lock.json asks for.
+if ! cmp -s package-lock.json node_modules/.installed-package-lock.json; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.installed-package-lock.json
 fi
