@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 
 use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
@@ -108,19 +108,28 @@ impl HfModelDir {
 
     fn safetensors(&self, name: &str) -> Result<WeightStore, Error> {
         let path = self.dir.join(name);
-        let tensors = read_safetensors(&path).map_err(|e| match e {
-            SafetensorsError::Io(source) => io_error(&path, source),
-            SafetensorsError::Invalid(why) => Error::weights(path.display().to_string())(candle_core::Error::Msg(why)),
-            SafetensorsError::Tensor(e) => Error::weights(path.display().to_string())(e),
-        })?;
-        Ok(WeightStore::from_float(tensors))
+        let io_error = |source| io_error(&path, source);
+        let file = std::fs::File::open(&path).map_err(io_error)?;
+        let file_len = file.metadata().map_err(io_error)?.len();
+        read_safetensors(BufReader::new(file), file_len, &path.display().to_string()).map_err(|e| match e {
+            SafetensorsError::Io(source) => io_error(source),
+            SafetensorsError::Invalid(error) => error,
+        })
     }
+}
+
+/// Reads safetensors `bytes` (the same checks as a file in a model folder); `name` names them in errors.
+pub fn read_safetensors_bytes(bytes: &[u8], name: &str) -> Result<WeightStore, Error> {
+    read_safetensors(Cursor::new(bytes), bytes.len() as u64, name).map_err(|e| match e {
+        // The checks keep every read inside the slice, so this is not expected; still an error, not a panic.
+        SafetensorsError::Io(source) => Error::Io { path: name.into(), source },
+        SafetensorsError::Invalid(error) => error,
+    })
 }
 
 enum SafetensorsError {
     Io(std::io::Error),
-    Invalid(String),
-    Tensor(candle_core::Error),
+    Invalid(Error),
 }
 
 impl From<std::io::Error> for SafetensorsError {
@@ -136,60 +145,111 @@ struct TensorEntry {
     data_offsets: (u64, u64),
 }
 
+/// A tensor's checked place in the data section.
+struct TensorSpan {
+    name: String,
+    dtype: DType,
+    shape: Vec<usize>,
+    begin: u64,
+    end: u64,
+}
+
+/// Checks one header entry against the data section of `data_len` bytes: a dtype we read, a shape
+/// whose byte size neither overflows nor differs from its `data_offsets` span, and a span inside the data.
+fn tensor_span(name: String, entry: TensorEntry, data_len: u64) -> Result<TensorSpan, String> {
+    let dtype = match entry.dtype.as_str() {
+        "F32" => DType::F32,
+        "F16" => DType::F16,
+        "BF16" => DType::BF16,
+        "F64" => DType::F64,
+        other => return Err(format!("tensor {name:?}: dtype {other:?} is not supported (F32, F16, BF16 or F64)")),
+    };
+    let shape_bytes = entry
+        .shape
+        .iter()
+        .try_fold(dtype.size_in_bytes() as u64, |bytes, &dim| bytes.checked_mul(dim as u64));
+    let Some(shape_bytes) = shape_bytes else {
+        return Err(format!("tensor {name:?}: shape {:?} is too large to address", entry.shape));
+    };
+    let (begin, end) = entry.data_offsets;
+    if begin > end || end > data_len {
+        return Err(format!(
+            "tensor {name:?}: data_offsets [{begin}, {end}) are not within the {data_len} bytes of tensor data"
+        ));
+    }
+    if end - begin != shape_bytes {
+        return Err(format!(
+            "tensor {name:?}: data_offsets [{begin}, {end}) hold {} bytes, but {} of shape {:?} takes {shape_bytes}",
+            end - begin,
+            entry.dtype,
+            entry.shape
+        ));
+    }
+    Ok(TensorSpan { name, dtype, shape: entry.shape, begin, end })
+}
+
 /// Reads a safetensors file tensor by tensor, so loading holds the tensors plus one tensor's bytes
 /// instead of the whole file and the tensors (an MMS-1B checkpoint is 3.9 GB).
-fn read_safetensors(path: &Path) -> Result<HashMap<String, Tensor>, SafetensorsError> {
+///
+/// Every size and offset in the header is checked against the file's length `file_len` before it sizes
+/// an allocation or a read, and tensors may not overlap, so a hostile header cannot make loading take
+/// more memory than the file holds.
+fn read_safetensors<R: Read + Seek>(
+    mut file: R,
+    file_len: u64,
+    file_name: &str,
+) -> Result<WeightStore, SafetensorsError> {
     const MAX_HEADER_BYTES: u64 = 100 << 20;
-    let mut file = BufReader::new(std::fs::File::open(path)?);
-    let file_len = file.get_ref().metadata()?.len();
+    let invalid = |why: String| {
+        SafetensorsError::Invalid(Error::weights(file_name)(candle_core::Error::Msg(format!(
+            "not a valid safetensors file: {why}"
+        ))))
+    };
     let mut len = [0u8; 8];
-    file.read_exact(&mut len).map_err(|_| SafetensorsError::Invalid("not a safetensors file (too short)".into()))?;
-    let header_len = u64::from_le_bytes(len);
-    if header_len > MAX_HEADER_BYTES || 8 + header_len > file_len {
-        return Err(SafetensorsError::Invalid("not a safetensors file (bad header length)".into()));
+    if file_len < 8 {
+        return Err(invalid(format!("{file_len} bytes, too short for the 8-byte header length")));
     }
+    file.read_exact(&mut len)?;
+    let header_len = u64::from_le_bytes(len);
+    let data_start = match 8u64.checked_add(header_len) {
+        Some(start) if header_len <= MAX_HEADER_BYTES && start <= file_len => start,
+        _ => {
+            return Err(invalid(format!(
+                "header length {header_len} exceeds the file ({file_len} bytes) or the {MAX_HEADER_BYTES}-byte limit"
+            )))
+        }
+    };
     let mut header = vec![0u8; header_len as usize];
     file.read_exact(&mut header)?;
-    let mut header: HashMap<String, serde_json::Value> = serde_json::from_slice(&header)
-        .map_err(|e| SafetensorsError::Invalid(format!("not a safetensors file ({e})")))?;
+    let mut header: HashMap<String, serde_json::Value> =
+        serde_json::from_slice(&header).map_err(|e| invalid(format!("header: {e}")))?;
     header.remove("__metadata__");
-    let mut entries: Vec<(String, TensorEntry)> = header
+    let data_len = file_len - data_start;
+    let mut spans = header
         .into_iter()
         .map(|(name, value)| {
-            serde_json::from_value(value).map(|entry| (name.clone(), entry)).map_err(|e| {
-                SafetensorsError::Invalid(format!("bad header entry for {name}: {e}"))
-            })
+            let entry = serde_json::from_value(value).map_err(|e| format!("tensor {name:?}: {e}"))?;
+            tensor_span(name, entry, data_len)
         })
-        .collect::<Result<_, _>>()?;
-    entries.sort_by_key(|(_, entry)| entry.data_offsets.0);
-    let data_start = 8 + header_len;
-    let mut tensors = HashMap::with_capacity(entries.len());
-    for (name, entry) in entries {
-        let dtype = match entry.dtype.as_str() {
-            "F32" => DType::F32,
-            "F16" => DType::F16,
-            "BF16" => DType::BF16,
-            "F64" => DType::F64,
-            other => return Err(SafetensorsError::Invalid(format!("{name}: unsupported dtype {other}"))),
-        };
-        let (begin, end) = entry.data_offsets;
-        let expected = entry.shape.iter().product::<usize>() * dtype.size_in_bytes();
-        if end < begin || (end - begin) as usize != expected {
-            return Err(SafetensorsError::Invalid(format!("{name}: data size does not match its shape")));
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
+    spans.sort_by_key(|span| (span.begin, span.end));
+    for pair in spans.windows(2) {
+        if pair[1].begin < pair[0].end {
+            return Err(invalid(format!("tensors {:?} and {:?} overlap in the data", pair[0].name, pair[1].name)));
         }
-        if data_start + end > file_len {
-            return Err(SafetensorsError::Invalid(format!(
-                "truncated: {name} ends at byte {} of a {file_len}-byte file",
-                data_start + end
-            )));
-        }
-        let mut bytes = vec![0u8; expected];
-        file.seek(SeekFrom::Start(data_start + begin))?;
-        file.read_exact(&mut bytes)?;
-        let tensor = Tensor::from_raw_buffer(&bytes, dtype, &entry.shape, &Device::Cpu).map_err(SafetensorsError::Tensor)?;
-        tensors.insert(name, tensor);
     }
-    Ok(tensors)
+    let mut tensors = HashMap::with_capacity(spans.len());
+    for span in spans {
+        // Within the file's length (checked above), so this fits in memory as the file does.
+        let mut bytes = vec![0u8; (span.end - span.begin) as usize];
+        file.seek(SeekFrom::Start(data_start + span.begin))?;
+        file.read_exact(&mut bytes)?;
+        let tensor = Tensor::from_raw_buffer(&bytes, span.dtype, &span.shape, &Device::Cpu)
+            .map_err(|e| SafetensorsError::Invalid(Error::weights(format!("{file_name}: tensor {:?}", span.name))(e)))?;
+        tensors.insert(span.name, tensor);
+    }
+    Ok(WeightStore::from_float(tensors))
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {
