@@ -5,7 +5,7 @@ import { AsrClient } from "./asr-client.js";
 import { decodeToMono } from "./audio.js";
 import { LiveRecording } from "./live-recording.js";
 import { clearModelCache, formatSize } from "./model-loader.js";
-import { ErrorKind, Stage } from "./protocol.js";
+import { BUILD, ErrorKind, Stage } from "./protocol.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,6 +17,7 @@ const ERROR_TITLES = {
   [ErrorKind.CORRUPT]: "Corrupt model file",
   [ErrorKind.FORMAT]: "This model cannot be used",
   [ErrorKind.AUDIO]: "Cannot use this audio",
+  [ErrorKind.VERSION]: "The app was updated",
   [ErrorKind.RECOGNIZER]: "Recognition failed",
 };
 
@@ -34,9 +35,15 @@ setUpTranscriptActions();
 loadModel();
 
 function registerServiceWorker() {
-  if ("serviceWorker" in navigator && location.protocol.startsWith("http")) {
-    navigator.serviceWorker.register("sw.js").catch((e) => console.warn("Offline support unavailable:", e));
-  }
+  if (!("serviceWorker" in navigator && location.protocol.startsWith("http"))) return;
+  // "none": the browser looks for a new build (sw.js and the build-version.js it imports) past the
+  // HTTP cache, so a deploy is seen at the next navigation.
+  navigator.serviceWorker
+    .register("sw.js", { updateViaCache: "none" })
+    .then(() => navigator.serviceWorker.ready)
+    // The service worker keeps this build's files for as long as a page of that build is open.
+    .then((registration) => registration.active.postMessage({ type: "page-build", build: BUILD }))
+    .catch((e) => console.warn("Offline support unavailable:", e));
 }
 
 function modelUrl() {
@@ -85,7 +92,7 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
   } catch (e) {
     model = null;
     setModelState("failed", "No model loaded.");
-    showError(e, loadModel);
+    showError(e, e.kind === ErrorKind.VERSION ? () => location.reload() : loadModel);
   } finally {
     $("download-progress").hidden = $("cache-progress").hidden = true;
   }

@@ -1,9 +1,10 @@
 // The page's side of the recognizer: runs worker.js and turns its messages (protocol.js) into
 // promises and callbacks. Used by the app (app.js) and the widget (widget.js).
 
-import { AsrError, ErrorKind } from "./protocol.js";
+import { AsrError, ErrorKind, PROTOCOL_VERSION, ofThisBuild, versionMismatch } from "./protocol.js";
 
-const WORKER_URL = new URL("./worker.js", import.meta.url);
+// Tagged with this page's build: a newer build deployed since the page loaded is not mixed in.
+const WORKER_URL = ofThisBuild("./worker.js", import.meta.url);
 
 export class AsrClient {
   #worker = null;
@@ -51,11 +52,18 @@ export class AsrClient {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, ...callbacks });
-      this.#worker.postMessage({ ...message, id }, transfer);
+      this.#worker.postMessage({ ...message, id, protocol: PROTOCOL_VERSION }, transfer);
     });
   }
 
   #receive(message) {
+    if (message.protocol !== PROTOCOL_VERSION) {
+      // A worker of another version cannot be trusted with any request: stop it.
+      this.#worker?.terminate();
+      this.#worker = null;
+      this.#failAll(versionMismatch(PROTOCOL_VERSION, message.protocol));
+      return;
+    }
     const pending = this.#pending.get(message.id);
     if (!pending) return;
     switch (message.type) {

@@ -3,7 +3,7 @@
 // OfflineAudioContext at the target rate, which uses the browser's band-limited (sinc) resampler;
 // the channels are then averaged, as the native CLI does.
 
-import { AsrError, ErrorKind } from "./protocol.js";
+import { AsrError, ErrorKind, ofThisBuild } from "./protocol.js";
 
 /** Decodes an encoded audio file (ArrayBuffer) to mono Float32Array samples at `sampleRate`. */
 export async function decodeToMono(encoded, sampleRate) {
@@ -87,7 +87,7 @@ export class Microphone {
   async #start(stream) {
     this.#stream = stream;
     this.#context = new AudioContext();
-    await this.#context.audioWorklet.addModule(new URL("./mic-worklet.js", import.meta.url));
+    await this.#context.audioWorklet.addModule(ofThisBuild("./mic-worklet.js", import.meta.url));
     this.#capture = new AudioWorkletNode(this.#context, "sakha-asr-capture");
     this.#capture.port.onmessage = ({ data }) => {
       if (data instanceof Float32Array) return this.#append(data);

@@ -4,6 +4,11 @@
 // messages and then exactly one `result` or `error` with the same `id`. Requests are handled one
 // at a time, in order.
 //
+// Every message in both directions also carries `protocol: PROTOCOL_VERSION`. Each side checks it on
+// every message, the first included: a page and a worker of different versions of the app (a deploy
+// while the page was open, outside the service worker's care) fail with ErrorKind.VERSION, never
+// misread each other.
+//
 // Page → worker
 //   {type: "load", id, modelUrl, language?}     load a packaged model (URL of its model.json);
 //                                                 language defaults to the package's default
@@ -23,6 +28,25 @@
 //
 // A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
 
+import "./build-version.js";
+
+/** Raise it with any change to the messages below. */
+export const PROTOCOL_VERSION = 1;
+
+/** This app's build, written by scripts/build-wasm.sh into build-version.js. */
+export const BUILD = globalThis.SAKHA_ASR_BUILD;
+
+/**
+ * `path` resolved against `base` and tagged with this build. The service worker (sw.js) answers such
+ * a request from that build's cache, so a page keeps starting the worker and the wasm it was built
+ * with after a newer build is deployed; without a service worker the tag just bypasses stale caches.
+ */
+export function ofThisBuild(path, base) {
+  const url = new URL(path, base);
+  url.searchParams.set("build", BUILD);
+  return url;
+}
+
 /** Why a request failed, so the page can offer the right remedy (retry, free space, …). */
 export const ErrorKind = Object.freeze({
   /** The server answered 404 for a model file. */
@@ -39,6 +63,8 @@ export const ErrorKind = Object.freeze({
   FORMAT: "format",
   /** The audio could not be decoded or is unusable (empty, too short). */
   AUDIO: "audio",
+  /** The page and the recognizer's worker come from different versions of the app: reload. */
+  VERSION: "version",
   /** Anything else the recognizer reported. */
   RECOGNIZER: "recognizer",
 });
@@ -60,4 +86,13 @@ export class AsrError extends Error {
   static fromMessage({ kind, message }) {
     return new AsrError(kind, message);
   }
+}
+
+/** The error either side reports for a message of another protocol version than its own. */
+export function versionMismatch(pageProtocol, workerProtocol) {
+  return new AsrError(
+    ErrorKind.VERSION,
+    `This page and its recognizer come from different versions of the app (protocol ${pageProtocol ?? "none"} and ` +
+      `${workerProtocol ?? "none"}): it was updated while the page was open. Reload the page.`,
+  );
 }

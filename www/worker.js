@@ -3,9 +3,9 @@
 
 import init, { Recognizer, parseManifest, sampleRate, toSrt, toVtt } from "./pkg/sakha_asr.js";
 import { openPackage } from "./model-loader.js";
-import { AsrError, ErrorKind, Stage } from "./protocol.js";
+import { AsrError, ErrorKind, PROTOCOL_VERSION, Stage, ofThisBuild, versionMismatch } from "./protocol.js";
 
-const wasmReady = init().catch((e) => {
+const wasmReady = init({ module_or_path: ofThisBuild("./pkg/sakha_asr_bg.wasm", import.meta.url) }).catch((e) => {
   const needs =
     e instanceof WebAssembly.CompileError
       ? " It needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+ or Safari 16.4+."
@@ -82,17 +82,19 @@ let queue = Promise.resolve();
 
 self.onmessage = ({ data: request }) => {
   const { type, id } = request;
+  const reply = (message) => self.postMessage({ ...message, id, protocol: PROTOCOL_VERSION });
   const post = {
-    progress: (progress) => self.postMessage({ type: "progress", id, ...progress }),
-    partial: (transcript) => self.postMessage({ type: "partial", id, transcript }),
+    progress: (progress) => reply({ type: "progress", ...progress }),
+    partial: (transcript) => reply({ type: "partial", transcript }),
   };
   queue = queue.then(async () => {
     try {
+      if (request.protocol !== PROTOCOL_VERSION) throw versionMismatch(request.protocol, PROTOCOL_VERSION);
       const handler = handlers[type];
       if (!handler) throw new AsrError(ErrorKind.RECOGNIZER, `Unknown request "${type}".`);
-      self.postMessage({ type: "result", id, value: await handler(request, post) });
+      reply({ type: "result", value: await handler(request, post) });
     } catch (e) {
-      self.postMessage({ type: "error", id, error: asAsrError(e).toMessage() });
+      reply({ type: "error", error: asAsrError(e).toMessage() });
     }
   });
 };

@@ -4,9 +4,9 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, beforeEach, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { formatSize } from "../model-loader.js";
@@ -55,8 +55,8 @@ after(async () => {
 });
 
 /** A fresh browser profile (empty Cache API, no service worker) with one page. */
-async function freshPage(viewport = { width: 1100, height: 900 }) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+async function freshPage(viewport = { width: 1100, height: 900 }, contextOptions = {}) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, ...contextOptions });
   context.on("request", (request) => requestedUrls.push(request.url()));
   const page = await context.newPage();
   page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -432,6 +432,105 @@ test("the widget also works embedded in a page of another origin", async () => {
     await context.close();
     await host.close();
   }
+});
+
+describe("a deploy while a tab is open", () => {
+  const build = readFileSync(join(WWW, "build-version.js"), "utf8").match(/SAKHA_ASR_BUILD = "(\w+)"/)[1];
+  // The next deploy: another build id, and a protocol version that no page of this build speaks, so
+  // a tab that mixed the two builds would fail at its first message to the worker.
+  const next = { dir: join(WORK, "next-deploy"), build: `${build}next` };
+
+  before(() => {
+    rmSync(next.dir, { recursive: true, force: true });
+    cpSync(WWW, next.dir, { recursive: true, filter: (path) => path !== join(WWW, "tests") });
+    writeFileSync(join(next.dir, "build-version.js"), `globalThis.SAKHA_ASR_BUILD = "${next.build}";\n`);
+    const protocol = join(next.dir, "protocol.js");
+    const source = readFileSync(protocol, "utf8");
+    const raised = source.replace(/PROTOCOL_VERSION = (\d+);/, (_, version) => `PROTOCOL_VERSION = ${Number(version) + 1};`);
+    assert.notEqual(raised, source, "protocol.js defines PROTOCOL_VERSION");
+    writeFileSync(protocol, raised);
+  });
+
+  beforeEach(() => server.deploy(WWW));
+  after(() => server.deploy(WWW));
+
+  const pageBuild = (page) => page.evaluate(() => globalThis.SAKHA_ASR_BUILD);
+
+  /** The build the recognizer's current worker asked for in its URL, and the one its code says it is. */
+  async function workerBuilds(page) {
+    const worker = page.workers().findLast((w) => new URL(w.url()).pathname === "/worker.js");
+    return { asked: new URL(worker.url()).searchParams.get("build"), runs: await worker.evaluate(() => globalThis.SAKHA_ASR_BUILD) };
+  }
+
+  /** Loads the model again, as the Load button does: a new worker, fetched after the deploy. */
+  async function reloadModel(page) {
+    await page.evaluate(() => delete document.body.dataset.model);
+    await page.click("#load-button");
+  }
+
+  const appCaches = (page) =>
+    page.evaluate(async () => (await caches.keys()).filter((name) => name.startsWith("sakha-asr-app-")).sort());
+
+  test("the open tab keeps running its build, worker and wasm included; a reload runs the new one", async () => {
+    const { context, page } = await freshPage();
+    try {
+      await page.goto(`${server.url}/`);
+      await waitForModel(page);
+      await page.waitForFunction(() => navigator.serviceWorker.controller);
+      assert.equal(await pageBuild(page), build);
+
+      server.deploy(next.dir);
+      // The check for a new build that a navigation or the browser's timer would make.
+      await page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        await registration.update();
+        const worker = registration.installing ?? registration.waiting;
+        if (!worker) throw new Error("the deploy was not seen as a new service worker");
+        while (worker.state !== "activated") await new Promise((done) => worker.addEventListener("statechange", done, { once: true }));
+      });
+      assert.deepEqual(await appCaches(page), [`sakha-asr-app-${build}`, `sakha-asr-app-${next.build}`].sort());
+
+      await reloadModel(page);
+      await waitForModel(page);
+      assert.deepEqual(await workerBuilds(page), { asked: build, runs: build });
+      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+
+      await page.reload();
+      await waitForModel(page);
+      assert.equal(await pageBuild(page), next.build);
+      assert.deepEqual(await workerBuilds(page), { asked: next.build, runs: next.build });
+      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      // No page runs the old build any more: its cache goes.
+      await page.waitForFunction(
+        async (old) => !(await caches.keys()).includes(old),
+        `sakha-asr-app-${build}`,
+        { timeout: 10_000 },
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("without a service worker, a page and a worker of different versions refuse each other and say to reload", async () => {
+    const { context, page } = await freshPage(undefined, { serviceWorkers: "block" });
+    try {
+      await page.goto(`${server.url}/`);
+      await waitForModel(page);
+      server.deploy(next.dir);
+      await reloadModel(page);
+      const error = await waitForError(page);
+      assert.equal(error.kind, "version");
+      assert.match(error.message, /different versions of the app \(protocol \d+ and \d+\).*Reload the page\./);
+      await page.screenshot({ path: join(SCREENSHOTS, "app-error-version.png"), fullPage: true });
+
+      await page.click("#error-retry");
+      await waitForModel(page);
+      assert.equal(await pageBuild(page), next.build);
+      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 test("on a phone-sized screen the transcript fits", async () => {

@@ -35,14 +35,20 @@ export const Fault = Object.freeze({
 
 /**
  * Serves `root` (a folder) on 127.0.0.1; `mounts` maps URL prefixes ("/test-models/") to other folders.
- * Paths starting with one of `hidden` ("/tests/") answer 404. Resolves to {url, requests, faults, close}.
+ * Paths starting with one of `hidden` ("/tests/") answer 404. Resolves to {url, requests,
+ * serviceWorkerScripts, faults, deploy, close}: `requests` lists the paths the pages, their workers
+ * and the service worker's own code asked for; `serviceWorkerScripts` the service worker's scripts
+ * that the browser fetched to install it or look for a new one (even in a context the test set
+ * offline: Chromium's offline emulation does not cover them); `deploy(folder)` serves another folder
+ * as the root from then on, as a deploy does.
  */
 export async function startServer({ root, mounts = {}, hidden = [], port = 0 }) {
   const requests = [];
+  const serviceWorkerScripts = [];
   const faults = new Map();
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
-    requests.push(path);
+    (isServiceWorkerScript(request) ? serviceWorkerScripts : requests).push(path);
     const file = hidden.some((prefix) => path.startsWith(prefix)) ? null : locate(root, mounts, path);
     const body = file && (await readIfFile(file));
     const fault = faults.get(path);
@@ -72,9 +78,20 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0 }) 
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     requests,
+    serviceWorkerScripts,
     faults,
+    deploy: (folder) => (root = folder),
     close: () => new Promise((done) => server.close(done)),
   };
+}
+
+/** sw.js (the browser marks it) or a script it imports (importScripts: asked for by sw.js itself). */
+function isServiceWorkerScript(request) {
+  const { referer } = request.headers;
+  return (
+    request.headers["service-worker"] === "script" ||
+    (request.headers["sec-fetch-dest"] === "script" && Boolean(referer) && new URL(referer).pathname.endsWith("/sw.js"))
+  );
 }
 
 function locate(root, mounts, path) {
