@@ -114,6 +114,10 @@ pub fn convert_hf_dir(from: &Path, out: &Path, quantization: Quantization, langu
             )))
         }
     };
+    for language in &languages {
+        // It names a file in `out`.
+        package::check_language_name(language, &from.display().to_string())?;
+    }
     std::fs::create_dir_all(out).map_err(|source| Error::Io { path: out.to_path_buf(), source })?;
 
     let base_tensors = base_tensors(&config, &base, quantization)?;

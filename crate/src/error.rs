@@ -7,7 +7,7 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
 
     #[error("config.json: {0}")]
-    Config(String),
+    Config(crate::wav2vec2::ConfigError),
 
     #[error("{0}")]
     Vocab(String),
@@ -22,6 +22,11 @@ pub enum Error {
     /// A packaged model that is incomplete, corrupt, or of another format version.
     #[error("{0}")]
     Package(String),
+
+    /// A value in a model file that no real model has (a corrupt or hostile file, whatever its
+    /// checksum): `field` names it within `file`. Found before the value sizes an allocation or a loop.
+    #[error("{file}: {field}: {why}")]
+    InvalidModel { file: String, field: String, why: String },
 
     #[error("{0}")]
     InvalidAudio(String),
@@ -39,6 +44,10 @@ pub enum Error {
 }
 
 impl Error {
+    pub(crate) fn invalid(file: impl Into<String>, field: impl Into<String>, why: impl Into<String>) -> Self {
+        Error::InvalidModel { file: file.into(), field: field.into(), why: why.into() }
+    }
+
     pub(crate) fn weights(context: impl Into<String>) -> impl FnOnce(candle_core::Error) -> Self {
         let context = context.into();
         move |source| Error::Weights { context, source }

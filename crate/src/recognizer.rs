@@ -28,14 +28,7 @@ impl Language {
         source: &str,
     ) -> Result<Self, Error> {
         let head = LanguageHead::load(config, weights).map_err(Error::weights(source))?;
-        if head.vocab_size() < vocab.len() {
-            return Err(Error::Vocab(format!(
-                "the vocabulary has {} tokens but the CTC head in {source} scores only {}: they are \
-                 from different models",
-                vocab.len(),
-                head.vocab_size()
-            )));
-        }
+        vocab.check_head(head.vocab_size(), source)?;
         Ok(Self { name: name.map(Into::into), head, vocab })
     }
 
@@ -89,6 +82,8 @@ pub struct Recognizer {
 impl Recognizer {
     /// `base` is a store at the checkpoint root holding the `wav2vec2.*` tensors.
     pub fn new(config: Config, base: &WeightStore, language: Language) -> Result<Self, Error> {
+        // A config built in code has not been through `Config::from_json`.
+        config.validate().map_err(Error::Config)?;
         if !base.names().any(|k| k.starts_with("wav2vec2.")) {
             return Err(Error::weights("model weights")(candle_core::Error::Msg(
                 "no wav2vec2.* tensors: this is not a Wav2Vec2ForCTC checkpoint (a pretrained-only \

@@ -22,10 +22,13 @@ enum Token {
     Text(String),
 }
 
-/// One language's token table, indexed by id.
+/// One language's token table, by id. A map, not a vector indexed by id: ids come from a file, and
+/// a single id of 4e9 must not allocate 4e9 entries before [`Vocab::check_head`] refuses it.
 #[derive(Debug, Clone)]
 pub struct Vocab {
-    tokens: Vec<Token>,
+    tokens: HashMap<u32, Token>,
+    /// The token with the highest id, for the check against the CTC head.
+    highest: (u32, String),
 }
 
 impl Vocab {
@@ -36,35 +39,50 @@ impl Vocab {
         Self::from_table(language_table(bytes, lang)?)
     }
 
-    /// A flat token table: token text to id.
+    /// A flat token table: token text to id. Two tokens with one id are refused: which of them the
+    /// model meant cannot be known.
     pub fn from_table(table: HashMap<String, u32>) -> Result<Self, Error> {
         if !table.contains_key(BLANK) {
-            return Err(Error::Vocab(format!("vocab.json has no CTC blank token {BLANK:?}")));
+            return Err(Error::Vocab(format!("the vocabulary has no CTC blank token {BLANK:?}")));
         }
-        let size = table.values().max().map_or(0, |&id| id as usize + 1);
-        let mut tokens = vec![Token::Silent; size];
-        for (text, id) in table {
-            tokens[id as usize] = match text.as_str() {
-                BLANK => Token::Blank,
-                WORD_DELIMITER => Token::WordDelimiter,
-                t if SPECIAL_TOKENS.contains(&t) => Token::Silent,
-                _ => Token::Text(text),
-            };
+        let mut entries: Vec<(u32, String)> = table.into_iter().map(|(text, id)| (id, text)).collect();
+        entries.sort();
+        if let Some(pair) = entries.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(Error::Vocab(format!(
+                "the vocabulary gives the tokens {:?} and {:?} the same id {}",
+                pair[0].1, pair[1].1, pair[0].0
+            )));
         }
-        Ok(Self { tokens })
+        let highest = entries.last().cloned().unwrap_or_default();
+        let tokens = entries
+            .into_iter()
+            .map(|(id, text)| {
+                let token = match text.as_str() {
+                    BLANK => Token::Blank,
+                    WORD_DELIMITER => Token::WordDelimiter,
+                    t if SPECIAL_TOKENS.contains(&t) => Token::Silent,
+                    _ => Token::Text(text),
+                };
+                (id, token)
+            })
+            .collect();
+        Ok(Self { tokens, highest })
     }
 
-    /// The number of ids the table covers (the highest id + 1).
-    pub fn len(&self) -> usize {
-        self.tokens.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.tokens.is_empty()
+    /// Refuses a vocabulary with ids the CTC head (`head_size` rows, from `source`) does not score.
+    pub fn check_head(&self, head_size: usize, source: &str) -> Result<(), Error> {
+        let (id, text) = &self.highest;
+        if *id as u64 >= head_size as u64 {
+            return Err(Error::Vocab(format!(
+                "the vocabulary's token {text:?} has id {id}, but the CTC head in {source} scores only \
+                 {head_size} tokens: they are from different models"
+            )));
+        }
+        Ok(())
     }
 
     fn token(&self, id: u32) -> &Token {
-        self.tokens.get(id as usize).unwrap_or(&Token::Silent)
+        self.tokens.get(&id).unwrap_or(&Token::Silent)
     }
 
     /// Greedy CTC decoding of per-frame token ids: merge runs of the same id, drop blanks and special

@@ -97,9 +97,9 @@ impl WebRecognizer {
         language: &str,
         #[wasm_bindgen(js_name = languageFile)] language_file: &[u8],
     ) -> Result<(), JsError> {
-        let (_, entry) = self.manifest.language_entry(Some(language))?;
+        let (language, entry) = self.manifest.language_entry(Some(language))?;
         package::verify(entry, language_file)?;
-        let language = package::read_language(self.recognizer.config(), language_file, &entry.file)?;
+        let language = package::read_language(self.recognizer.config(), language_file, &entry.file, language)?;
         self.recognizer.set_language(language);
         Ok(())
     }

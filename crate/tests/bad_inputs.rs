@@ -111,3 +111,36 @@ fn empty_short_and_non_finite_audio_are_rejected_and_silence_is_not() {
     let silence = recognizer.transcribe(&[0.0; 16_000]).unwrap();
     assert!((silence.duration - 49.0 * 0.02).abs() < 1e-9);
 }
+
+/// A copy of the fixture with `patch` applied to the JSON file `name`.
+fn with_json(name: &str, patch: impl FnOnce(&mut serde_json::Value)) -> tempfile::TempDir {
+    let dir = model_copy("mms_adapter_in_base");
+    let path = dir.path().join(name);
+    let mut value: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    patch(&mut value);
+    std::fs::write(&path, serde_json::to_vec(&value).unwrap()).unwrap();
+    dir
+}
+
+#[test]
+fn config_values_that_would_divide_by_zero_are_named() {
+    for (field, value, message) in [
+        ("conv_stride", serde_json::json!([5, 2, 0, 2, 2, 2, 2]), "config.json: conv_stride[2] is 0"),
+        ("num_conv_pos_embedding_groups", serde_json::json!(0), "config.json: num_conv_pos_embedding_groups is 0"),
+        ("hidden_size", serde_json::json!(1_000_000_000), "config.json: hidden_size is 1000000000"),
+    ] {
+        let dir = with_json("config.json", |config| config[field] = value.clone());
+        let error = HfModelDir::new(dir.path()).load(None).err().unwrap();
+        assert!(matches!(&error, Error::Config(e) if e.field.as_deref().is_some_and(|f| f.starts_with(field))), "{error:?}");
+        assert!(error.to_string().starts_with(message), "{error}");
+    }
+}
+
+#[test]
+fn a_vocab_id_far_beyond_the_head_is_refused_without_allocating_for_it() {
+    let dir = with_json("vocab.json", |vocab| vocab["ꙗ"] = 4_000_000_000u32.into());
+    let message = load_error(dir.path(), None);
+    assert!(message.contains("\"ꙗ\" has id 4000000000") && message.contains("different models"), "{message}");
+    let dir = with_json("vocab.json", |vocab| vocab["ꙗ"] = 5.into());
+    assert!(load_error(dir.path(), None).contains("the same id 5"));
+}

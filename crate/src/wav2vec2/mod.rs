@@ -85,33 +85,111 @@ fn default_layer_norm_eps() -> f64 {
     1e-5
 }
 
+/// A `config.json` this implementation cannot run: malformed, unsupported, or with a value no real
+/// model has. `field` names the offending key (`None` when the JSON itself is malformed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{why}")]
+pub struct ConfigError {
+    pub field: Option<String>,
+    pub why: String,
+}
+
+impl ConfigError {
+    fn field(field: impl Into<String>, why: impl Into<String>) -> Self {
+        Self { field: Some(field.into()), why: why.into() }
+    }
+}
+
+/// Bound on every size in a config, far above any real wav2vec2 (MMS-1B's largest is
+/// intermediate_size 5120) and low enough that a hostile config is refused with a message before
+/// anything it sizes is attempted.
+const MAX_SIZE: usize = 1 << 16;
+
 impl Config {
     /// Parses `config.json` and rejects what this implementation does not run, with the reason.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
-        let config: Config = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ConfigError> {
+        let config: Config =
+            serde_json::from_slice(bytes).map_err(|e| ConfigError { field: None, why: e.to_string() })?;
         config.validate()?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Checks every value before it sizes a tensor, a loop or a division: sizes positive and bounded,
+    /// the conv lists of one length, and the conv stack's frame and receptive field at most a second
+    /// of audio (MMS: 20 ms and 25 ms), with products computed without overflow.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.model_type != "wav2vec2" {
-            return Err(format!(
-                "model_type is {:?}; only wav2vec2 (MMS) models are supported",
-                self.model_type
+            return Err(ConfigError::field(
+                "model_type",
+                format!("model_type is {:?}; only wav2vec2 (MMS) models are supported", self.model_type),
             ));
         }
         if self.add_adapter {
-            return Err("add_adapter (the conv downsampling adapter) is not supported".into());
+            return Err(ConfigError::field("add_adapter", "add_adapter (the conv downsampling adapter) is not supported"));
         }
         let layers = self.conv_dim.len();
         if layers == 0 || self.conv_kernel.len() != layers || self.conv_stride.len() != layers {
-            return Err("conv_dim, conv_kernel and conv_stride must be non-empty and of equal length".into());
+            return Err(ConfigError::field(
+                "conv_dim",
+                format!(
+                    "conv_dim, conv_kernel and conv_stride must be non-empty and of equal length (they have {}, {} and {} entries)",
+                    layers,
+                    self.conv_kernel.len(),
+                    self.conv_stride.len()
+                ),
+            ));
         }
-        if self.num_attention_heads == 0 || !self.hidden_size.is_multiple_of(self.num_attention_heads) {
-            return Err("hidden_size must be a multiple of num_attention_heads".into());
+        let lists = [("conv_dim", &self.conv_dim), ("conv_kernel", &self.conv_kernel), ("conv_stride", &self.conv_stride)];
+        for (name, values) in lists {
+            for (i, &value) in values.iter().enumerate() {
+                check_size(&format!("{name}[{i}]"), value)?;
+            }
         }
-        if self.num_conv_pos_embedding_groups == 0 || !self.hidden_size.is_multiple_of(self.num_conv_pos_embedding_groups) {
-            return Err("hidden_size must be a multiple of num_conv_pos_embedding_groups".into());
+        let sizes = [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("intermediate_size", self.intermediate_size),
+            ("num_conv_pos_embeddings", self.num_conv_pos_embeddings),
+            ("num_conv_pos_embedding_groups", self.num_conv_pos_embedding_groups),
+        ];
+        for (name, value) in sizes {
+            check_size(name, value)?;
+        }
+        if let Some(dim) = self.adapter_attn_dim {
+            check_size("adapter_attn_dim", dim)?;
+        }
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
+            return Err(ConfigError::field("num_attention_heads", "hidden_size must be a multiple of num_attention_heads"));
+        }
+        if !self.hidden_size.is_multiple_of(self.num_conv_pos_embedding_groups) {
+            return Err(ConfigError::field(
+                "num_conv_pos_embedding_groups",
+                "hidden_size must be a multiple of num_conv_pos_embedding_groups",
+            ));
+        }
+        if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0) {
+            return Err(ConfigError::field(
+                "layer_norm_eps",
+                format!("layer_norm_eps is {}; it must be a small positive number", self.layer_norm_eps),
+            ));
+        }
+        let per_frame = self.conv_stride.iter().try_fold(1usize, |product, &stride| product.checked_mul(stride));
+        if per_frame.is_none_or(|samples| samples > SAMPLE_RATE) {
+            return Err(ConfigError::field(
+                "conv_stride",
+                format!("the conv strides {:?} make frames longer than a second of audio", self.conv_stride),
+            ));
+        }
+        if self.min_samples() > SAMPLE_RATE {
+            return Err(ConfigError::field(
+                "conv_kernel",
+                format!(
+                    "the conv kernels {:?} with strides {:?} need more than a second of audio per frame",
+                    self.conv_kernel, self.conv_stride
+                ),
+            ));
         }
         Ok(())
     }
@@ -122,12 +200,13 @@ impl Config {
     }
 
     /// The fewest samples that yield one output frame: the conv stack's receptive field (400 for MMS).
+    /// Saturates instead of overflowing, so [`Config::validate`] can compute it on any config.
     pub fn min_samples(&self) -> usize {
-        let mut field = 1;
-        let mut jump = 1;
+        let mut field = 1usize;
+        let mut jump = 1usize;
         for (kernel, stride) in self.conv_kernel.iter().zip(&self.conv_stride) {
-            field += (kernel - 1) * jump;
-            jump *= stride;
+            field = field.saturating_add(kernel.saturating_sub(1).saturating_mul(jump));
+            jump = jump.saturating_mul(*stride);
         }
         field
     }
@@ -150,4 +229,11 @@ impl Config {
     pub fn has_adapters(&self) -> bool {
         self.do_stable_layer_norm && self.adapter_attn_dim.is_some()
     }
+}
+
+fn check_size(field: &str, value: usize) -> Result<(), ConfigError> {
+    if value == 0 || value > MAX_SIZE {
+        return Err(ConfigError::field(field, format!("{field} is {value}; it must be between 1 and {MAX_SIZE}")));
+    }
+    Ok(())
 }

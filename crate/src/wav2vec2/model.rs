@@ -509,7 +509,11 @@ impl LanguageHead {
                 .collect::<Result<_>>()?,
             None => Vec::new(),
         };
-        let vocab_size = vb.pp("lm_head").dims("weight")?[0];
+        // The head's rows are the vocabulary size; the shape check below holds it to `[rows, hidden]`.
+        let vocab_size = match vb.pp("lm_head").dims("weight")?[..] {
+            [rows, _] => rows,
+            ref dims => candle_core::bail!("tensor lm_head.weight has shape {dims:?}; a CTC head is [vocabulary, hidden_size]"),
+        };
         let lm_head = Linear::load(cfg.hidden_size, vocab_size, &vb.pp("lm_head"))?;
         Ok(Self { adapters, lm_head })
     }

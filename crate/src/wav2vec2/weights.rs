@@ -132,11 +132,10 @@ impl WeightStore {
         }
     }
 
-    /// A tensor as f32, checked against the shape the config implies.
+    /// A tensor as f32, checked against the shape the config implies before it is converted.
     pub fn get<S: Into<Shape>>(&self, shape: S, name: &str) -> Result<Tensor> {
-        let tensor = self.get_any(name)?;
-        check_shape(&self.path(name), tensor.dims(), shape.into().dims())?;
-        Ok(tensor)
+        check_shape(&self.path(name), &self.dims(name)?, shape.into().dims())?;
+        self.get_any(name)
     }
 
     /// The weight and bias of a linear layer, the `[out, in]` weight kept quantized when stored so.
@@ -238,4 +237,10 @@ impl Module for Linear {
             LinearParts::Int8 { matrix, bias } => matrix.forward(xs, bias),
         }
     }
+}
+
+/// The number of elements of a tensor with these dims, `None` where the product overflows: for
+/// sizes read from files (GGUF and safetensors headers), which must not wrap in release builds.
+pub fn checked_product(dims: &[u64]) -> Option<u64> {
+    dims.iter().try_fold(1u64, |product, &dim| product.checked_mul(dim))
 }
