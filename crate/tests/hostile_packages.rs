@@ -39,19 +39,30 @@ impl Package {
         serde_json::from_slice(&std::fs::read(self.dir.path().join(MANIFEST_FILE)).unwrap()).unwrap()
     }
 
-    fn set_manifest(&self, manifest: &serde_json::Value) {
-        std::fs::write(self.dir.path().join(MANIFEST_FILE), serde_json::to_vec_pretty(manifest).unwrap()).unwrap();
+    fn patch_manifest(&self, patch: impl FnOnce(&mut serde_json::Value)) -> &Self {
+        let mut manifest = self.manifest();
+        patch(&mut manifest);
+        std::fs::write(self.dir.path().join(MANIFEST_FILE), serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+        self
+    }
+
+    /// Lists the language file under another name, the default language.
+    fn list_language_as(&self, name: &str) -> &Self {
+        self.patch_manifest(|manifest| {
+            let entry = manifest["languages"]["sah"].take();
+            manifest["languages"] = json!({ name: entry });
+            manifest["default_language"] = name.into();
+        })
     }
 
     /// Replaces one of the package's files and makes its manifest entry match: size and sha256 right.
     fn replace(&self, file: &str, bytes: &[u8]) -> &Self {
         std::fs::write(self.dir.path().join(file), bytes).unwrap();
-        let mut manifest = self.manifest();
-        let entry = if file == BASE { &mut manifest["base"] } else { &mut manifest["languages"]["sah"] };
-        entry["bytes"] = bytes.len().into();
-        entry["sha256"] = package::sha256_hex(bytes).into();
-        self.set_manifest(&manifest);
-        self
+        self.patch_manifest(|manifest| {
+            let entry = if file == BASE { &mut manifest["base"] } else { &mut manifest["languages"]["sah"] };
+            entry["bytes"] = bytes.len().into();
+            entry["sha256"] = package::sha256_hex(bytes).into();
+        })
     }
 
     /// The error of loading the package from its folder (the CLI's way), checked to be the same as
@@ -373,30 +384,17 @@ fn manifests_with_unsafe_names_impossible_sizes_or_missing_languages_are_refused
     ];
     for (pointer, value, field, why) in cases {
         let package = Package::new();
-        let mut manifest = package.manifest();
-        *manifest.pointer_mut(pointer).unwrap() = value;
-        package.set_manifest(&manifest);
+        package.patch_manifest(|manifest| *manifest.pointer_mut(pointer).unwrap() = value);
         assert_invalid(package.error(), MANIFEST_FILE, field, why);
     }
-
-    let package = Package::new();
-    let mut manifest = package.manifest();
-    let entry = manifest["languages"]["sah"].take();
-    manifest["languages"] = json!({ "../sah": entry });
-    manifest["default_language"] = "../sah".into();
-    package.set_manifest(&manifest);
-    assert_invalid(package.error(), MANIFEST_FILE, "languages", "\"../sah\" is not a language name");
+    let error = Package::new().list_language_as("../sah").error();
+    assert_invalid(error, MANIFEST_FILE, "languages", "\"../sah\" is not a language name");
 }
 
 #[test]
 fn a_language_file_listed_under_another_language_is_refused() {
-    let package = Package::new();
-    let mut manifest = package.manifest();
-    let entry = manifest["languages"]["sah"].take();
-    manifest["languages"] = json!({ "kaz": entry });
-    manifest["default_language"] = "kaz".into();
-    package.set_manifest(&manifest);
-    assert_invalid(package.error(), LANGUAGE, "sakha_asr.language", "holds language \"sah\", but the manifest lists it for \"kaz\"");
+    let error = Package::new().list_language_as("kaz").error();
+    assert_invalid(error, LANGUAGE, "sakha_asr.language", "holds language \"sah\", but the manifest lists it for \"kaz\"");
 }
 
 /// The CLI reports a lying package as a model it cannot load: exit status 3 and the reason.
@@ -407,9 +405,7 @@ fn the_cli_exits_with_status_3_and_the_reason() {
     let stride = with_config(|config| config["conv_stride"] = json!([5, 2, 0, 2, 2, 2, 2]));
     let alignment = with_metadata(BASE, "general.alignment", Value::U32(0));
     let traversal = Package::new();
-    let mut manifest = traversal.manifest();
-    manifest["base"]["file"] = "../../etc/passwd".into();
-    traversal.set_manifest(&manifest);
+    traversal.patch_manifest(|manifest| manifest["base"]["file"] = "../../etc/passwd".into());
     let packages = [
         (Package::new(), Some(stride), "base.gguf: sakha_asr.config: conv_stride[2] is 0"),
         (Package::new(), Some(alignment), "base.gguf: general.alignment: 0; it must be a power of two"),
