@@ -94,17 +94,20 @@ fn assert_invalid(error: Error, file: &str, field: &str, why: &str) {
     }
 }
 
+type Metadata = Vec<(String, Value)>;
+type Tensors = Vec<(String, QTensor)>;
+
 /// A GGUF file's metadata and tensors, read with candle.
-fn gguf_parts(bytes: &[u8]) -> (Vec<(String, Value)>, Vec<(String, QTensor)>) {
+fn gguf_parts(bytes: &[u8]) -> (Metadata, Tensors) {
     let mut reader = std::io::Cursor::new(bytes);
     let content = gguf_file::Content::read(&mut reader).unwrap();
-    let mut tensors: Vec<(String, QTensor)> = content
+    let mut tensors: Tensors = content
         .tensor_infos
         .keys()
         .map(|name| (name.clone(), content.tensor(&mut reader, name, &Device::Cpu).unwrap()))
         .collect();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut metadata: Vec<(String, Value)> = content.metadata.into_iter().collect();
+    let mut metadata: Metadata = content.metadata.into_iter().collect();
     metadata.sort_by(|a, b| a.0.cmp(&b.0));
     (metadata, tensors)
 }
