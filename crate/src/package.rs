@@ -488,7 +488,7 @@ pub fn recognizer_from_bytes(
     verify(language_entry, language_file)?;
     let (config, weights) = read_base(base, &manifest.base.file)?;
     let language = read_language(&config, language_file, &language_entry.file, language)?;
-    Recognizer::new(config, &weights, language)
+    Recognizer::from_file(config, &weights, language, &manifest.base.file)
 }
 
 /// A package folder on disk.
@@ -528,7 +528,7 @@ impl PackageDir {
         let (language, entry) = self.manifest.language_entry(language)?;
         let (config, weights) = base_from_gguf(self.open_verified(&self.manifest.base)?, &self.manifest.base.file)?;
         let language = language_from_gguf(&config, self.open_verified(entry)?, &entry.file, language)?;
-        Recognizer::new(config, &weights, language)
+        Recognizer::from_file(config, &weights, language, &self.manifest.base.file)
     }
 
     /// Loads another language of the package, for [`Recognizer::set_language`].

@@ -82,16 +82,21 @@ pub struct Recognizer {
 impl Recognizer {
     /// `base` is a store at the checkpoint root holding the `wav2vec2.*` tensors.
     pub fn new(config: Config, base: &WeightStore, language: Language) -> Result<Self, Error> {
+        Self::from_file(config, base, language, "model weights")
+    }
+
+    /// [`Recognizer::new`] for a base read from the file `source`, which errors name.
+    pub(crate) fn from_file(config: Config, base: &WeightStore, language: Language, source: &str) -> Result<Self, Error> {
         // A config built in code has not been through `Config::from_json`.
         config.validate().map_err(Error::Config)?;
         if !base.names().any(|k| k.starts_with("wav2vec2.")) {
-            return Err(Error::weights("model weights")(candle_core::Error::Msg(
+            return Err(Error::weights(source)(candle_core::Error::Msg(
                 "no wav2vec2.* tensors: this is not a Wav2Vec2ForCTC checkpoint (a pretrained-only \
                  model such as facebook/mms-300m needs fine-tuning with a CTC head first)"
                     .into(),
             )));
         }
-        let model = Wav2Vec2::load(&config, &base.pp("wav2vec2")).map_err(Error::weights("model weights"))?;
+        let model = Wav2Vec2::load(&config, &base.pp("wav2vec2")).map_err(Error::weights(source))?;
         Ok(Self { config, model, language, chunking: Chunking::default() })
     }
 

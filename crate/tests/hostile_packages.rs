@@ -191,6 +191,15 @@ fn a_config_within_bounds_but_larger_than_its_tensors_is_a_shape_error() {
 }
 
 #[test]
+fn base_tensors_must_have_the_shapes_the_config_implies() {
+    let base = with_config(|config| config["conv_dim"][0] = 32.into());
+    let message = Package::new().replace(BASE, &base).error().to_string();
+    let expected = "base.gguf: tensor wav2vec2.feature_extractor.conv_layers.0.conv.weight has shape [64, 1, 10] but \
+                    the config implies [32, 1, 10]";
+    assert!(message.starts_with(expected), "{message}");
+}
+
+#[test]
 fn a_gguf_alignment_that_is_not_a_power_of_two_is_refused_before_candle_divides_by_it() {
     for (value, why) in [
         (Value::U32(0), "0; it must be a power of two"),
