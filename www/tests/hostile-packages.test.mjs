@@ -168,7 +168,9 @@ test("a vocabulary id far beyond the CTC head is refused without allocating for 
   assertRefused(pkg({ language }), /token "ꙗ" has id 4000000000, but the CTC head in sah\.gguf scores only \d+/);
 });
 
-test("a CTC head whose shape the config does not imply is refused", () => {
+test("tensors whose shapes the config does not imply are refused, naming the file", () => {
+  const base = withConfig((c) => (c.conv_dim[0] /= 2));
+  assertRefused(pkg({ base }), /^base\.gguf: tensor wav2vec2\.feature_extractor\.conv_layers\.0\.conv\.weight has shape \[64, 1, 10\] but the config implies \[32, 1, 10\]/);
   const language = patched("sah.gguf", (gguf) => {
     const head = gguf.tensors.find((t) => t.name === "lm_head.weight");
     const [hidden, rows] = head.dims; // innermost first
