@@ -114,7 +114,7 @@ fn check_version(version: Option<u64>, file: &str) -> Result<(), Error> {
     }
 }
 
-/// Smaller than any GGUF file (its fixed header alone is 24 bytes).
+/// No GGUF file is smaller: its fixed header alone is 24 bytes.
 const MIN_FILE_BYTES: u64 = 24;
 /// Far above any wav2vec2 package (MMS-1B in f32 is 4 GB), so only impossible sizes are refused.
 const MAX_FILE_BYTES: u64 = 1 << 40;
