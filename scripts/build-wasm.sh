@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-tools.sh --wasm
 target_dir=${CARGO_TARGET_DIR:-target}
-wasm_bindgen=$target_dir/tools/bin/wasm-bindgen
+source scripts/tools.sh
 wasm_opt=node_modules/.bin/wasm-opt
 for tool in "$wasm_bindgen" "$wasm_opt"; do
   [ -x "$tool" ] || { echo "build-wasm.sh: $tool is missing, though scripts/install-tools.sh --wasm installs it" >&2; exit 1; }

@@ -2,8 +2,8 @@
 # Installs what building needs, idempotently: quick when everything is already there.
 #   scripts/install-tools.sh          the native build: a C toolchain and pkg-config (apt); checks Rust
 #   scripts/install-tools.sh --wasm   also the browser build: the wasm32 target (rustup), the
-#                                     wasm-bindgen CLI at the version in Cargo.lock (into
-#                                     target/tools/), and the npm packages of package-lock.json
+#                                     wasm-bindgen CLI at the version in Cargo.lock (where
+#                                     scripts/tools.sh says), and the npm packages of package-lock.json
 #                                     (binaryen's wasm-opt, playwright-core) into node_modules/
 # The build runs these tools by path, never whatever else is on PATH. A missing tool that cannot be
 # installed here (Rust, Node.js) stops the script with a message saying what to install.
@@ -33,16 +33,15 @@ has rustup || fail "rustup is missing: the wasm32 target is installed with it (h
 installed_targets=$(rustup target list --installed)
 grep -qx wasm32-unknown-unknown <<<"$installed_targets" || rustup target add wasm32-unknown-unknown
 
-# The CLI must be exactly the version of the wasm-bindgen crate. A private root keeps any other
-# wasm-bindgen on PATH out of the build, and ours out of the user's ~/.cargo/bin.
-bindgen_version=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p}' Cargo.lock)
-[ -n "$bindgen_version" ] || fail "Cargo.lock has no wasm-bindgen entry"
-tools=${CARGO_TARGET_DIR:-target}/tools
-if [ "$("$tools/bin/wasm-bindgen" --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
+# The wasm-bindgen CLI, in a folder of its own (scripts/tools.sh): any other wasm-bindgen on PATH
+# stays out of the build, and ours out of the user's ~/.cargo/bin.
+source scripts/tools.sh
+[ -n "$wasm_bindgen_version" ] || fail "Cargo.lock has no wasm-bindgen entry"
+if [ "$("$wasm_bindgen" --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bindgen_version" ]; then
   # --locked can fail when a crate in the CLI's own lock file was yanked since; then take its
   # newest compatible dependencies (the CLI's version, which must match, is exact either way).
-  cargo install --root "$tools" wasm-bindgen-cli --version "=$bindgen_version" --locked ||
-    cargo install --root "$tools" wasm-bindgen-cli --version "=$bindgen_version"
+  cargo install --root "$wasm_bindgen_root" wasm-bindgen-cli --version "=$wasm_bindgen_version" --locked ||
+    cargo install --root "$wasm_bindgen_root" wasm-bindgen-cli --version "=$wasm_bindgen_version"
 fi
 
 has node && has npm || fail "Node.js >= 20 with npm is needed: install it (https://nodejs.org) and re-run"
