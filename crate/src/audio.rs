@@ -4,7 +4,7 @@
 
 use std::any::Any;
 use std::fs::File;
-use std::io::{Cursor, ErrorKind};
+use std::io::{BufReader, Cursor, ErrorKind, Read, Seek, SeekFrom};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
@@ -168,7 +168,8 @@ fn panic_message(payload: &Box<dyn Any + Send>) -> &str {
     }
 }
 
-fn decode_stream(source: Box<dyn MediaSource>, name: &str) -> Result<Vec<f32>, AudioError> {
+fn decode_stream(mut source: Box<dyn MediaSource>, name: &str) -> Result<Vec<f32>, AudioError> {
+    check_flac_metadata(source.as_mut(), name)?;
     let mut reader = open_container(MediaSourceStream::new(source, Default::default()), name)?;
     let track = reader
         .tracks()
@@ -243,6 +244,110 @@ fn decode_stream(source: Box<dyn MediaSource>, name: &str) -> Result<Vec<f32>, A
         None => Err(AudioError::Empty {
             name: name.to_owned(),
         }),
+    }
+}
+
+/// Refuses a FLAC file whose metadata declares lengths it does not hold: symphonia 0.5 allocates
+/// a Vorbis comment's or a picture's declared length (up to 4 GiB) before reading it, so a few
+/// kilobytes could make it ask for gigabytes (found by fuzz/fuzz_targets/audio.rs). Every block
+/// must fit in the input and every length inside those two kinds of block in its block. Other
+/// inputs, and sources that cannot seek back, are left to symphonia.
+fn check_flac_metadata(source: &mut dyn MediaSource, name: &str) -> Result<(), AudioError> {
+    let (Some(input_len), true) = (source.byte_len(), source.is_seekable()) else {
+        return Ok(());
+    };
+    let lie = flac_metadata_lie(&mut BufReader::new(&mut *source), input_len);
+    source.seek(SeekFrom::Start(0)).map_err(|source| AudioError::Io {
+        name: name.to_owned(),
+        source,
+    })?;
+    match lie {
+        Some(reason) => Err(AudioError::Corrupt {
+            name: name.to_owned(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with the FLAC metadata at the start of `reader`, if it is FLAC and something is.
+/// A read that fails is left for symphonia to report.
+fn flac_metadata_lie(reader: &mut impl Read, input_len: u64) -> Option<String> {
+    const VORBIS_COMMENT: u8 = 4;
+    const PICTURE: u8 = 6;
+    let mut magic = [0u8; 4];
+    reader.read_exact(&mut magic).ok()?;
+    if &magic != b"fLaC" {
+        return None;
+    }
+    let mut block_end = 4u64;
+    loop {
+        let mut header = [0u8; 4];
+        reader.read_exact(&mut header).ok()?;
+        let block_type = header[0] & 0x7f;
+        let block_len = u32::from_be_bytes([0, header[1], header[2], header[3]]);
+        block_end += 4 + u64::from(block_len);
+        if block_end > input_len {
+            return Some(format!(
+                "a FLAC metadata block of {block_len} bytes runs past the end of the {input_len}-byte input"
+            ));
+        }
+        // At most 16 MiB (a 24-bit length), and within the input as just checked.
+        let mut block = vec![0u8; block_len as usize];
+        reader.read_exact(&mut block).ok()?;
+        let mut fields = LengthFields(&block);
+        let fits = match block_type {
+            VORBIS_COMMENT => fields.vorbis_comment(),
+            PICTURE => fields.picture(),
+            _ => Some(()),
+        };
+        if fits.is_none() {
+            let kind = if block_type == PICTURE { "picture" } else { "Vorbis comment" };
+            return Some(format!("a FLAC {kind} block declares more bytes than its {block_len}"));
+        }
+        if header[0] & 0x80 != 0 {
+            return None;
+        }
+    }
+}
+
+/// The unread rest of a metadata block; each method is `None` once a declared length runs past it.
+struct LengthFields<'a>(&'a [u8]);
+
+impl LengthFields<'_> {
+    fn skip(&mut self, bytes: u64) -> Option<()> {
+        let bytes = usize::try_from(bytes).ok()?;
+        self.0 = self.0.get(bytes..)?;
+        Some(())
+    }
+
+    fn u32(&mut self, read: fn([u8; 4]) -> u32) -> Option<u32> {
+        let (value, rest) = self.0.split_first_chunk::<4>()?;
+        self.0 = rest;
+        Some(read(*value))
+    }
+
+    /// A length (in `read`'s byte order) and that many bytes.
+    fn counted(&mut self, read: fn([u8; 4]) -> u32) -> Option<()> {
+        let len = self.u32(read)?;
+        self.skip(u64::from(len))
+    }
+
+    /// Vendor string, then a count of comments, each a string (little-endian lengths).
+    fn vorbis_comment(&mut self) -> Option<()> {
+        self.counted(u32::from_le_bytes)?;
+        let comments = self.u32(u32::from_le_bytes)?;
+        // Each comment takes at least its 4-byte length, so this ends within the block.
+        (0..comments).try_for_each(|_| self.counted(u32::from_le_bytes))
+    }
+
+    /// Picture type, media type, description, four numbers, then the data (big-endian lengths).
+    fn picture(&mut self) -> Option<()> {
+        self.skip(4)?;
+        self.counted(u32::from_be_bytes)?;
+        self.counted(u32::from_be_bytes)?;
+        self.skip(16)?;
+        self.counted(u32::from_be_bytes)
     }
 }
 

@@ -537,3 +537,56 @@ fn mp3_header_that_crashes_symphonia_is_corrupt() {
     );
     assert_names_file(&error, "bad.mp3");
 }
+
+/// The fixture FLAC with `edit` applied to its bytes, as a file and as bytes: the error of each.
+fn flac_errors(edit: impl Fn(&mut Vec<u8>)) -> [AudioError; 2] {
+    let mut bytes = fixture_bytes("tone440_44k1.flac");
+    edit(&mut bytes);
+    let (_dir, path) = temp_file("lying.flac", &bytes);
+    let from_file = load_audio_file(&path).unwrap_err();
+    assert_names_file(&from_file, "lying.flac");
+    [from_file, decode_audio_bytes(bytes, Some("flac")).unwrap_err()]
+}
+
+/// Offset of the fixture FLAC's Vorbis comment block (after "fLaC" and the 34-byte STREAMINFO).
+const FLAC_COMMENT_BLOCK: usize = 42;
+
+#[test]
+fn flac_comment_longer_than_its_block_is_corrupt_without_allocating_it() {
+    // symphonia 0.5 would allocate the declared ~1.9 GB before finding the data missing.
+    for errors in [
+        // The vendor string's length, then the first comment's (after the 4-byte count).
+        flac_errors(|bytes| bytes[FLAC_COMMENT_BLOCK + 4..][..4].copy_from_slice(&0x7070_7070u32.to_le_bytes())),
+        flac_errors(|bytes| {
+            let vendor = u32::from_le_bytes(bytes[FLAC_COMMENT_BLOCK + 4..][..4].try_into().unwrap()) as usize;
+            let first_comment = FLAC_COMMENT_BLOCK + 4 + 4 + vendor + 4;
+            bytes[first_comment..][..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        }),
+    ] {
+        for error in errors {
+            assert!(matches!(error, AudioError::Corrupt { .. }), "{error}");
+            assert!(error.to_string().contains("Vorbis comment block declares more bytes than its 68"), "{error}");
+        }
+    }
+}
+
+#[test]
+fn flac_metadata_block_past_the_end_is_corrupt() {
+    for error in flac_errors(|bytes| bytes[FLAC_COMMENT_BLOCK + 1..][..3].copy_from_slice(&[0xff, 0xff, 0xff])) {
+        assert!(error.to_string().contains("metadata block of 16777215 bytes runs past the end"), "{error}");
+    }
+}
+
+#[test]
+fn flac_picture_longer_than_its_block_is_corrupt() {
+    // A picture block (type 6, last) in place of the comment block, its media type length a lie.
+    let errors = flac_errors(|bytes| {
+        let mut picture = vec![0u8; 68];
+        picture[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+        bytes[FLAC_COMMENT_BLOCK] = 0x86;
+        bytes[FLAC_COMMENT_BLOCK + 4..][..68].copy_from_slice(&picture);
+    });
+    for error in errors {
+        assert!(error.to_string().contains("picture block declares more bytes"), "{error}");
+    }
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Fuzzes every parser of untrusted input for a bounded time with cargo-fuzz (libFuzzer):
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     default: 15 s each, all targets in fuzz/
+# Each target feeds its bytes to one reader (package GGUF files, safetensors, model.json, vocab.json,
+# config.json, audio) and ignores errors; a panic, abort, overflow, sanitizer report, timeout or an
+# allocation over the limits below is a crash: its input is saved under fuzz/artifacts/TARGET/ and the
+# script exits non-zero after running the rest. The corpus grows in fuzz/corpus/TARGET/ (not
+# committed) from the committed seeds in fuzz/seeds/TARGET/.
+# Installs what it uses when missing: Rust nightly (rustup) and cargo-fuzz (into target/tools/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-15}
+shift || true
+[[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2; exit 2; }
+
+cargo_fuzz_version=0.13.2
+command -v rustup >/dev/null 2>&1 || { echo "fuzz.sh: rustup is needed to install Rust nightly" >&2; exit 1; }
+rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
+# The pinned cargo-fuzz: the one on PATH if it is that version, else one installed into target/tools/.
+cargo_fuzz_bin=$(command -v cargo-fuzz || true)
+if [ "$("${cargo_fuzz_bin:-false}" --version 2>/dev/null || true)" != "cargo-fuzz $cargo_fuzz_version" ]; then
+  tools=${CARGO_TARGET_DIR:-target}/tools
+  cargo_fuzz_bin=$tools/bin/cargo-fuzz
+  if [ "$("$cargo_fuzz_bin" --version 2>/dev/null || true)" != "cargo-fuzz $cargo_fuzz_version" ]; then
+    cargo install --root "$tools" cargo-fuzz --version "=$cargo_fuzz_version" --locked
+  fi
+fi
+# cargo-fuzz runs `cargo`, which rustup's proxy then takes from nightly (libFuzzer needs -Zsanitizer).
+export RUSTUP_TOOLCHAIN=nightly
+cargo_fuzz() { "$cargo_fuzz_bin" fuzz "$@"; }
+
+# Release optimisation with overflow checks and debug assertions (cargo-fuzz's defaults), and
+# AddressSanitizer, which checks the unsafe code in candle, symphonia and our kernels.
+build_flags=()
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo_fuzz list)
+
+start=$(date +%s)
+cargo_fuzz build "${build_flags[@]}"
+echo "fuzz.sh: built ${#targets[@]} targets in $(($(date +%s) - start)) s"
+
+failed=()
+for target in "${targets[@]}"; do
+  mkdir -p "fuzz/corpus/$target" "fuzz/artifacts/$target"
+  log="fuzz/artifacts/$target/last-run.log"
+  started=$(date +%s)
+  status=0
+  # libFuzzer: the first folder collects new inputs, the seeds are read only; -timeout flags one input
+  # taking over 60 s as a hang.
+  cargo_fuzz run "${build_flags[@]}" "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+    -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+    -print_final_stats=1 >"$log" 2>&1 || status=$?
+  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  printf 'fuzz.sh: %-14s %8s executions in %4d s' "$target" "${executions:-?}" $(($(date +%s) - started))
+  if [ "$status" -eq 0 ]; then
+    echo
+  else
+    echo "  CRASHED (exit $status), log: $log"
+    grep -E '^(==[0-9]+==|thread|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -20 || true
+    failed+=("$target")
+  fi
+done
+echo "fuzz.sh: $((($(date +%s) - start))) s in all"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz.sh: crashes in: ${failed[*]} (inputs under fuzz/artifacts/)" >&2
+  exit 1
+fi
