@@ -6,7 +6,7 @@
 # allocation over the limits below is a crash: its input is saved under fuzz/artifacts/TARGET/ and the
 # script exits non-zero after running the rest. The corpus grows in fuzz/corpus/TARGET/ (not
 # committed) from the committed seeds in fuzz/seeds/TARGET/.
-# Installs what it uses when missing: Rust nightly (rustup) and cargo-fuzz (into target/tools/).
+# Installs what it uses when missing: Rust nightly (rustup) and cargo-fuzz (where scripts/tools.sh says).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,30 +15,33 @@ shift || true
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]" >&2; exit 2; }
 
 cargo_fuzz_version=0.13.2
+source scripts/tools.sh
 command -v rustup >/dev/null 2>&1 || { echo "fuzz.sh: rustup is needed to install Rust nightly" >&2; exit 1; }
 rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
-# The pinned cargo-fuzz: the one on PATH if it is that version, else one installed into target/tools/.
-cargo_fuzz_bin=$(command -v cargo-fuzz || true)
-if [ "$("${cargo_fuzz_bin:-false}" --version 2>/dev/null || true)" != "cargo-fuzz $cargo_fuzz_version" ]; then
-  tools=${CARGO_TARGET_DIR:-target}/tools
-  cargo_fuzz_bin=$tools/bin/cargo-fuzz
-  if [ "$("$cargo_fuzz_bin" --version 2>/dev/null || true)" != "cargo-fuzz $cargo_fuzz_version" ]; then
-    cargo install --root "$tools" cargo-fuzz --version "=$cargo_fuzz_version" --locked
-  fi
+# The pinned cargo-fuzz, in the tools folder outside the checkout (scripts/tools.sh) like the others.
+cargo_fuzz_root=$tools_home/cargo-fuzz-$cargo_fuzz_version
+if [ "$("$cargo_fuzz_root/bin/cargo-fuzz" --version 2>/dev/null || true)" != "cargo-fuzz $cargo_fuzz_version" ]; then
+  cargo install --root "$cargo_fuzz_root" cargo-fuzz --version "=$cargo_fuzz_version" --locked
 fi
 # cargo-fuzz runs `cargo`, which rustup's proxy then takes from nightly (libFuzzer needs -Zsanitizer).
 export RUSTUP_TOOLCHAIN=nightly
-cargo_fuzz() { "$cargo_fuzz_bin" fuzz "$@"; }
+# The instrumented build also lives outside the checkout: built cold it takes 10-40 min on 2 cores
+# (candle and symphonia with sanitizer coverage), rebuilt after a change to the library 2-4 min.
+fuzz_target_dir=${SAKHA_ASR_FUZZ_TARGET:-${XDG_CACHE_HOME:-$HOME/.cache}/sakha-asr/fuzz-target}
+cargo_fuzz() {
+  local command=$1
+  shift
+  "$cargo_fuzz_root/bin/cargo-fuzz" fuzz "$command" --target-dir "$fuzz_target_dir" "$@"
+}
 
-# Release optimisation with overflow checks and debug assertions (cargo-fuzz's defaults), and
-# AddressSanitizer, which checks the unsafe code in candle, symphonia and our kernels.
-build_flags=()
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo_fuzz list)
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <("$cargo_fuzz_root/bin/cargo-fuzz" fuzz list)
 
 start=$(date +%s)
-cargo_fuzz build "${build_flags[@]}"
+# cargo-fuzz's defaults: release optimisation with overflow checks and debug assertions, and
+# AddressSanitizer, which checks the unsafe code in candle, symphonia and our kernels.
+cargo_fuzz build
 echo "fuzz.sh: built ${#targets[@]} targets in $(($(date +%s) - start)) s"
 
 failed=()
@@ -49,7 +52,7 @@ for target in "${targets[@]}"; do
   status=0
   # libFuzzer: the first folder collects new inputs, the seeds are read only; -timeout flags one input
   # taking over 60 s as a hang.
-  cargo_fuzz run "${build_flags[@]}" "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+  cargo_fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
     -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
     -print_final_stats=1 >"$log" 2>&1 || status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -168,8 +168,7 @@ fn panic_message(payload: &Box<dyn Any + Send>) -> &str {
     }
 }
 
-fn decode_stream(mut source: Box<dyn MediaSource>, name: &str) -> Result<Vec<f32>, AudioError> {
-    check_flac_metadata(source.as_mut(), name)?;
+fn decode_stream(source: Box<dyn MediaSource>, name: &str) -> Result<Vec<f32>, AudioError> {
     let mut reader = open_container(MediaSourceStream::new(source, Default::default()), name)?;
     let track = reader
         .tracks()
@@ -250,14 +249,16 @@ fn decode_stream(mut source: Box<dyn MediaSource>, name: &str) -> Result<Vec<f32
 /// Refuses a FLAC file whose metadata declares lengths it does not hold: symphonia 0.5 allocates
 /// a Vorbis comment's or a picture's declared length (up to 4 GiB) before reading it, so a few
 /// kilobytes could make it ask for gigabytes (found by fuzz/fuzz_targets/audio.rs). Every block
-/// must fit in the input and every length inside those two kinds of block in its block. Other
-/// inputs, and sources that cannot seek back, are left to symphonia.
-fn check_flac_metadata(source: &mut dyn MediaSource, name: &str) -> Result<(), AudioError> {
-    let (Some(input_len), true) = (source.byte_len(), source.is_seekable()) else {
+/// must fit in the input and every length inside those two kinds of block in its block. `stream`
+/// is where the probe found a container (after any junk or ID3 tag) and is put back there. Other
+/// containers, and streams that cannot seek back, are left to symphonia.
+fn check_flac_metadata(stream: &mut MediaSourceStream, name: &str) -> Result<(), AudioError> {
+    let start = stream.pos();
+    let (Some(input_len), true) = (stream.byte_len(), stream.is_seekable()) else {
         return Ok(());
     };
-    let lie = flac_metadata_lie(&mut BufReader::new(&mut *source), input_len);
-    source.seek(SeekFrom::Start(0)).map_err(|source| AudioError::Io {
+    let lie = flac_metadata_lie(&mut BufReader::new(&mut *stream), input_len.saturating_sub(start));
+    stream.seek(SeekFrom::Start(start)).map_err(|source| AudioError::Io {
         name: name.to_owned(),
         source,
     })?;
@@ -376,6 +377,7 @@ fn open_container(
             }
             Instantiate::Format(open) => {
                 let skipped_junk = stream.pos() > element_end;
+                check_flac_metadata(&mut stream, name)?;
                 // Gapless mode lets the readers drop encoder delay and padding (MP3 LAME
                 // tags), so the decoded audio keeps the original length and timing.
                 let options = FormatOptions {

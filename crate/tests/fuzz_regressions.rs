@@ -18,3 +18,12 @@ fn audio_flac_comment_declaring_gigabytes_is_corrupt() {
     assert!(matches!(error, AudioError::Corrupt { .. }), "{error}");
     assert!(error.to_string().contains("FLAC Vorbis comment block declares more bytes"), "{error}");
 }
+
+#[test]
+fn audio_flac_after_junk_with_comment_declaring_gigabytes_is_corrupt() {
+    // libFuzzer: malloc(2470586740), the same reader, where "fLaC" follows 138 bytes of junk that
+    // symphonia's probe skips.
+    let error = decode_audio_bytes(regression("audio", "flac_after_junk_vorbis_comment_2.5gb.flac"), None).unwrap_err();
+    assert!(matches!(error, AudioError::Corrupt { .. }), "{error}");
+    assert!(error.to_string().contains("FLAC Vorbis comment block declares more bytes"), "{error}");
+}
