@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Every test: the set-up and the wasm build with no tool installed by hand (which installs the tools
 # from a clean clone), the Rust suite (model parity with transformers, decoding, audio, CLI, packages),
-# the normalisation twins, every parser of untrusted input fuzzed for 15 s (scripts/fuzz.sh; the
-# instrumented build is kept in ~/.cache, so only the first run on a machine compiles it all), then
-# the browser build in headless Chromium (scripts/test-web.sh), whose
-# wasm32 release build also keeps native-only code out of the library.
+# every parser of untrusted input fuzzed for 15 s (scripts/fuzz.sh; the instrumented build is kept in
+# ~/.cache, so only the first run on a machine compiles it all), the normalisation twins, then the
+# browser build in headless Chromium (scripts/test-web.sh), whose wasm32 release build also keeps
+# native-only code out of the library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-setup-without-optional-tools.sh
