@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building needs, idempotently: quick when everything is already there.
 #   scripts/install-tools.sh          the native build: a C toolchain and pkg-config (apt); checks Rust
+#                                     and adds clippy (rustup) when missing
 #   scripts/install-tools.sh --wasm   also the browser build: the wasm32 target (rustup), the
 #                                     wasm-bindgen CLI at the version in Cargo.lock (where
 #                                     scripts/tools.sh says), and the npm packages of package-lock.json
@@ -26,6 +27,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 has cargo || fail "cargo is missing: install Rust >= 1.89 with rustup (https://rustup.rs) and re-run"
+# clippy holds the rule that every unsafe block says why it is sound (crate/Cargo.toml [lints]).
+if ! cargo clippy --version >/dev/null 2>&1; then
+  has rustup || fail "cargo clippy is missing: install it with your Rust (rustup component add clippy)"
+  rustup component add clippy
+fi
 
 [ "${1:-}" = --wasm ] || exit 0
 

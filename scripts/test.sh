@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Every test: the set-up and the wasm build with no tool installed by hand (which installs the tools
-# from a clean clone), the Rust suite (model parity with transformers, decoding, audio, CLI, packages),
-# every parser of untrusted input fuzzed for 15 s (scripts/fuzz.sh; the instrumented build is kept in
-# ~/.cache, so only the first run on a machine compiles it all), the normalisation twins, then the
-# browser build in headless Chromium (scripts/test-web.sh), whose wasm32 release build also keeps
-# native-only code out of the library.
+# from a clean clone), the Rust suite (model parity with transformers, decoding, audio, CLI, packages)
+# and clippy, every parser of untrusted input fuzzed for 15 s (scripts/fuzz.sh; the instrumented build
+# is kept in ~/.cache, so only the first run on a machine compiles it all), the normalisation twins,
+# then the browser build in headless Chromium (scripts/test-web.sh), whose wasm32 release build also
+# keeps native-only code out of the library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-setup-without-optional-tools.sh
 cargo test --workspace
+# Lints are part of the contract: e.g. every unsafe block states why it is sound.
+cargo clippy -p sakha-asr --all-targets -- -D warnings
 scripts/fuzz.sh 15
 # The Python twin of the text normalisation must agree with the same cases as the Rust one.
 python3 scripts/sakha_text.py --check scripts/normalization_cases.tsv
