@@ -6,10 +6,13 @@
 #                                     wasm-bindgen CLI at the version in Cargo.lock (where
 #                                     scripts/tools.sh says), and the npm packages of package-lock.json
 #                                     (binaryen's wasm-opt, playwright-core) into node_modules/
+#   scripts/install-tools.sh --speech also what the synthetic-speech scripts run (make-sample.sh,
+#                                     make-demo-model.sh, measure-chunking.sh): espeak-ng and sox (apt)
 # The build runs these tools by path, never whatever else is on PATH. A missing tool that cannot be
 # installed here (Rust, Node.js) stops the script with a message saying what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-}
 
 fail() {
   echo "install-tools.sh: $*" >&2
@@ -21,6 +24,10 @@ has() { command -v "$1" >/dev/null 2>&1; }
 need_apt=()
 has cc || need_apt+=(build-essential)
 has pkg-config || need_apt+=(pkg-config)
+if [ "$mode" = --speech ]; then
+  has espeak-ng || need_apt+=(espeak-ng)
+  has sox && has soxi || need_apt+=(sox libsox-fmt-all)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   has apt-get || fail "${need_apt[*]} missing: install them with the system's package manager and re-run"
   apt-get update -qq
@@ -33,7 +40,7 @@ if ! cargo clippy --version >/dev/null 2>&1; then
   rustup component add clippy
 fi
 
-[ "${1:-}" = --wasm ] || exit 0
+[ "$mode" = --wasm ] || exit 0
 
 has rustup || fail "rustup is missing: the wasm32 target is installed with it (https://rustup.rs)"
 installed_targets=$(rustup target list --installed)

@@ -11,6 +11,7 @@
 # defaults, those of the committed demo model, take about an hour and three quarters on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-tools.sh --speech
 work=${1:?usage: scripts/make-demo-model.sh WORK_DIR [BASE_MINUTES] [ADAPTER_MINUTES]}
 base_minutes=${2:-80}
 adapter_minutes=${3:-15}

@@ -3,6 +3,7 @@
 # Sakha once ҕ and ҥ are swapped for their Kazakh look-alikes ғ and ң, for the synthesiser only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-tools.sh --speech
 text="саха тыла оҕо үөрэҕэ киһиэхэ саҥа кыаҕы биэрэр"
 tmp=$(mktemp --suffix=.wav)
 trap 'rm -f "$tmp"' EXIT

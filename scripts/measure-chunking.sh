@@ -6,6 +6,7 @@
 # Usage: scripts/measure-chunking.sh MODEL_DIR TEST_DIR   (TEST_DIR: Common Voice-style, test.tsv + clips/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-tools.sh --speech
 model=${1:?usage: scripts/measure-chunking.sh MODEL_DIR TEST_DIR}
 test_dir=${2:?usage: scripts/measure-chunking.sh MODEL_DIR TEST_DIR}
 python=${PYTHON:-python3}
