@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::recognizer::Language;
 use crate::vocab::Vocab;
+use crate::wav2vec2::weights::checked_product;
 use crate::wav2vec2::{Config, WeightStore};
 use crate::{Error, Recognizer};
 
@@ -164,10 +165,8 @@ fn tensor_span(name: String, entry: TensorEntry, data_len: u64) -> Result<Tensor
         "F64" => DType::F64,
         other => return Err(format!("tensor {name:?}: dtype {other:?} is not supported (F32, F16, BF16 or F64)")),
     };
-    let shape_bytes = entry
-        .shape
-        .iter()
-        .try_fold(dtype.size_in_bytes() as u64, |bytes, &dim| bytes.checked_mul(dim as u64));
+    let shape_bytes = checked_product(entry.shape.iter().map(|&dim| dim as u64))
+        .and_then(|elements| elements.checked_mul(dtype.size_in_bytes() as u64));
     let Some(shape_bytes) = shape_bytes else {
         return Err(format!("tensor {name:?}: shape {:?} is too large to address", entry.shape));
     };

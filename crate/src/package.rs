@@ -435,7 +435,7 @@ impl<'a, R: Read + Seek> HeaderReader<'a, R> {
             ));
         }
         // candle counts elements in a usize: 32 bits in wasm.
-        let elements = checked_product(&dims).filter(|&elements| usize::try_from(elements).is_ok());
+        let elements = checked_product(dims.iter().copied()).filter(|&elements| usize::try_from(elements).is_ok());
         let bytes = elements.and_then(|elements| (elements / block).checked_mul(dtype.type_size() as u64));
         match bytes {
             Some(bytes) if bytes <= self.size => Ok((offset, bytes)),

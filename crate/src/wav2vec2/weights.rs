@@ -241,6 +241,6 @@ impl Module for Linear {
 
 /// The number of elements of a tensor with these dims, `None` where the product overflows: for
 /// sizes read from files (GGUF and safetensors headers), which must not wrap in release builds.
-pub(crate) fn checked_product(dims: &[u64]) -> Option<u64> {
-    dims.iter().try_fold(1u64, |product, &dim| product.checked_mul(dim))
+pub(crate) fn checked_product(dims: impl IntoIterator<Item = u64>) -> Option<u64> {
+    dims.into_iter().try_fold(1u64, |product, dim| product.checked_mul(dim))
 }
