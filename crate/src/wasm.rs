@@ -41,6 +41,11 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// `initThreadPool(n)` (threaded build only, `pkg/threads/`): starts `n` Web Workers sharing this
+/// module's memory as rayon's threads; await it once after `init()`, before any `Recognizer`.
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
 /// The sample rate `transcribe` expects (16 kHz).
 #[wasm_bindgen(js_name = sampleRate)]
 pub fn sample_rate() -> u32 {
