@@ -2,7 +2,8 @@
 # Builds the browser package and the web app's generated files:
 #   pkg/      the npm package: the library compiled to wasm32 (+simd128, from .cargo/config.toml),
 #             bound by wasm-bindgen (ES module, TypeScript types, package.json) and optimised by
-#             wasm-opt -O3
+#             wasm-opt -O3 (with SAKHA_ASR_WASM_NAMES=1 also -g: the name section stays, so browser
+#             CPU profiles name Rust functions; scripts/bench-browser.sh builds so)
 #   www/pkg/, www/models/default/, www/build-version.js   what the page and its service worker load
 # Installs its tools first (scripts/install-tools.sh --wasm) and runs them by path: wasm-bindgen at
 # the version in Cargo.lock, wasm-opt from the binaryen version pinned in package-lock.json (Debian
@@ -23,13 +24,14 @@ module=$target_dir/wasm32-unknown-unknown/release/sakha_asr.wasm
 
 # wasm-opt takes a while on the ~5 MB module: when neither the module nor the tools changed since
 # pkg/ was made, pkg/ is already their output.
-inputs=$({ sha256sum <"$module"; "$wasm_bindgen" --version; "$wasm_opt" --version; } | sha256sum)
+wasm_opt_flags=(-O3 ${SAKHA_ASR_WASM_NAMES:+-g})
+inputs=$({ sha256sum <"$module"; "$wasm_bindgen" --version; "$wasm_opt" --version; echo "${wasm_opt_flags[*]}"; } | sha256sum)
 if [ "$(cat pkg/.inputs 2>/dev/null || true)" = "$inputs" ]; then
   echo "pkg/ is up to date with $module"
 else
   rm -rf pkg
   "$wasm_bindgen" --target web --out-dir pkg "$module"
-  "$wasm_opt" -O3 pkg/sakha_asr_bg.wasm -o pkg/sakha_asr_bg.opt.wasm
+  "$wasm_opt" "${wasm_opt_flags[@]}" pkg/sakha_asr_bg.wasm -o pkg/sakha_asr_bg.opt.wasm
   mv pkg/sakha_asr_bg.opt.wasm pkg/sakha_asr_bg.wasm
   echo "$inputs" >pkg/.inputs
 fi
