@@ -41,6 +41,7 @@ DEFAULT_MODEL = ROOT / "crate" / "models" / "default"
 SAKHA_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяҕҥөһү"
 QUANTIZATIONS = ["f32", "f16", "q8_0", "q4_0", "q4_k"]
 TIMED_QUANTIZATIONS = ["f32", "q8_0", "q4_k"]
+BROWSER_SECTION = "<!-- bench-browser.mjs: begin -->"
 
 
 def build_model(folder: Path, config_file: Path) -> None:
@@ -359,7 +360,10 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
     ]
     report = "\n".join(lines) + "\n"
     print(report)
-    args.out.write_text(report)
+    # scripts/bench-browser.sh writes its own section between markers: keep it.
+    previous = args.out.read_text() if args.out.exists() else ""
+    browser = previous.find(BROWSER_SECTION)
+    args.out.write_text(report + ("\n" + previous[browser:] if browser >= 0 else ""))
 
 
 if __name__ == "__main__":
