@@ -50,7 +50,7 @@ for name in sample_8k:32:8 sample_48k:128:48 sample_44k1_stereo:128:44.1; do
 done
 
 # Packages with two languages (sah, kaz) in f32 and q8_0; copies of the default package claiming a
-# format version from the future, and a 20 GB base (more than headless Chromium's 10 GB quota).
+# format version from the future, and a 20 GB base (more than wasm32's 4 GiB memory).
 for quant in f32 q8_0; do
   "$cli" convert --from crate/tests/fixtures/mms_separate_adapters --quant $quant --out "$work/models/two-languages-$quant" >/dev/null
 done

@@ -13,7 +13,6 @@ const ERROR_TITLES = {
   [ErrorKind.NOT_FOUND]: "Model file not found",
   [ErrorKind.HTTP]: "Download failed",
   [ErrorKind.NETWORK]: "Connection lost",
-  [ErrorKind.QUOTA]: "Not enough storage",
   [ErrorKind.CORRUPT]: "Corrupt model file",
   [ErrorKind.FORMAT]: "This model cannot be used",
   [ErrorKind.AUDIO]: "Cannot use this audio",
@@ -78,6 +77,7 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
   const url = modelUrl();
   if (!url) return;
   clearError();
+  showNotice(null);
   setModelState("loading", "Loading the model…");
   const downloaded = new Map(); // file → bytes, for the status line
   try {
@@ -87,8 +87,10 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
     // Asked here rather than in the widget, whose host page may not want a permission prompt.
     navigator.storage?.persist?.().catch(() => {});
     const bytes = [...downloaded.values()].reduce((sum, n) => sum + n, 0);
-    const source = bytes ? `downloaded ${formatSize(bytes)}, now stored for offline use` : "from this device, no download";
+    const kept = model.notice ? "not stored on this device" : "now stored for offline use";
+    const source = bytes ? `downloaded ${formatSize(bytes)}, ${kept}` : "from this device, no download";
     setModelState("ready", `Ready: ${url} · ${model.language} · ${model.quantization} (${source}).`);
+    showNotice(model.notice);
   } catch (e) {
     model = null;
     setModelState("failed", "No model loaded.");
@@ -100,10 +102,12 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
 
 async function switchLanguage(language) {
   clearError();
+  showNotice(null);
   setModelState("loading", `Switching to ${language}…`);
   try {
     model = await client.setLanguage(language, { onProgress: showLoadProgress });
     setModelState("ready", `Ready: ${modelUrl()} · ${model.language} · ${model.quantization}.`);
+    showNotice(model.notice);
   } catch (e) {
     setModelState("ready", `Still using ${model.language}.`);
     $("language-select").value = model.language;
@@ -290,5 +294,11 @@ function showError(error, retry) {
 
 function clearError() {
   $("error").hidden = true;
+}
+
+/** What the user should know though nothing failed (a model that could not be kept offline). */
+function showNotice(text) {
+  $("model-notice").hidden = !text;
+  $("model-notice").textContent = text ?? "";
 }
 

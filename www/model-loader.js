@@ -1,12 +1,17 @@
 // Fetches the files of a packaged model (model.json, base.gguf, <lang>.gguf) and keeps them in the
 // Cache API. A file is stored only after its size and sha256 match model.json, so the cache never
 // holds a partial or corrupt download; a cached file is served with no network request at all.
-// A package is treated as immutable at its URL: publish a changed model under a new URL.
+// When the browser refuses to store a file (no space left, or a private window that keeps storage
+// in memory and refuses large files), the model still runs from the download, with a notice saying
+// why it was not kept. A package is treated as immutable at its URL: publish a changed model under a
+// new URL.
 
 import { AsrError, ErrorKind, Stage } from "./protocol.js";
 
 const MODEL_CACHE = "sakha-asr-models";
 const PROGRESS_INTERVAL_MS = 100;
+/** WebAssembly (wasm32) memory ends at 4 GiB, and the recognizer holds all of the model's weights in it. */
+const WASM_MEMORY_BYTES = 2 ** 32;
 
 /** A byte count as people read it: "112 kB", "5.0 MB", "1.3 GB". */
 export function formatSize(bytes) {
@@ -68,23 +73,23 @@ class ModelPackage {
   }
 
   /**
-   * The verified bytes of each entry, in order, reading cached copies and downloading the rest.
-   * `onProgress({stage, file, loaded, total})` reports both. Storage space for everything that must
-   * be downloaded is checked before the first byte is fetched.
+   * The verified bytes of each entry, in order, reading cached copies and downloading (and storing)
+   * the rest: `{files, notice}`, where `notice` is null, or says for people why a downloaded file
+   * could not be kept for offline use. `onProgress({stage, file, loaded, total})` reports progress.
    */
   async read(entries, onProgress) {
+    checkFitsInMemory(entries);
     const urls = entries.map((entry) => this.fileUrl(entry));
     const cached = await Promise.all(urls.map((url) => this.cache.match(url)));
-    await checkStorageFor(entries.filter((_, i) => !cached[i]));
+    const storing = new Storing(this.cache, entries.filter((_, i) => !cached[i]));
     const files = [];
     for (const [i, entry] of entries.entries()) {
-      files.push(await this.readFile(entry, urls[i], cached[i], onProgress));
+      files.push(await this.readFile(entry, urls[i], cached[i], onProgress, storing));
     }
     if (!this.manifestCached) {
-      await this.store(this.manifestUrl, new TextEncoder().encode(this.manifestText), "model.json");
-      this.manifestCached = true;
+      this.manifestCached = await storing.put(this.manifestUrl, new TextEncoder().encode(this.manifestText), "model.json");
     }
-    return files;
+    return { files, notice: storing.notice };
   }
 
   fileUrl(entry) {
@@ -95,7 +100,7 @@ class ModelPackage {
     return url.href;
   }
 
-  async readFile(entry, url, cachedResponse, onProgress) {
+  async readFile(entry, url, cachedResponse, onProgress, storing) {
     if (cachedResponse) {
       const bytes = await readBody(cachedResponse, entry, Stage.CACHE, onProgress);
       if (bytes && (await matchesEntry(bytes, entry))) return bytes;
@@ -106,7 +111,7 @@ class ModelPackage {
       const response = await fetchOrThrow(url, entry.file);
       const bytes = await readBody(response, entry, Stage.DOWNLOAD, onProgress);
       if (bytes && (await matchesEntry(bytes, entry))) {
-        await this.store(url, bytes, entry.file);
+        await storing.put(url, bytes, entry.file);
         return bytes;
       }
     }
@@ -117,13 +122,28 @@ class ModelPackage {
         `Nothing was saved.`,
     );
   }
+}
 
-  async store(url, bytes, name) {
+/**
+ * Stores the downloaded files of one read. After the first refusal it stores nothing more (the rest
+ * would only take space without making the model usable offline) and keeps the reason in `notice`.
+ */
+class Storing {
+  constructor(cache, downloads) {
+    this.cache = cache;
+    this.needed = downloads.reduce((sum, entry) => sum + entry.bytes, 0);
+    this.notice = null;
+  }
+
+  /** Stores `bytes` under `url`; false when the browser refused (and nothing was stored). */
+  async put(url, bytes, name) {
+    if (this.notice) return false;
     try {
       await this.cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+      return true;
     } catch (e) {
-      if (e?.name === "QuotaExceededError") throw await quotaError(bytes.length, name);
-      throw e;
+      this.notice = await notStoredNotice(e, name, this.needed);
+      return false;
     }
   }
 }
@@ -199,21 +219,31 @@ async function matchesEntry(bytes, entry) {
   return hex === entry.sha256;
 }
 
-async function checkStorageFor(entries) {
-  const needed = entries.reduce((sum, entry) => sum + entry.bytes, 0);
-  if (needed === 0 || !navigator.storage?.estimate) return;
-  const { quota, usage } = await navigator.storage.estimate();
-  if (quota - usage < needed) throw await quotaError(needed, entries.map((e) => e.file).join(" and "));
+function checkFitsInMemory(entries) {
+  const total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+  if (total <= WASM_MEMORY_BYTES) return;
+  throw new AsrError(
+    ErrorKind.FORMAT,
+    `This model is too large for a browser: ${entries.map((e) => e.file).join(" and ")} take ` +
+      `${formatSize(total)}, and a WebAssembly page can hold at most ${formatSize(WASM_MEMORY_BYTES)}. ` +
+      `Use the sakha-asr command-line tool for it.`,
+  );
 }
 
-async function quotaError(needed, what) {
-  const { quota, usage } = (await navigator.storage?.estimate?.()) ?? {};
-  // The estimate is coarse; quoted only when it agrees that space is short.
+/** Why `name` was not stored, for people: what the browser said, the space needed and what to do. */
+async function notStoredNotice(error, name, needed) {
+  const { quota, usage } = (await navigator.storage?.estimate?.().catch(() => null)) ?? {};
   const free = quota - usage;
-  const available = free < needed ? ` This browser lets the site store only ${formatSize(Math.max(0, free))} more.` : "";
-  return new AsrError(
-    ErrorKind.QUOTA,
-    `Not enough storage to keep the model for offline use: storing ${what} needs ${formatSize(needed)}.${available} ` +
-      `Free up disk space or remove other sites' data, then try again.`,
-  );
+  const keeping = `Keeping it needs ${formatSize(needed)}`;
+  let why;
+  if (error?.name === "QuotaExceededError") {
+    // The estimate is coarse; quoted only when it agrees that space is short.
+    const available = free < needed ? `, and this browser lets the site store only ${formatSize(Math.max(0, free))} more` : "";
+    why = `there is not enough storage. ${keeping}${available}. Free up disk space or remove other sites' data to keep it.`;
+  } else {
+    why =
+      `the browser refused to store ${name} ("${error?.message ?? error}"). ${keeping}. Private windows keep ` +
+      `storage in memory and refuse large files; in a normal window it is kept.`;
+  }
+  return `The model could not be kept for offline use, so it runs from this download and will be downloaded again next time: ${why}`;
 }

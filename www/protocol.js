@@ -22,7 +22,9 @@
 //       stage "transcribe": seconds of audio recognised so far, of `total`
 //   {type: "partial", id, transcript}           the transcript of the audio recognised so far
 //   {type: "result", id, value}
-//       after load / setLanguage: {language, languages, sampleRate, quantization}
+//       after load / setLanguage: {language, languages, sampleRate, quantization, notice}
+//           notice: null, or for people: why a downloaded file could not be kept for offline use (the
+//           model runs anyway, from the download)
 //       after transcribe:         {transcript, srt, vtt}
 //   {type: "error", id, error: {kind, message}}  kind is one of ErrorKind; message is for people
 //
@@ -31,7 +33,7 @@
 import "./build-version.js";
 
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** This app's build, written by scripts/build-wasm.sh into build-version.js. */
 export const BUILD = globalThis.SAKHA_ASR_BUILD;
@@ -55,8 +57,6 @@ export const ErrorKind = Object.freeze({
   HTTP: "http",
   /** The connection failed or was lost mid-download; nothing was cached, retrying starts over. */
   NETWORK: "network",
-  /** Not enough storage to cache the model; the message says how much is needed. */
-  QUOTA: "quota",
   /** A file did not match the manifest's size and sha256, even after downloading it again. */
   CORRUPT: "corrupt",
   /** model.json is not a sakha-asr package this version can read. */

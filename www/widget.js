@@ -5,7 +5,8 @@
 //
 // Attributes: `model` (URL of a package's model.json; default: the model next to this script) and
 // `language` (default: the package's default). Events, all bubbling out of the element:
-//   sakha-asr-ready    detail {language, languages}        the model is loaded
+//   sakha-asr-ready    detail {language, languages, notice} the model is loaded; notice: null, or why
+//                                                          it could not be kept for offline use
 //   sakha-asr-partial  detail {transcript}                 live or partial transcript
 //   sakha-asr-result   detail {transcript, srt, vtt}       a finished transcription
 //   sakha-asr-error    detail {kind, message}              see protocol.js for the kinds
@@ -127,8 +128,10 @@ class SakhaAsrElement extends HTMLElement {
 
   #ready() {
     this.#ui.progress.hidden = true;
-    this.#setReady(true, `Ready (${this.#model.language}).`);
-    this.#emit("ready", { language: this.#model.language, languages: this.#model.languages });
+    const { language, languages, notice } = this.#model;
+    this.#setReady(true, notice ? `Ready (${language}), not stored for offline use.` : `Ready (${language}).`);
+    this.#ui.status.title = notice ?? "";
+    this.#emit("ready", { language, languages, notice });
   }
 
   async #startRecording() {

@@ -23,16 +23,16 @@ const handlers = {
     recognizer = null;
     modelPackage = await openPackage(new URL(modelUrl, self.location.href).href, parseManifest);
     const chosen = modelPackage.languageEntry(language);
-    const [base, languageFile] = await modelPackage.read([modelPackage.manifest.base, chosen.entry], post.progress);
-    recognizer = new Recognizer(modelPackage.manifestText, base, languageFile, chosen.name);
-    return describe();
+    const { files, notice } = await modelPackage.read([modelPackage.manifest.base, chosen.entry], post.progress);
+    recognizer = new Recognizer(modelPackage.manifestText, files[0], files[1], chosen.name);
+    return describe(notice);
   },
 
   async setLanguage({ language }, post) {
     const chosen = loadedPackage().languageEntry(language);
-    const [languageFile] = await modelPackage.read([chosen.entry], post.progress);
-    loadedRecognizer().setLanguage(chosen.name, languageFile);
-    return describe();
+    const { files, notice } = await modelPackage.read([chosen.entry], post.progress);
+    loadedRecognizer().setLanguage(chosen.name, files[0]);
+    return describe(notice);
   },
 
   async transcribe({ samples }, post) {
@@ -44,12 +44,13 @@ const handlers = {
   },
 };
 
-function describe() {
+function describe(notice) {
   return {
     language: recognizer.language,
     languages: recognizer.languages,
     sampleRate: sampleRate(),
     quantization: modelPackage.manifest.quantization,
+    notice,
   };
 }
 

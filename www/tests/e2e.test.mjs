@@ -256,30 +256,38 @@ describe("loading failures", () => {
     }
   });
 
-  test("a model larger than the storage left is refused before downloading, with the space needed", async () => {
+  test("a model larger than a browser can hold is refused before downloading", async () => {
     const { context, page } = await freshPage();
     try {
       const since = server.requests.length;
       await page.goto(`${server.url}/?model=/test-models/huge/model.json`);
       const error = await waitForError(page);
-      assert.equal(error.kind, "quota");
-      assert.match(error.message, /storing base\.gguf and sah\.gguf needs 20\.0 GB\. This browser lets the site store only [\d.]+ GB more/);
+      assert.equal(error.kind, "format");
+      assert.match(error.message, /too large for a browser: base\.gguf and sah\.gguf take 20\.0 GB, and a WebAssembly page can hold at most 4\.3 GB/);
       assert.deepEqual(server.requests.slice(since).filter((p) => p.endsWith(".gguf")), []);
     } finally {
       await context.close();
     }
   });
 
-  test("a quota error while storing is reported and leaves nothing stored", async () => {
+  test("a model the browser refuses to store still runs from the download, and the page says why", async () => {
     const { context, page } = await freshPage();
     try {
-      // Chromium enforces this quota on writes, though its storage estimate does not show it.
+      // Chromium enforces this quota on writes (put throws QuotaExceededError), though its storage
+      // estimate does not show it.
       const cdp = await context.newCDPSession(page);
       await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url, quotaSize: 20_000 });
       await page.goto(`${server.url}/`);
-      const error = await waitForError(page);
-      assert.equal(error.kind, "quota");
-      assert.ok(error.message.includes(`storing base.gguf needs ${formatSize(defaultManifest.base.bytes)}`), error.message);
+      await waitForModel(page);
+      const total = defaultManifest.base.bytes + defaultManifest.languages.sah.bytes;
+      assert.ok((await page.textContent("#model-status")).includes(`downloaded ${formatSize(total)}, not stored on this device`));
+      assert.ok(await page.isVisible("#model-notice"), "the notice is shown");
+      const notice = await page.textContent("#model-notice");
+      assert.match(notice, /could not be kept for offline use.*there is not enough storage/);
+      assert.ok(notice.includes(`Keeping it needs ${formatSize(total)}`), notice);
+      await page.screenshot({ path: join(SCREENSHOTS, "app-not-stored.png"), fullPage: true });
+      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      assert.ok(await page.isVisible("#model-notice"), "the notice stays while transcribing");
       assert.equal(await isCached(page, "/models/default/base.gguf"), false);
       assert.equal(await isCached(page, "/models/default/model.json"), false);
     } finally {
