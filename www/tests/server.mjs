@@ -40,9 +40,10 @@ export const Fault = Object.freeze({
  * and the service worker's own code asked for; `serviceWorkerScripts` the service worker's scripts
  * that the browser fetched to install it or look for a new one (even in a context the test set
  * offline: Chromium's offline emulation does not cover them); `deploy(folder)` serves another folder
- * as the root from then on, as a deploy does.
+ * as the root from then on, as a deploy does. `isolated` makes every page it serves cross-origin
+ * isolated (COOP same-origin + COEP require-corp on every answer), which shared wasm memory needs.
  */
-export async function startServer({ root, mounts = {}, hidden = [], port = 0 }) {
+export async function startServer({ root, mounts = {}, hidden = [], port = 0, isolated = false }) {
   const requests = [];
   const serviceWorkerScripts = [];
   const faults = new Map();
@@ -63,6 +64,7 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0 }) 
       "Cache-Control": "no-cache",
       // The widget may be embedded in pages of other origins, which then load its modules and models.
       "Access-Control-Allow-Origin": "*",
+      ...(isolated ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } : {}),
     });
     if (fault === Fault.CORRUPT) {
       const damaged = Buffer.from(body);
