@@ -8,8 +8,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { formatSize } from "../model-loader.js";
+import { launchChromium, nativeTranscript, transcribeFile, waitForModel } from "./pages.mjs";
 import { Fault, startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -33,20 +33,12 @@ before(async () => {
   assert.ok(CLI, "SAKHA_ASR_CLI must name the native CLI (scripts/test-web.sh sets it)");
   mkdirSync(SCREENSHOTS, { recursive: true });
   server = await startServer({ root: WWW, mounts: { "/test-models/": join(WORK, "models") }, hidden: ["/tests/"] });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      // A microphone that plays a file, allowed without a prompt.
-      "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream",
-      `--use-file-for-fake-audio-capture=${SPEECH}`,
-    ],
-  });
+  browser = await launchChromium([
+    // A microphone that plays a file, allowed without a prompt.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    `--use-file-for-fake-audio-capture=${SPEECH}`,
+  ]);
 });
 
 after(async () => {
@@ -63,19 +55,8 @@ async function freshPage(viewport = { width: 1100, height: 900 }, contextOptions
   return { context, page };
 }
 
-function nativeTranscript(file, ...options) {
-  const output = execFileSync(CLI, ["transcribe", "--format", "json", ...options, file], { encoding: "utf8" });
-  return JSON.parse(output).transcript;
-}
-
 function nativeSubtitles(file, format) {
   return execFileSync(CLI, ["transcribe", "--format", format, file], { encoding: "utf8" });
-}
-
-async function waitForModel(page) {
-  await page.waitForFunction(() => ["ready", "failed"].includes(document.body.dataset.model), null, { timeout: 60_000 });
-  const state = await page.evaluate(() => document.body.dataset.model);
-  if (state !== "ready") assert.fail(`the model did not load: ${await page.textContent("#error")}`);
 }
 
 async function waitForError(page) {
@@ -85,18 +66,6 @@ async function waitForError(page) {
     title: await page.textContent("#error-title"),
     message: await page.textContent("#error-message"),
   };
-}
-
-async function transcribeFile(page, file) {
-  await page.evaluate(() => (document.getElementById("transcript").dataset.state = "pending"));
-  await page.setInputFiles("#file-input", file);
-  await page.waitForFunction(
-    () => document.getElementById("transcript").dataset.state === "final" || !document.getElementById("error").hidden,
-    null,
-    { timeout: 60_000 },
-  );
-  if (await page.isVisible("#error")) assert.fail(`transcribing ${file} failed: ${await page.textContent("#error")}`);
-  return (await page.textContent("#transcript")).trim();
 }
 
 function modelRequests(since = 0) {
