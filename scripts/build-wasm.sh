@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Builds the browser package and the web app's generated files:
-#   pkg/      the npm package: the library compiled to wasm32 (+simd128, from .cargo/config.toml),
-#             bound by wasm-bindgen (ES module, TypeScript types, package.json) and optimised by
+#   pkg/      the npm package: the library compiled to wasm32 three times, each build bound by
+#             wasm-bindgen (ES module, TypeScript types) into a folder of its own and optimised by
 #             wasm-opt -O3 (with SAKHA_ASR_WASM_NAMES=1 also -g: the name section stays, so browser
-#             CPU profiles name Rust functions; scripts/bench-browser.sh builds so)
+#             CPU profiles name Rust functions; scripts/bench-browser.sh builds so); the page's
+#             worker picks one at run time (www/wasm-build.js):
+#               pkg/          +simd128, one thread (.cargo/config.toml): every browser with wasm SIMD,
+#                             and Node 20, which does not validate relaxed SIMD; the default
+#               pkg/relaxed/  also +relaxed-simd, one thread (stable Rust)
+#               pkg/threads/  also +relaxed-simd and atomics over shared memory (nightly, the standard
+#                             library rebuilt with -Z build-std): rayon's threads as Web Workers
+#                             (wasm-bindgen-rayon, cargo feature `threads`), for cross-origin
+#                             isolated pages
 #   www/pkg/, www/models/default/, www/build-version.js   what the page and its service worker load
 # Installs its tools first (scripts/install-tools.sh --wasm) and runs them by path: wasm-bindgen at
 # the version in Cargo.lock, wasm-opt from the binaryen version pinned in package-lock.json (Debian
@@ -19,22 +27,55 @@ for tool in "$wasm_bindgen" "$wasm_opt"; do
   [ -x "$tool" ] || { echo "build-wasm.sh: $tool is missing, though scripts/install-tools.sh --wasm installs it" >&2; exit 1; }
 done
 
-cargo build --release --target wasm32-unknown-unknown --no-default-features -p sakha-asr --lib
-module=$target_dir/wasm32-unknown-unknown/release/sakha_asr.wasm
+# Each build's flags are appended to .cargo/config.toml's (+simd128, getrandom's backend), and each
+# build other than the default has a target folder of its own, so that switching between them does
+# not rebuild everything.
+target=wasm32-unknown-unknown
+cargo_build=(build --release --target "$target" --no-default-features -p sakha-asr --lib)
+module=sakha_asr.wasm
+relaxed_flags='target.wasm32-unknown-unknown.rustflags = ["-C", "target-feature=+relaxed-simd"]'
+# Threads: atomics, a shared memory that the page's JS creates (imported), and the thread-local
+# storage symbols wasm-bindgen's glue needs to start each worker's thread. Shared memory has a fixed
+# maximum: all 4 GiB of wasm32 (address space only; pages are committed as the heap grows), as a
+# 300M-parameter model needs over 1 GiB.
+threads_flags='target.wasm32-unknown-unknown.rustflags = ["-C", "target-feature=+relaxed-simd,+atomics,+bulk-memory,+mutable-globals"'
+for arg in --shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size \
+  --export=__tls_align --export=__tls_base; do
+  threads_flags+=", \"-C\", \"link-arg=$arg\""
+done
+threads_flags+="]"
 
-# wasm-opt takes a while on the ~5 MB module: when neither the module nor the tools changed since
-# pkg/ was made, pkg/ is already their output.
+cargo "${cargo_build[@]}"
+cargo "${cargo_build[@]}" --target-dir "$target_dir/wasm-relaxed" --config "$relaxed_flags"
+cargo "+$wasm_threads_toolchain" "${cargo_build[@]}" --target-dir "$target_dir/wasm-threads" --features threads \
+  -Z build-std=std,panic_abort --config "$threads_flags"
+
+# bind MODULE OUT_DIR: wasm-bindgen and wasm-opt, unless OUT_DIR already holds their output for this
+# module, these tools and flags (wasm-opt takes minutes per module). OUT_DIR's own files are
+# replaced; the other builds' folders inside pkg/ stay.
 wasm_opt_flags=(-O3 ${SAKHA_ASR_WASM_NAMES:+-g})
-inputs=$({ sha256sum <"$module"; "$wasm_bindgen" --version; "$wasm_opt" --version; echo "${wasm_opt_flags[*]}"; } | sha256sum)
-if [ "$(cat pkg/.inputs 2>/dev/null || true)" = "$inputs" ]; then
-  echo "pkg/ is up to date with $module"
-else
-  rm -rf pkg
-  "$wasm_bindgen" --target web --out-dir pkg "$module"
-  "$wasm_opt" "${wasm_opt_flags[@]}" pkg/sakha_asr_bg.wasm -o pkg/sakha_asr_bg.opt.wasm
-  mv pkg/sakha_asr_bg.opt.wasm pkg/sakha_asr_bg.wasm
-  echo "$inputs" >pkg/.inputs
-fi
+bind() {
+  local module=$1 out=$2 inputs
+  inputs=$({ sha256sum <"$module"; "$wasm_bindgen" --version; "$wasm_opt" --version; echo "${wasm_opt_flags[*]}"; } | sha256sum)
+  if [ "$(cat "$out/.inputs" 2>/dev/null || true)" = "$inputs" ]; then
+    echo "$out/ is up to date with $module"
+    return
+  fi
+  local next=$target_dir/wasm-bindgen-out
+  rm -rf "$next"
+  "$wasm_bindgen" --target web --out-dir "$next" "$module"
+  # wasm-opt reads the features to allow (SIMD, relaxed SIMD, threads) from the module itself.
+  "$wasm_opt" "${wasm_opt_flags[@]}" "$next/sakha_asr_bg.wasm" -o "$next/sakha_asr_bg.opt.wasm"
+  mv "$next/sakha_asr_bg.opt.wasm" "$next/sakha_asr_bg.wasm"
+  echo "$inputs" >"$next/.inputs"
+  mkdir -p "$out"
+  find "$out" -mindepth 1 -maxdepth 1 ! -name relaxed ! -name threads -exec rm -rf {} +
+  (shopt -s dotglob && mv "$next"/* "$out"/)
+  rmdir "$next"
+}
+bind "$target_dir/$target/release/$module" pkg
+bind "$target_dir/wasm-relaxed/$target/release/$module" pkg/relaxed
+bind "$target_dir/wasm-threads/$target/release/$module" pkg/threads
 
 crate_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' crate/Cargo.toml | head -1)
 cat > pkg/package.json <<JSON
@@ -47,21 +88,33 @@ cat > pkg/package.json <<JSON
   "main": "sakha_asr.js",
   "module": "sakha_asr.js",
   "types": "sakha_asr.d.ts",
-  "files": ["sakha_asr.js", "sakha_asr.d.ts", "sakha_asr_bg.wasm", "sakha_asr_bg.wasm.d.ts"],
+  "files": ["sakha_asr.js", "sakha_asr.d.ts", "sakha_asr_bg.wasm", "sakha_asr_bg.wasm.d.ts", "relaxed/sakha_asr*", "threads/sakha_asr*", "threads/snippets/"],
   "sideEffects": false,
   "keywords": ["speech-recognition", "asr", "sakha", "yakut", "wav2vec2", "mms", "webassembly"]
 }
 JSON
 
 rm -rf www/pkg www/models/default
-mkdir -p www/pkg www/models
-cp pkg/sakha_asr.js pkg/sakha_asr_bg.wasm www/pkg/
+mkdir -p www/models
+for build in . relaxed threads; do
+  mkdir -p "www/pkg/$build"
+  cp "pkg/$build/sakha_asr.js" "pkg/$build/sakha_asr_bg.wasm" "www/pkg/$build/"
+done
+# wasm-bindgen-rayon's script that starts each thread's worker.
+cp -r pkg/threads/snippets www/pkg/threads/
 cp -r crate/models/default www/models/default
 
 # The build id: the page asks for the worker and the wasm under it, and the service worker keeps
 # each build's files in a cache named after it (www/sw.js), so an open page keeps its own build.
 app_files=$(cd www && find . -path ./tests -prune -o -path ./samples -prune -o -type f ! -name build-version.js -print | LC_ALL=C sort)
 build=$(cd www && cat $app_files | sha256sum | cut -c1-16)
-echo "globalThis.SAKHA_ASR_BUILD = \"$build\";" > www/build-version.js
+# The service worker keeps every wasm build's files (www/sw.js): which one a page runs is decided
+# in its worker, and the snippet's folder name carries a hash.
+wasm_files=$(cd www && find pkg -type f | LC_ALL=C sort | sed 's/.*/"&"/' | paste -sd, -)
+cat >www/build-version.js <<JS
+globalThis.SAKHA_ASR_BUILD = "$build";
+globalThis.SAKHA_ASR_WASM_FILES = [$wasm_files];
+JS
 
-echo "pkg/ (npm package) and www/ ready: build $build, $(stat -c %s pkg/sakha_asr_bg.wasm) bytes of wasm"
+echo "pkg/ (npm package) and www/ ready: build $build; wasm bytes: simd128 $(stat -c %s pkg/sakha_asr_bg.wasm)," \
+  "relaxed $(stat -c %s pkg/relaxed/sakha_asr_bg.wasm), threads $(stat -c %s pkg/threads/sakha_asr_bg.wasm)"

@@ -2,10 +2,12 @@
 # Installs what building needs, idempotently: quick when everything is already there.
 #   scripts/install-tools.sh          the native build: a C toolchain and pkg-config (apt); checks Rust
 #                                     and adds clippy (rustup) when missing
-#   scripts/install-tools.sh --wasm   also the browser build: the wasm32 target (rustup), the
-#                                     wasm-bindgen CLI at the version in Cargo.lock (where
-#                                     scripts/tools.sh says), and the npm packages of package-lock.json
-#                                     (binaryen's wasm-opt, playwright-core) into node_modules/
+#   scripts/install-tools.sh --wasm   also the browser build: the wasm32 target (rustup), Rust
+#                                     nightly with its wasm32 target and rust-src (rustup; for the
+#                                     threaded build), the wasm-bindgen CLI at the version in
+#                                     Cargo.lock (where scripts/tools.sh says), and the npm
+#                                     packages of package-lock.json (binaryen's wasm-opt,
+#                                     playwright-core) into node_modules/
 #   scripts/install-tools.sh --speech also what the synthetic-speech scripts run (make-sample.sh,
 #                                     make-demo-model.sh, measure-chunking.sh): espeak-ng and sox (apt)
 # The build runs these tools by path, never whatever else is on PATH. A missing tool that cannot be
@@ -46,9 +48,19 @@ has rustup || fail "rustup is missing: the wasm32 target is installed with it (h
 installed_targets=$(rustup target list --installed)
 grep -qx wasm32-unknown-unknown <<<"$installed_targets" || rustup target add wasm32-unknown-unknown
 
+source scripts/tools.sh
+# The threaded build's nightly: the toolchain, its wasm32 standard library and the library's source,
+# which -Z build-std compiles with atomics.
+if ! rustup run "$wasm_threads_toolchain" rustc --version >/dev/null 2>&1; then
+  rustup toolchain install "$wasm_threads_toolchain" --profile minimal --target wasm32-unknown-unknown --component rust-src
+fi
+rustup +"$wasm_threads_toolchain" target list --installed | grep -qx wasm32-unknown-unknown ||
+  rustup +"$wasm_threads_toolchain" target add wasm32-unknown-unknown
+rustup +"$wasm_threads_toolchain" component list --installed | grep -q '^rust-src' ||
+  rustup +"$wasm_threads_toolchain" component add rust-src
+
 # The wasm-bindgen CLI, in a folder of its own (scripts/tools.sh): any other wasm-bindgen on PATH
 # stays out of the build, and ours out of the user's ~/.cargo/bin.
-source scripts/tools.sh
 [ -n "$wasm_bindgen_version" ] || fail "Cargo.lock has no wasm-bindgen entry"
 if [ "$("$wasm_bindgen" --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bindgen_version" ]; then
   # --locked can fail when a crate in the CLI's own lock file was yanked since; then take its

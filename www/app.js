@@ -6,6 +6,7 @@ import { decodeToMono } from "./audio.js";
 import { LiveRecording } from "./live-recording.js";
 import { clearModelCache, formatSize } from "./model-loader.js";
 import { BUILD, ErrorKind, Stage } from "./protocol.js";
+import { describeWasm } from "./wasm-build.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -81,7 +82,11 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
   setModelState("loading", "Loading the model…");
   const downloaded = new Map(); // file → bytes, for the status line
   try {
-    model = await client.load(url, { language, onProgress: (p) => showLoadProgress(p, downloaded) });
+    // ?wasm=simd128|relaxed|threads and ?threads=N pick the wasm build (comparisons, benchmarks).
+    const build = params.get("wasm") ?? undefined;
+    const threads = params.has("threads") ? Number(params.get("threads")) : undefined;
+    model = await client.load(url, { language, build, threads, onProgress: (p) => showLoadProgress(p, downloaded) });
+    $("wasm-build").textContent = `Running on ${describeWasm(model.wasm)}.`;
     fillLanguages();
     // Keeps the stored model from being evicted under storage pressure (and Safari's 7-day purge).
     // Asked here rather than in the widget, whose host page may not want a permission prompt.

@@ -14,9 +14,10 @@ export class AsrClient {
   /**
    * Loads the packaged model whose model.json is at `modelUrl`. A fresh worker is started each time,
    * so the memory of a previous model is given back to the system, not just to the wasm heap.
-   * Resolves to {language, languages, sampleRate, quantization}.
+   * `build` and `threads` ask for a wasm build and thread count (wasm-build.js; default: the best
+   * this browser runs). Resolves to {language, languages, sampleRate, quantization, wasm, notice}.
    */
-  async load(modelUrl, { language, onProgress } = {}) {
+  async load(modelUrl, { language, build, threads, onProgress } = {}) {
     this.dispose();
     this.#worker = startWorker();
     this.#worker.onmessage = ({ data }) => this.#receive(data);
@@ -24,7 +25,8 @@ export class AsrClient {
       event.preventDefault();
       this.#failAll(new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start: ${event.message ?? "worker error"}.`));
     };
-    return this.#request({ type: "load", modelUrl: new URL(modelUrl, location.href).href, language }, { onProgress });
+    const request = { type: "load", modelUrl: new URL(modelUrl, location.href).href, language, build, threads };
+    return this.#request(request, { onProgress });
   }
 
   /** Switches language, keeping the base model. Resolves like `load`. */

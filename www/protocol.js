@@ -10,8 +10,12 @@
 // misread each other.
 //
 // Page → worker
-//   {type: "load", id, modelUrl, language?}     load a packaged model (URL of its model.json);
-//                                                 language defaults to the package's default
+//   {type: "load", id, modelUrl, language?, build?, threads?}
+//                                               load a packaged model (URL of its model.json);
+//                                                 language defaults to the package's default; build
+//                                                 ("simd128", "relaxed", "threads") and threads (the
+//                                                 threaded build's workers) to the best this browser
+//                                                 runs (wasm-build.js)
 //   {type: "setLanguage", id, language}         switch language, keeping the base model
 //   {type: "transcribe", id, samples}           samples: Float32Array, mono, at the rate `load` returned
 //
@@ -22,7 +26,8 @@
 //       stage "transcribe": seconds of audio recognised so far, of `total`
 //   {type: "partial", id, transcript}           the transcript of the audio recognised so far
 //   {type: "result", id, value}
-//       after load / setLanguage: {language, languages, sampleRate, quantization, notice}
+//       after load / setLanguage: {language, languages, sampleRate, quantization, wasm, notice}
+//           wasm: {build, threads}, the wasm build the worker runs and how many threads compute
 //           notice: null, or for people: why a downloaded file could not be kept for offline use (the
 //           model runs anyway, from the download)
 //       after transcribe:         {transcript, srt, vtt}
@@ -33,7 +38,7 @@
 import "./build-version.js";
 
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** This app's build, written by scripts/build-wasm.sh into build-version.js. */
 export const BUILD = globalThis.SAKHA_ASR_BUILD;

@@ -28,12 +28,13 @@ const APP_FILES = [
   "mic-worklet.js",
   "model-loader.js",
   "protocol.js",
+  "wasm-build.js",
   "worker.js",
   "widget.js",
   "manifest.webmanifest",
   "icon.svg",
-  "pkg/sakha_asr.js",
-  "pkg/sakha_asr_bg.wasm",
+  // Every wasm build (www/wasm-build.js picks one in the worker), listed by scripts/build-wasm.sh.
+  ...self.SAKHA_ASR_WASM_FILES,
 ];
 const APP_URLS = new Set(APP_FILES.map((file) => new URL(file, self.registration.scope).href));
 
@@ -75,9 +76,19 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-/** The file from `build`'s cache; from the network when that build is not stored (any more). */
+/**
+ * The file from `build`'s cache; from the network when that build is not stored (any more). Always
+ * cross-origin isolated (COOP + COEP: every app file is same-origin, so nothing is blocked), so that
+ * the page runs the threaded wasm build offline too, and from its second visit on even where the
+ * host cannot send these headers.
+ */
 async function answer(request, key, build) {
-  return (await caches.match(key, { cacheName: CACHE_PREFIX + build })) ?? fetch(request);
+  const response = (await caches.match(key, { cacheName: CACHE_PREFIX + build })) ?? (await fetch(request));
+  if (response.type === "opaque") return response;
+  const headers = new Headers(response.headers);
+  headers.set("Cross-Origin-Opener-Policy", "same-origin");
+  headers.set("Cross-Origin-Embedder-Policy", "require-corp");
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /** The build a request is for: named in its URL, else its sender's, else this one. */

@@ -1,24 +1,22 @@
 // The recognizer's Web Worker: loads the wasm module and a model, and transcribes, so the page never
 // blocks. It speaks the protocol described in protocol.js.
 
-import init, { Recognizer, parseManifest, sampleRate, toSrt, toVtt } from "./pkg/sakha_asr.js";
 import { openPackage } from "./model-loader.js";
-import { AsrError, ErrorKind, PROTOCOL_VERSION, Stage, ofThisBuild, versionMismatch } from "./protocol.js";
+import { AsrError, ErrorKind, PROTOCOL_VERSION, Stage, versionMismatch } from "./protocol.js";
+import { startWasm } from "./wasm-build.js";
 
-const wasmReady = init({ module_or_path: ofThisBuild("./pkg/sakha_asr_bg.wasm", import.meta.url) }).catch((e) => {
-  const needs =
-    e instanceof WebAssembly.CompileError
-      ? " It needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+ or Safari 16.4+."
-      : "";
-  throw new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start (${e.message}).${needs}`);
-});
+// The wasm build this worker runs, {bindings, build, threads}: chosen and started by the first load
+// (a page starts a fresh worker for each load), then its bindings under their usual names.
+let wasm = null;
+let Recognizer, parseManifest, sampleRate, toSrt, toVtt;
 
 let modelPackage = null;
 let recognizer = null;
 
 const handlers = {
-  async load({ modelUrl, language }, post) {
-    await wasmReady;
+  async load({ modelUrl, language, build, threads }, post) {
+    wasm ??= await startWasm({ build, threads });
+    ({ Recognizer, parseManifest, sampleRate, toSrt, toVtt } = wasm.bindings);
     recognizer?.free();
     recognizer = null;
     modelPackage = await openPackage(new URL(modelUrl, self.location.href).href, parseManifest);
@@ -50,6 +48,7 @@ function describe(notice) {
     languages: recognizer.languages,
     sampleRate: sampleRate(),
     quantization: modelPackage.manifest.quantization,
+    wasm: { build: wasm.build, threads: wasm.threads },
     notice,
   };
 }

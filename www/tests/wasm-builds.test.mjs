@@ -1,0 +1,140 @@
+// Which wasm build the app page runs (www/wasm-build.js), in Debian's Chromium, which validates relaxed
+// SIMD: relaxed SIMD on one thread where the page is not cross-origin isolated, the threaded build
+// where it is, the plain SIMD build (the one Node runs) when asked; each gives the CLI's text for the
+// sample, and the page says which build and how many threads it runs. Run by scripts/test-web.sh.
+
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { launchChromium, nativeTranscript, transcribeFile, waitForModel } from "./pages.mjs";
+import { startServer } from "./server.mjs";
+
+const WWW = fileURLToPath(new URL("..", import.meta.url));
+const SPEECH = join(resolve(process.env.WEB_TEST_DIR ?? "out/web-test"), "audio", "sample_48k.wav");
+
+let browser;
+let expected;
+const pageErrors = [];
+
+before(async () => {
+  assert.ok(process.env.SAKHA_ASR_CLI, "SAKHA_ASR_CLI must name the native CLI (scripts/test-web.sh sets it)");
+  expected = nativeTranscript(SPEECH).text;
+  assert.ok(expected.length > 0, "the CLI recognised something");
+  browser = await launchChromium();
+});
+
+after(() => browser?.close());
+
+/** A fresh browser profile (no service worker, empty caches) with the app page open at `query`. */
+async function openApp(server, query = "") {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  await page.goto(`${server.url}/${query}`);
+  return { context, page };
+}
+
+/** The page's line for the threaded build on `threads` threads. */
+const threaded = (threads) => `Running on wasm relaxed SIMD + threads, ${threads} thread${threads > 1 ? "s" : ""}.`;
+
+/** What the page says it runs on, and whether it is cross-origin isolated. */
+async function runningOn(page) {
+  return { isolated: await page.evaluate(() => crossOriginIsolated), build: await page.textContent("#wasm-build") };
+}
+
+describe("a host that does not send COOP/COEP", () => {
+  let server;
+  before(async () => (server = await startServer({ root: WWW, hidden: ["/tests/"] })));
+  after(() => server.close());
+
+  test("runs the relaxed-SIMD build on one thread, to the CLI's text", async () => {
+    const { context, page } = await openApp(server);
+    try {
+      await waitForModel(page);
+      assert.deepEqual(await runningOn(page), { isolated: false, build: "Running on wasm relaxed SIMD, 1 thread." });
+      assert.equal(await transcribeFile(page, SPEECH), expected);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("?wasm=simd128 runs the plain SIMD build (Node's) to the same text", async () => {
+    const { context, page } = await openApp(server, "?wasm=simd128");
+    try {
+      await waitForModel(page);
+      assert.equal((await runningOn(page)).build, "Running on wasm SIMD, 1 thread.");
+      assert.equal(await transcribeFile(page, SPEECH), expected);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("?wasm=threads is refused, naming the headers it needs", async () => {
+    const { context, page } = await openApp(server, "?wasm=threads");
+    try {
+      await page.waitForSelector("#error:not([hidden])", { timeout: 60_000 });
+      assert.match(await page.textContent("#error-message"), /threads build cannot run here: .*Cross-Origin-Embedder-Policy: require-corp/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("the service worker makes the next visit isolated, and it runs threads", async () => {
+    const { context, page } = await openApp(server);
+    try {
+      await waitForModel(page);
+      await page.evaluate(() => navigator.serviceWorker.ready);
+      await page.reload();
+      await waitForModel(page);
+      assert.ok(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), "the service worker controls the page");
+      const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
+      assert.deepEqual(await runningOn(page), { isolated: true, build: threaded(cores) });
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("a cross-origin isolated host", () => {
+  let server;
+  before(async () => (server = await startServer({ root: WWW, hidden: ["/tests/"], isolated: true })));
+  after(() => server.close());
+
+  test("runs the threaded build on the cores, to the CLI's text; offline it reloads isolated", async () => {
+    const { context, page } = await openApp(server);
+    try {
+      await waitForModel(page);
+      const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
+      assert.deepEqual(await runningOn(page), { isolated: true, build: threaded(cores) });
+      assert.equal(await transcribeFile(page, SPEECH), expected);
+
+      // From the service worker's cache, with the headers it adds: still isolated, still threaded.
+      await page.evaluate(() => navigator.serviceWorker.ready);
+      await context.setOffline(true);
+      await page.reload();
+      await waitForModel(page);
+      assert.deepEqual(await runningOn(page), { isolated: true, build: threaded(cores) });
+      assert.equal(await transcribeFile(page, SPEECH), expected);
+    } finally {
+      await context.close();
+    }
+  });
+
+  for (const threads of [1, 2]) {
+    test(`?threads=${threads} runs the threaded build on ${threads} thread${threads > 1 ? "s" : ""}, to the same text`, async () => {
+      const { context, page } = await openApp(server, `?threads=${threads}`);
+      try {
+        await waitForModel(page);
+        assert.equal((await runningOn(page)).build, threaded(threads));
+        assert.equal(await transcribeFile(page, SPEECH), expected);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
+test("no page threw", () => {
+  assert.deepEqual(pageErrors, []);
+});
