@@ -2,7 +2,8 @@
 // every request it answered, and faults the tests switch on per path (404, a corrupt byte, a
 // connection cut mid-body). Run it by hand to try the app:
 //
-//   node www/tests/server.mjs [PORT]      serves www/ on http://127.0.0.1:PORT (default 8080)
+//   node www/tests/server.mjs [PORT]      serves www/ on http://127.0.0.1:PORT (default 8080),
+//                                         cross-origin isolated (the threaded wasm build runs)
 
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
@@ -121,6 +122,6 @@ async function readIfFile(file) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const www = join(fileURLToPath(new URL(".", import.meta.url)), "..");
   const port = Number(process.argv[2] ?? 8080);
-  const { url } = await startServer({ root: www, hidden: ["/tests/"], port });
+  const { url } = await startServer({ root: www, hidden: ["/tests/"], port, isolated: true });
   console.log(`serving ${resolve(www)} on ${url}/ (Ctrl-C stops)`);
 }
