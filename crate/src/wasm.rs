@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::package::{self, Manifest};
 use crate::wav2vec2::SAMPLE_RATE;
-use crate::{Transcript, Word};
+use crate::{Chunking, Transcript, Word};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -119,6 +119,24 @@ impl WebRecognizer {
     #[wasm_bindgen(getter)]
     pub fn languages(&self) -> Vec<String> {
         self.manifest.languages.keys().cloned().collect()
+    }
+
+    /// Long audio is recognised in windows of `chunkSeconds` (at least 1; default 10) that also see
+    /// `contextSeconds` of audio on either side (default 2); cutting at pauses is unchanged. Longer
+    /// windows recompute less context, but attention's cost grows with the square of the window.
+    #[wasm_bindgen(js_name = setChunking)]
+    pub fn set_chunking(
+        &mut self,
+        #[wasm_bindgen(js_name = chunkSeconds)] chunk_seconds: f64,
+        #[wasm_bindgen(js_name = contextSeconds)] context_seconds: f64,
+    ) -> Result<(), JsError> {
+        if !(chunk_seconds >= 1.0 && context_seconds >= 0.0) {
+            return Err(JsError::new(&format!(
+                "chunkSeconds must be at least 1 and contextSeconds at least 0 (got {chunk_seconds} and {context_seconds})"
+            )));
+        }
+        self.recognizer.set_chunking(Chunking { chunk_seconds, context_seconds, ..Chunking::default() });
+        Ok(())
     }
 
     /// Transcribes 16 kHz mono samples. Long audio is recognised in chunks, and `onProgress` (when
