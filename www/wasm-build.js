@@ -52,27 +52,36 @@ function canShareMemory() {
 
 /**
  * Loads and starts a build: `build` when given (an error if this context cannot run it), else the
- * best available; the threaded build with `threads` workers (default: the cores, at most
- * MAX_THREADS). Resolves to {bindings, build, threads}: the build's wasm-bindgen module, its name,
- * and how many threads compute.
+ * best available, falling back to the next when one fails to start (say, a host's Content Security
+ * Policy forbids the threads' blob workers); the threaded build with `threads` workers (default:
+ * the cores, at most MAX_THREADS). Resolves to {bindings, build, threads}: the build's wasm-bindgen
+ * module, its name, and how many threads compute.
  */
 export async function startWasm({ build, threads } = {}) {
   const available = availableBuilds();
   if (build !== undefined && !available.includes(build)) throw unavailable(build);
-  const chosen = build ?? available[0];
-  const count = chosen === WasmBuild.THREADS ? threadCount(threads) : 1;
-  try {
-    const bindings = await import(ofThisBuild(`${FOLDERS[chosen]}sakha_asr.js`, import.meta.url));
-    await bindings.default({ module_or_path: ofThisBuild(`${FOLDERS[chosen]}sakha_asr_bg.wasm`, import.meta.url) });
-    if (chosen === WasmBuild.THREADS) await bindings.initThreadPool(count);
-    return { bindings, build: chosen, threads: count };
-  } catch (e) {
-    const needs =
-      e instanceof WebAssembly.CompileError
-        ? " It needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+ or Safari 16.4+."
-        : "";
-    throw new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start (${e.message}).${needs}`);
+  const candidates = build === undefined ? available : [build];
+  let failure;
+  for (const candidate of candidates) {
+    try {
+      return await start(candidate, candidate === WasmBuild.THREADS ? threadCount(threads) : 1);
+    } catch (e) {
+      if (e instanceof AsrError) throw e;
+      failure = e;
+    }
   }
+  const needs =
+    failure instanceof WebAssembly.CompileError
+      ? " It needs WebAssembly with SIMD: Chrome or Edge 91+, Firefox 89+ or Safari 16.4+."
+      : "";
+  throw new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start (${failure.message}).${needs}`);
+}
+
+async function start(build, threads) {
+  const bindings = await import(ofThisBuild(`${FOLDERS[build]}sakha_asr.js`, import.meta.url));
+  await bindings.default({ module_or_path: ofThisBuild(`${FOLDERS[build]}sakha_asr_bg.wasm`, import.meta.url) });
+  if (build === WasmBuild.THREADS) await bindings.initThreadPool(threads);
+  return { bindings, build, threads };
 }
 
 function threadCount(requested) {

@@ -420,7 +420,8 @@ describe("a deploy while a tab is open", () => {
   before(() => {
     rmSync(next.dir, { recursive: true, force: true });
     cpSync(WWW, next.dir, { recursive: true, filter: (path) => path !== join(WWW, "tests") });
-    writeFileSync(join(next.dir, "build-version.js"), `globalThis.SAKHA_ASR_BUILD = "${next.build}";\n`);
+    const version = join(next.dir, "build-version.js");
+    writeFileSync(version, readFileSync(version, "utf8").replace(`"${build}"`, `"${next.build}"`));
     const protocol = join(next.dir, "protocol.js");
     const source = readFileSync(protocol, "utf8");
     const raised = source.replace(/PROTOCOL_VERSION = (\d+);/, (_, version) => `PROTOCOL_VERSION = ${Number(version) + 1};`);
