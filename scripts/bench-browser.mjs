@@ -1,0 +1,364 @@
+// Runs our recognizer and onnxruntime-web side by side in one headless Chromium and writes the
+// browser section of BENCHMARKS.md. Called by scripts/bench-browser.sh after it has made the models
+// and audio (scripts/bench_browser_model.py); see that script for the whole procedure.
+//
+//   node scripts/bench-browser.mjs CACHE_DIR [--repeats N] [--out BENCHMARKS.md]
+//
+// Each configuration (stack, model, threads) gets a warm-up page (first load: download into the Cache
+// API, then the 10 s audio once), then N fresh pages, each: ready time (load + build from the Cache
+// API), 10 s audio, 30 s audio, then the renderer's peak RSS; the table shows medians and the largest
+// peak. One thread runs on a plain page, two on a cross-origin isolated one (COOP + COEP), where our
+// worker picks its threaded build by itself.
+
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startServer } from "../www/tests/server.mjs";
+
+const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    repeats: { type: "string", default: "3" },
+    out: { type: "string", default: join(ROOT, "BENCHMARKS.md") },
+  },
+});
+const CACHE = resolve(positionals[0] ?? "");
+const REPEATS = Number(options.repeats);
+const SECONDS = [10, 30];
+const CHUNK_SECONDS = [10, 15, 20];
+const CONTEXT_SECONDS = 2;
+const reference = JSON.parse(readFileSync(join(CACHE, "reference.json"), "utf8"));
+
+const CONFIGS = [
+  { stack: "ours", model: "q8_0", isolated: false },
+  { stack: "ours", model: "q8_0", isolated: true, threads: 2 },
+  { stack: "ours", model: "q4_k", isolated: false },
+  { stack: "ort", model: "int8", threads: 1, isolated: false },
+  { stack: "ort", model: "int8", threads: 2, isolated: true },
+];
+
+const modelUrl = ({ stack, model }) =>
+  stack === "ours" ? `/bench-models/package-${model}/model.json` : `/bench-models/onnx/${model === "int8" ? "model-int8" : "model"}.onnx`;
+const audioUrl = (seconds) => `/bench-models/audio-${seconds}s.f32`;
+const median = (values) => [...values].sort((a, b) => a - b)[(values.length - 1) >> 1];
+
+// ---- renderer memory ---------------------------------------------------------------------------------
+
+function processes() {
+  const list = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, "utf8");
+      const field = (key) => status.match(new RegExp(`^${key}:\\s+(\\d+)`, "m"))?.[1];
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
+      list.push({ pid: Number(name), ppid: Number(field("PPid")), hwmKb: Number(field("VmHWM") ?? 0), rssKb: Number(field("VmRSS") ?? 0), cmdline });
+    } catch {
+      // The process ended while we read it.
+    }
+  }
+  return list;
+}
+
+/** Chromium renderer processes started (through the browser and its zygote) by this Node process. */
+function renderers() {
+  const all = processes();
+  const ours = new Set([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of all) if (!ours.has(p.pid) && ours.has(p.ppid)) ours.add(p.pid), (grew = true);
+  }
+  return all.filter((p) => ours.has(p.pid) && p.cmdline.includes("--type=renderer"));
+}
+
+/** After a page closed: wait until its renderer is gone, so the next page's peak is its own. */
+async function waitForIdleRenderers() {
+  for (let i = 0; i < 100 && renderers().some((p) => p.rssKb > 300_000); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+// ---- CDP of a worker: the page's session auto-attaches to the workers it starts ------------------------
+
+/** The first worker the page starts, as {attached (a promise), send(method, params)}. */
+async function profileWorker(context, page) {
+  const cdp = await context.newCDPSession(page);
+  const pending = new Map();
+  let nextId = 1;
+  let workerSession = null;
+  const attached = new Promise((resolve) =>
+    cdp.on("Target.attachedToTarget", ({ sessionId, targetInfo }) => {
+      if (targetInfo.type === "worker" && !workerSession) resolve((workerSession = sessionId));
+    }),
+  );
+  cdp.on("Target.receivedMessageFromTarget", ({ message }) => {
+    const reply = JSON.parse(message);
+    pending.get(reply.id)?.(reply);
+    pending.delete(reply.id);
+  });
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, (reply) => (reply.error ? reject(new Error(`${method}: ${reply.error.message}`)) : resolve(reply.result)));
+      cdp.send("Target.sendMessageToTarget", { sessionId: workerSession, message: JSON.stringify({ id, method, params }) }).catch(reject);
+    });
+  // Not flattened: Playwright's CDP session cannot address child sessions, so messages are wrapped.
+  await cdp.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  return { attached, send };
+}
+
+/** Self time per function name, largest first, as [name, share of all samples]. */
+function topSelfTime(profile, count) {
+  const hits = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const name = node.callFrame.functionName || `(anonymous ${node.callFrame.url.split("/").pop()})`;
+    if (name === "(idle)" || name === "(program)" || name === "(root)") continue;
+    hits.set(name, (hits.get(name) ?? 0) + (node.hitCount ?? 0));
+    total += node.hitCount ?? 0;
+  }
+  return [...hits].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, n]) => [name, n / total]);
+}
+
+// ---- runs ----------------------------------------------------------------------------------------------
+
+async function openPage(context, server) {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(`${server.url}/bench/index.html`);
+  await page.waitForFunction(() => window.bench);
+  return page;
+}
+
+async function onePage(context, server, config, { warmUp }) {
+  await waitForIdleRenderers();
+  const page = await openPage(context, server);
+  try {
+    const load = config.stack === "ours" ? "loadOurs" : "loadOrt";
+    const transcribe = config.stack === "ours" ? "transcribeOurs" : "transcribeOrt";
+    // Ours takes {threads} (the worker picks the build), theirs a thread count.
+    const loadOptions = config.stack === "ours" ? { threads: config.threads } : config.threads;
+    const ready = await page.evaluate(([f, url, o]) => window.bench[f](url, o), [load, modelUrl(config), loadOptions]);
+    const result = { readyMs: ready.ms, info: ready.info, isolated: await page.evaluate(() => window.bench.crossOriginIsolated()), runs: {} };
+    for (const seconds of warmUp ? [10] : SECONDS) {
+      result.runs[seconds] = await page.evaluate(([f, url]) => window.bench[f](url), [transcribe, audioUrl(seconds)]);
+    }
+    result.peakRssMb = Math.max(...renderers().map((p) => p.hwmKb)) / 1024;
+    return result;
+  } finally {
+    await page.close();
+  }
+}
+
+async function measure(context, servers, config) {
+  const server = servers[config.isolated ? "isolated" : "plain"];
+  const warm = await onePage(context, server, config, { warmUp: true });
+  console.log(`${label(config)}: first load ${(warm.readyMs / 1000).toFixed(1)} s, ${JSON.stringify(warm.info)}`);
+  const pages = [];
+  for (let i = 0; i < REPEATS; i++) {
+    pages.push(await onePage(context, server, config, { warmUp: false }));
+    const last = pages.at(-1);
+    console.log(
+      `  ready ${(last.readyMs / 1000).toFixed(2)} s, ` +
+        SECONDS.map((s) => `${s} s audio: ${(last.runs[s].ms / 1000).toFixed(2)} s`).join(", ") +
+        `, renderer peak ${last.peakRssMb.toFixed(0)} MB`,
+    );
+  }
+  return {
+    config,
+    info: pages[0].info,
+    isolated: pages[0].isolated,
+    readyS: median(pages.map((p) => p.readyMs)) / 1000,
+    seconds: Object.fromEntries(SECONDS.map((s) => [s, median(pages.map((p) => p.runs[s].ms)) / 1000])),
+    texts: Object.fromEntries(SECONDS.map((s) => [s, pages[0].runs[s].text])),
+    peakRssMb: Math.max(...pages.map((p) => p.peakRssMb)),
+  };
+}
+
+async function measureChunking(context, server) {
+  await waitForIdleRenderers();
+  const page = await openPage(context, server);
+  try {
+    const { info } = await page.evaluate((url) => window.bench.loadChunked(url), modelUrl({ stack: "ours", model: "q8_0" }));
+    const rows = [];
+    for (const chunk of CHUNK_SECONDS) {
+      const run = await page.evaluate(([url, c, x]) => window.bench.transcribeChunked(url, c, x), [audioUrl(30), chunk, CONTEXT_SECONDS]);
+      rows.push({ chunk, seconds: run.ms / 1000, build: describe({ config: { stack: "ours" }, info, isolated: false }) });
+      console.log(`chunks of ${chunk} s (+${CONTEXT_SECONDS} s context each side), 30 s audio: ${(run.ms / 1000).toFixed(2)} s`);
+    }
+    return rows;
+  } finally {
+    await page.close();
+  }
+}
+
+/** One 10 s recognition by our app's worker on a plain page, profiled at 1 ms. */
+async function profileOurs(context, server) {
+  await waitForIdleRenderers();
+  const page = await openPage(context, server);
+  try {
+    const profiler = await profileWorker(context, page);
+    await page.evaluate((url) => window.bench.loadOurs(url), modelUrl({ stack: "ours", model: "q8_0" }));
+    await profiler.attached;
+    await profiler.send("Profiler.enable");
+    await profiler.send("Profiler.setSamplingInterval", { interval: 1000 });
+    await profiler.send("Profiler.start");
+    await page.evaluate((url) => window.bench.transcribeOurs(url), audioUrl(10));
+    const { profile } = await profiler.send("Profiler.stop");
+    const file = join(CACHE, "ours-q8_0-10s.cpuprofile");
+    writeFileSync(file, JSON.stringify(profile));
+    return { file, top: topSelfTime(profile, 15) };
+  } finally {
+    await page.close();
+  }
+}
+
+// ---- report --------------------------------------------------------------------------------------------
+
+function label({ stack, model, threads = 1, isolated }) {
+  const page = isolated ? "isolated page" : "plain page";
+  if (stack === "ours") return `ours, ${model}, ${page}${isolated ? `, ${threads} threads asked` : ""}`;
+  return `onnxruntime-web ${model}, ${page}, ${threads} thread${threads > 1 ? "s" : ""}`;
+}
+
+const BEGIN = "<!-- bench-browser.mjs: begin -->";
+const END = "<!-- bench-browser.mjs: end -->";
+
+function report(results, chunking, profile, started, load) {
+  const theirs = (threads) => results.find((r) => r.config.stack === "ort" && r.config.threads === threads);
+  // Ours: the threads the worker says compute (1 where it has no threaded build).
+  const threadsOf = (r) => (r.config.stack === "ort" ? r.config.threads : (r.info.wasm?.threads ?? 1));
+  const lines = [
+    BEGIN,
+    "## In the browser: ours against onnxruntime-web",
+    "",
+    `Written by \`scripts/bench-browser.sh\` (${started.toISOString().slice(0, 16)} UTC); re-run it to refresh this section. ` +
+      `Headless Chromium (${CHROMIUM_VERSION}), each stack in a module worker of the same page: ours through the app's ` +
+      "own worker (`www/worker.js`, which picks its build), onnxruntime-web " +
+      `${ORT_VERSION} (wasm execution provider) in \`scripts/bench-browser/ort-worker.js\`. Same model as above ` +
+      "(MMS-300m shape, random weights): our packages from `sakha-asr convert`, theirs exported by torch to ONNX " +
+      "(opset 17) and quantized by onnxruntime's `quantize_dynamic`. Same audio (bench.py's speech-like signal), " +
+      "normalised to zero mean and unit variance by both. Ours recognises 30 s in 10 s windows with 2 s of context " +
+      "on each side (38 s of windows); onnxruntime-web runs the 30 s in one pass. " +
+      `Median of ${REPEATS} fresh pages after a warm-up page; recognition = samples posted to the worker until ` +
+      "the result is back; ready = a fresh page's load and build with the model already in the Cache API; " +
+      "peak RSS = the renderer process's VmHWM (page and workers) after load, 10 s and 30 s. One thread on a plain " +
+      "page, two on a cross-origin isolated one. " +
+      `Load average at the start and end: ${load[0].toFixed(1)} and ${load[1].toFixed(1)}.`,
+    "",
+    "| stack | what ran | 10 s of audio | RTF | 30 s of audio | RTF | ready (from cache) | renderer peak RSS | ours / theirs, 10 s | ours / theirs, 30 s |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of results) {
+    const peer = theirs(threadsOf(r));
+    const ratio = (s) => (r.config.stack === "ours" && peer ? `${(r.seconds[s] / peer.seconds[s]).toFixed(2)}x` : "");
+    lines.push(
+      `| ${label(r.config)} | ${describe(r)} | ${r.seconds[10].toFixed(2)} s | ${(r.seconds[10] / 10).toFixed(3)} ` +
+        `| ${r.seconds[30].toFixed(2)} s | ${(r.seconds[30] / 30).toFixed(3)} | ${r.readyS.toFixed(2)} s ` +
+        `| ${r.peakRssMb.toFixed(0)} MB | ${ratio(10)} | ${ratio(30)} |`,
+    );
+  }
+  const ours = results.filter((r) => r.config.stack === "ours");
+  const matches = ours.map((r) => SECONDS.every((s) => r.texts[s] === reference.texts[`${r.config.model}/${s}`]));
+  lines.push(
+    "",
+    `Ours/theirs below 1 means ours is faster (compared at equal threads). The page's text ${matches.every(Boolean) ? "equals" : "DIFFERS FROM"} ` +
+      "the native CLI's for every run of ours" +
+      (matches.every(Boolean) ? "." : ` (${ours.filter((_, i) => !matches[i]).map((r) => label(r.config)).join("; ")}).`) +
+      " Logits against PyTorch float32 on the 10 s audio (natively): " +
+      Object.entries(reference.accuracy_vs_torch_f32_10s)
+        .map(([name, a]) => `${name}: relative error ${a.relative_error.toExponential(2)}, argmax agreement ${(a.argmax_agreement * 100).toFixed(1)} %`)
+        .join("; ") +
+      ".",
+    "",
+    `### Window length (ours, q8_0, 30 s of audio, ${CONTEXT_SECONDS} s of context on each side, one run each, plain page, \`Recognizer.setChunking\`: ${chunking[0].build})`,
+    "",
+    "| window | windows computed | recognition | RTF |",
+    "|---|---|---|---|",
+    ...chunking.map(({ chunk, seconds }) => `| ${chunk} s | ${windowsSeconds(30, chunk)} s | ${seconds.toFixed(2)} s | ${(seconds / 30).toFixed(3)} |`),
+    "",
+    "### Where our time goes (CPU profile of one 10 s recognition, q8_0, plain page, 1 ms sampling)",
+    "",
+    `Self time per function, share of all non-idle samples; the profile is \`${profile.file.replace(CACHE, "CACHE_DIR")}\` (opens in Chromium's DevTools).`,
+    "",
+    "| function | self time |",
+    "|---|---|",
+    ...profile.top.map(([name, share]) => `| \`${name.replaceAll("|", "\\|")}\` | ${(share * 100).toFixed(1)} % |`),
+    END,
+  );
+  return lines.join("\n") + "\n";
+}
+
+function describe(r) {
+  if (r.config.stack === "ort") return r.info;
+  const { wasm } = r.info;
+  const build = wasm ? `${wasm.build} build, ${wasm.threads} thread${wasm.threads > 1 ? "s" : ""}` : "www/pkg (the only build), 1 thread";
+  return `${build}; crossOriginIsolated ${r.isolated}`;
+}
+
+/** Seconds of audio the model computes for `total` seconds in windows of `chunk` s plus context. */
+function windowsSeconds(total, chunk) {
+  let seconds = 0;
+  for (let start = 0; start < total; start += chunk) {
+    seconds += Math.min(start + chunk + CONTEXT_SECONDS, total) - Math.max(start - CONTEXT_SECONDS, 0);
+  }
+  return seconds;
+}
+
+/** Replaces this script's section of BENCHMARKS.md (between its markers), or appends it. */
+function writeSection(file, section) {
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    // No file yet: the section is all of it.
+  }
+  const begin = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  text = begin >= 0 && end > begin ? text.slice(0, begin) + section + text.slice(end + END.length + 1) : `${text.trimEnd()}\n\n${section}`;
+  writeFileSync(file, text);
+}
+
+// ---- main ----------------------------------------------------------------------------------------------
+
+const ORT_VERSION = JSON.parse(readFileSync(join(ROOT, "node_modules/onnxruntime-web/package.json"), "utf8")).version;
+let CHROMIUM_VERSION = "";
+
+const started = new Date();
+const loadAtStart = (await import("node:os")).loadavg()[0];
+const mounts = {
+  "/bench/": join(ROOT, "scripts/bench-browser"),
+  "/bench-models/": CACHE,
+  "/ort/": join(ROOT, "node_modules/onnxruntime-web/dist"),
+};
+const servers = {
+  plain: await startServer({ root: join(ROOT, "www"), mounts, hidden: ["/tests/"] }),
+  isolated: await startServer({ root: join(ROOT, "www"), mounts, hidden: ["/tests/"], isolated: true }),
+};
+// A persistent profile: a non-persistent context cannot store a 348 MB file in the Cache API.
+const profileDir = mkdtempSync(join(tmpdir(), "sakha-asr-bench-browser-"));
+const context = await chromium.launchPersistentContext(profileDir, {
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+});
+try {
+  const probe = await context.newPage();
+  CHROMIUM_VERSION = await probe.evaluate(() => navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? "unknown");
+  await probe.close();
+  const results = [];
+  for (const config of CONFIGS) results.push(await measure(context, servers, config));
+  const chunking = await measureChunking(context, servers.plain);
+  const profile = await profileOurs(context, servers.plain);
+  console.log(`CPU profile written to ${profile.file}; top self time:`);
+  for (const [name, share] of profile.top) console.log(`  ${(share * 100).toFixed(1).padStart(5)} %  ${name}`);
+  const section = report(results, chunking, profile, started, [loadAtStart, (await import("node:os")).loadavg()[0]]);
+  writeSection(options.out, section);
+  console.log(`\n${section}`);
+} finally {
+  await context.close();
+  await Promise.all(Object.values(servers).map((s) => s.close()));
+  rmSync(profileDir, { recursive: true, force: true });
+}
