@@ -43,7 +43,9 @@ fn start() {
 
 /// `initThreadPool(n)` (threaded build only, `pkg/threads/`): starts `n` Web Workers sharing this
 /// module's memory as rayon's threads; await it once after `init()`, before any `Recognizer`.
+// Rust sees no use of it (this module is private); the use links the crate, whose export JS calls.
 #[cfg(feature = "threads")]
+#[allow(unused_imports)]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
 /// The sample rate `transcribe` expects (16 kHz).
