@@ -14,4 +14,6 @@ cargo clippy -p sakha-asr --all-targets -- -D warnings
 scripts/fuzz.sh 15
 # The Python twin of the text normalisation must agree with the same cases as the Rust one.
 python3 scripts/sakha_text.py --check scripts/normalization_cases.tsv
+# The int8 kernel's own tests in each wasm build, where that build runs (Node; Chromium).
+scripts/test-wasm-kernels.sh
 scripts/test-web.sh

@@ -8,12 +8,6 @@
 //! vocabulary for every frame. MMS adds small per-language adapters inside each encoder layer; they and
 //! the CTC head form a [`LanguageHead`] that can be swapped without reloading the base.
 
-#[cfg(target_arch = "x86_64")]
-mod bf16_matmul;
-#[cfg(target_arch = "x86_64")]
-mod int8_matmul;
-#[cfg(target_arch = "x86_64")]
-mod tiled;
 mod kernels;
 pub mod model;
 pub mod weights;

@@ -4,16 +4,10 @@
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Activation, LayerNorm};
 
-#[cfg(target_arch = "x86_64")]
 use std::sync::Arc;
 
-#[cfg(target_arch = "x86_64")]
-use super::{
-    bf16_matmul::{self, Bf16Matrix},
-    tiled,
-};
-use super::kernels;
-use super::weights::{Linear, WeightStore};
+use super::kernels::{self, Bf16Matrix, Int8Matrix};
+use super::weights::{ConvProducts, Linear, WeightStore};
 use super::{Config, FeatExtractNorm};
 
 /// PyTorch's default LayerNorm / GroupNorm eps: transformers builds the conv-stack and adapter norms
@@ -38,7 +32,8 @@ fn layer_norm(size: usize, eps: f64, vb: &WeightStore) -> Result<LayerNorm> {
 /// shapes (one input channel and 32 000 frames in the first layer), and LayerNorm over channels then
 /// needs transposes. Time-major, the window of output frame `t` is rows `t*stride .. t*stride+kernel`,
 /// so gathering the windows ("im2col") is `kernel` strided row copies, and the norm runs in place.
-/// The bf16 kernel needs no gathering at all: it reads the windows as overlapping rows of the input.
+/// Our bf16 and int8 kernels need no gathering at all: they read the windows as overlapping rows of
+/// the input.
 #[derive(Debug, Clone)]
 struct TimeMajorConv {
     product: ConvProduct,
@@ -52,32 +47,57 @@ enum ConvProduct {
     /// candle's f32 matmul over the gathered windows; the weight is `[kernel * in_channels,
     /// out_channels]`, ordered like a window.
     F32 { weight: Tensor, bias: Option<Tensor> },
-    /// Our bf16 kernel (see [`WeightStore::bf16_products`]), bias included.
-    #[cfg(target_arch = "x86_64")]
+    /// Our bf16 kernel (see [`WeightStore::conv_products`]), bias included.
     Bf16(Arc<Bf16Matrix>),
+    /// Our int8 kernel over the weight rounded to q8_0 (see [`WeightStore::conv_products`]).
+    Int8 { matrix: Arc<Int8Matrix>, bias: Vec<f32> },
+}
+
+impl ConvProduct {
+    /// A product our kernels run, over overlapping input rows: `(input, row_stride, rows)` to the
+    /// `[rows, columns]` output.
+    fn packed(&self) -> Option<(usize, Box<dyn Fn(&[f32], usize, usize) -> Result<Vec<f32>> + '_>)> {
+        match self {
+            ConvProduct::F32 { .. } => None,
+            ConvProduct::Bf16(matrix) => Some((matrix.columns(), Box::new(|input, stride, rows| matrix.matmul(input, stride, rows)))),
+            ConvProduct::Int8 { matrix, bias } => {
+                Some((matrix.shape()[0], Box::new(|input, stride, rows| matrix.matmul(input, stride, rows, bias))))
+            }
+        }
+    }
 }
 
 impl TimeMajorConv {
-    fn load(in_channels: usize, out_channels: usize, conv: (usize, usize), bias: bool, bf16: bool, vb: &WeightStore) -> Result<Self> {
+    fn load(in_channels: usize, out_channels: usize, conv: (usize, usize), bias: bool, products: ConvProducts, vb: &WeightStore) -> Result<Self> {
         let (kernel, stride) = conv;
         let weight = vb.get((out_channels, in_channels, kernel), "weight")?;
         let bias = if bias { Some(vb.get(out_channels, "bias")?) } else { None };
-        Self::new(&weight, bias, stride, bf16)
+        Self::new(&weight, bias, stride, products)
     }
 
-    /// From a PyTorch `[out, in, kernel]` conv weight; `bf16` asks for the bf16 product.
-    fn new(weight: &Tensor, bias: Option<Tensor>, stride: usize, bf16: bool) -> Result<Self> {
+    /// From a PyTorch `[out, in, kernel]` conv weight, computed as `products` asks (f32 where our int8
+    /// kernel cannot take the shape).
+    fn new(weight: &Tensor, bias: Option<Tensor>, stride: usize, products: ConvProducts) -> Result<Self> {
         let (out_channels, in_channels, kernel) = weight.dims3()?;
-        let weight = weight.permute((2, 1, 0))?.reshape((kernel * in_channels, out_channels))?;
-        #[cfg(target_arch = "x86_64")]
-        if bf16 {
-            let bias = bias.map(|bias| bias.to_vec1::<f32>()).transpose()?;
-            let matrix = Bf16Matrix::new(&weight.flatten_all()?.to_vec1()?, kernel * in_channels, out_channels, bias.as_deref())?;
-            return Ok(Self { product: ConvProduct::Bf16(Arc::new(matrix)), kernel, stride });
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = bf16; // the store never asks for it here
-        Ok(Self { product: ConvProduct::F32 { weight, bias }, kernel, stride })
+        let depth = kernel * in_channels;
+        let product = match products {
+            ConvProducts::Bf16 => {
+                let bias = bias.map(|bias| bias.to_vec1::<f32>()).transpose()?;
+                let unfolded = weight.permute((2, 1, 0))?.reshape((depth, out_channels))?;
+                ConvProduct::Bf16(Arc::new(Bf16Matrix::new(&unfolded.flatten_all()?.to_vec1()?, depth, out_channels, bias.as_deref())?))
+            }
+            ConvProducts::Int8 if Int8Matrix::fits(candle_core::quantized::GgmlDType::Q8_0, &[out_channels, depth]) => {
+                // rows are output channels, each ordered like a window: kernel offset, then channel
+                let rows = weight.permute((0, 2, 1))?.reshape((out_channels, depth))?;
+                let bias = match bias {
+                    Some(bias) => bias.to_vec1::<f32>()?,
+                    None => vec![0.0; out_channels],
+                };
+                ConvProduct::Int8 { matrix: Arc::new(Int8Matrix::from_float(&rows)?), bias }
+            }
+            _ => ConvProduct::F32 { weight: weight.permute((2, 1, 0))?.reshape((depth, out_channels))?, bias },
+        };
+        Ok(Self { product, kernel, stride })
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
@@ -86,22 +106,21 @@ impl TimeMajorConv {
             candle_core::bail!("{frames_in} frames are fewer than the conv kernel ({})", self.kernel)
         }
         let frames = (frames_in - self.kernel) / self.stride + 1;
-        let (weight, bias) = match &self.product {
-            ConvProduct::F32 { weight, bias } => (weight, bias),
-            #[cfg(target_arch = "x86_64")]
-            ConvProduct::Bf16(matrix) => {
-                // window `t` of an utterance is its rows `t * stride ..`, `kernel` of them, contiguous
-                let utterance = frames_in * channels;
-                let outputs = tiled::with_f32_values(xs, |input| {
-                    (0..batch)
-                        .map(|b| {
-                            let output = matrix.matmul(&input[b * utterance..][..utterance], self.stride * channels, frames)?;
-                            Tensor::from_vec(output, (1, frames, matrix.columns()), xs.device())
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })?;
-                return Tensor::cat(&outputs, 0);
-            }
+        if let Some((columns, matmul)) = self.product.packed() {
+            // window `t` of an utterance is its rows `t * stride ..`, `kernel` of them, contiguous
+            let utterance = frames_in * channels;
+            let outputs = kernels::with_f32_values(xs, |input| {
+                (0..batch)
+                    .map(|b| {
+                        let output = matmul(&input[b * utterance..][..utterance], self.stride * channels, frames)?;
+                        Tensor::from_vec(output, (1, frames, columns), xs.device())
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            return Tensor::cat(&outputs, 0);
+        }
+        let ConvProduct::F32 { weight, bias } = &self.product else {
+            unreachable!("every other product is packed")
         };
         // Padding by one stride lets every kernel offset take `stride * frames` rows and keep every
         // `stride`-th one with a reshape; the padded rows are never kept.
@@ -160,8 +179,8 @@ impl FeatureConvLayer {
         let conv_shape = (cfg.conv_kernel[index], cfg.conv_stride[index]);
         // The first layer, on raw samples, keeps f32: it is cheap (one input channel), and bf16's
         // 8-bit significand would be coarser than 16-bit audio.
-        let bf16 = index > 0 && vb.bf16_products();
-        let conv = TimeMajorConv::load(in_channels, out_channels, conv_shape, cfg.conv_bias, bf16, &vb.pp("conv"))?;
+        let products = if index > 0 { vb.conv_products() } else { ConvProducts::F32 };
+        let conv = TimeMajorConv::load(in_channels, out_channels, conv_shape, cfg.conv_bias, products, &vb.pp("conv"))?;
         let norm_vb = vb.pp("layer_norm");
         let norm = match cfg.feat_extract_norm {
             FeatExtractNorm::Layer => ConvNorm::Layer(layer_norm(out_channels, TORCH_NORM_EPS, &norm_vb)?),
@@ -242,7 +261,7 @@ impl PositionalConvEmbedding {
             .map(|g| {
                 let channels = g * group_channels;
                 let weight = weight.narrow(0, channels, group_channels)?;
-                TimeMajorConv::new(&weight, Some(bias.narrow(0, channels, group_channels)?), 1, vb.bf16_products())
+                TimeMajorConv::new(&weight, Some(bias.narrow(0, channels, group_channels)?), 1, vb.conv_products())
             })
             .collect::<Result<_>>()?;
         Ok(Self { groups, padding: cfg.num_conv_pos_embeddings / 2 })
@@ -293,7 +312,7 @@ struct Attention {
     out_proj: Linear,
     num_heads: usize,
     head_dim: usize,
-    /// Both products in bf16 (see [`WeightStore::bf16_products`]).
+    /// Both products in bf16 (see [`WeightStore::conv_products`]).
     bf16: bool,
 }
 
@@ -307,7 +326,7 @@ impl Attention {
             out_proj: Linear::load(hidden, hidden, &vb.pp("out_proj"))?,
             num_heads: cfg.num_attention_heads,
             head_dim: hidden / cfg.num_attention_heads,
-            bf16: vb.bf16_products(),
+            bf16: vb.conv_products() == ConvProducts::Bf16,
         })
     }
 
@@ -319,7 +338,6 @@ impl Attention {
             let qkv = Linear::forward_side_by_side(&projections, xs)?;
             let hidden = self.num_heads * self.head_dim;
             if self.bf16 {
-                #[cfg(target_arch = "x86_64")]
                 return self.out_proj.forward(&self.attend_bf16(&qkv)?);
             }
             self.attend(&qkv.narrow(2, 0, hidden)?, &qkv.narrow(2, hidden, hidden)?, &qkv.narrow(2, 2 * hidden, hidden)?)?
@@ -347,15 +365,14 @@ impl Attention {
 
     /// [`Attention::attend`] through our bf16 kernel, from the fused projections `[batch, frames,
     /// q | k | v]`, one utterance at a time.
-    #[cfg(target_arch = "x86_64")]
     fn attend_bf16(&self, qkv: &Tensor) -> Result<Tensor> {
         let scale = self.scale() as f32;
         let (batch, frames, row) = qkv.dims3()?;
-        let contexts = tiled::with_f32_values(qkv, |values| {
+        let contexts = kernels::with_f32_values(qkv, |values| {
             (0..batch)
                 .map(|b| {
                     let utterance = &values[b * frames * row..][..frames * row];
-                    let context = bf16_matmul::attention(utterance, frames, self.num_heads, self.head_dim, scale)?;
+                    let context = kernels::bf16_attention(utterance, frames, self.num_heads, self.head_dim, scale)?;
                     Tensor::from_vec(context, (1, frames, row / 3), qkv.device())
                 })
                 .collect::<Result<Vec<_>>>()

@@ -1,8 +1,8 @@
 //! Where layers get their tensors: an HF safetensors checkpoint (all float) or one of our GGUF
 //! packages (matrices quantized, the rest float), addressed by transformers' names either way. One
 //! model definition serves both: matrices become [`Linear`] layers over candle's `QMatMul`, which
-//! holds either a float tensor or a quantized one, or, for q8_0, q4_0 and q4_k matrices on CPUs with
-//! AVX-512 VNNI, over our own int8 kernel (`int8_matmul.rs`).
+//! holds either a float tensor or a quantized one, or, for q8_0, q4_0 and q4_k matrices where we have
+//! an int8 kernel (x86 AVX-512 VNNI, wasm SIMD: see `kernels/mod.rs`), over ours.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,15 +10,13 @@ use std::sync::Arc;
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Shape, Tensor};
 
-#[cfg(target_arch = "x86_64")]
-use super::{bf16_matmul::Bf16Matrix, int8_matmul::Int8Matrix};
+use super::kernels::{self, Bf16Matrix, Int8Matrix};
 
 #[derive(Debug, Default)]
 struct Tensors {
     float: HashMap<String, Tensor>,
     quantized: HashMap<String, Arc<QTensor>>,
     /// q8_0, q4_0 and q4_k matrices already packed for our int8 kernel (their GGUF copies are not kept).
-    #[cfg(target_arch = "x86_64")]
     int8: HashMap<String, Arc<Int8Matrix>>,
     /// Whether some matrix is stored in 8 bits or fewer (q8_0, q4_k, ...), not f32 or f16.
     low_bit: bool,
@@ -37,26 +35,14 @@ impl WeightStore {
         Self::new(Tensors { float: tensors, ..Default::default() })
     }
 
-    /// Tensors read from GGUF, one at a time: f32 ones are kept as plain tensors, q8_0 and q4
-    /// matrices the int8 kernel can take are packed for it as they arrive (so the file's copy of the
-    /// weights and the packed one never both exist in full), other types are kept as stored.
+    /// Tensors read from GGUF, one at a time (see [`WeightStoreBuilder`]).
     pub fn from_quantized(tensors: impl IntoIterator<Item = Result<(String, QTensor)>>) -> Result<Self> {
-        let mut store = Tensors::default();
+        let mut builder = WeightStoreBuilder::default();
         for named in tensors {
             let (name, tensor) = named?;
-            store.low_bit |= tensor.dtype().block_size() > 1;
-            if tensor.dtype() == candle_core::quantized::GgmlDType::F32 {
-                store.float.insert(name, tensor.dequantize(&Device::Cpu)?);
-                continue;
-            }
-            #[cfg(target_arch = "x86_64")]
-            if Int8Matrix::takes(&tensor) {
-                store.int8.insert(name, Arc::new(Int8Matrix::from_gguf(&tensor)?));
-                continue;
-            }
-            store.quantized.insert(name, Arc::new(tensor));
+            builder.add(name, tensor)?;
         }
-        Ok(Self::new(store))
+        Ok(builder.finish())
     }
 
     fn new(tensors: Tensors) -> Self {
@@ -78,30 +64,30 @@ impl WeightStore {
 
     pub fn contains(&self, name: &str) -> bool {
         let path = self.path(name);
-        let stored = self.tensors.float.contains_key(&path) || self.tensors.quantized.contains_key(&path);
-        #[cfg(target_arch = "x86_64")]
-        let stored = stored || self.tensors.int8.contains_key(&path);
-        stored
+        self.tensors.float.contains_key(&path) || self.tensors.quantized.contains_key(&path) || self.tensors.int8.contains_key(&path)
     }
 
-    /// Whether the float layers' matrix products (conv stack, positional conv, attention) run in bf16:
-    /// for models whose matrices are quantized to 8 bits or fewer, on CPUs that have our bf16 kernel.
-    /// Its rounding is far below the quantized matrices' (measured in BENCHMARKS.md); f32 and f16
-    /// models keep f32 products, so their outputs stay those of the reference.
-    pub fn bf16_products(&self) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        let kernel = Bf16Matrix::available();
-        #[cfg(not(target_arch = "x86_64"))]
-        let kernel = false;
-        self.tensors.low_bit && kernel
+    /// How the float layers' matrix products compute (the conv stack after its first layer and the
+    /// positional conv; attention too where bf16). For models whose matrices are quantized to 8 bits
+    /// or fewer: in bf16 where the CPU has our bf16 kernel, whose rounding is far below the quantized
+    /// matrices' (measured in BENCHMARKS.md); else the convs in int8 where there is our int8 kernel
+    /// (wasm, where candle's f32 product would be most of what is left once the matrices run in
+    /// int8). f32 and f16 models keep f32 products, so their outputs stay those of the reference.
+    pub fn conv_products(&self) -> ConvProducts {
+        if !self.tensors.low_bit {
+            ConvProducts::F32
+        } else if Bf16Matrix::available() {
+            ConvProducts::Bf16
+        } else if Int8Matrix::available() {
+            ConvProducts::Int8
+        } else {
+            ConvProducts::F32
+        }
     }
 
     /// Every full tensor name in the store, whatever the prefix.
     pub fn names(&self) -> impl Iterator<Item = &String> {
-        let names = self.tensors.float.keys().chain(self.tensors.quantized.keys());
-        #[cfg(target_arch = "x86_64")]
-        let names = names.chain(self.tensors.int8.keys());
-        names
+        self.tensors.float.keys().chain(self.tensors.quantized.keys()).chain(self.tensors.int8.keys())
     }
 
     /// The stored shape of a tensor, without converting it.
@@ -110,7 +96,6 @@ impl WeightStore {
         if let Some(tensor) = self.tensors.float.get(&path) {
             return Ok(tensor.dims().to_vec());
         }
-        #[cfg(target_arch = "x86_64")]
         if let Some(matrix) = self.tensors.int8.get(&path) {
             return Ok(matrix.shape().to_vec());
         }
@@ -142,7 +127,6 @@ impl WeightStore {
     fn linear_parts(&self, out_dim: usize, in_dim: usize) -> Result<LinearParts> {
         let bias = self.get(out_dim, "bias")?;
         let path = self.path("weight");
-        #[cfg(target_arch = "x86_64")]
         if let Some(matrix) = self.tensors.int8.get(&path) {
             check_shape(&path, &matrix.shape(), &[out_dim, in_dim])?;
             return Ok(LinearParts::Int8 { matrix: matrix.clone(), bias: bias.to_vec1()? });
@@ -165,12 +149,19 @@ fn check_shape(path: &str, stored: &[usize], implied: &[usize]) -> Result<()> {
     Ok(())
 }
 
+/// See [`WeightStore::conv_products`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvProducts {
+    F32,
+    Bf16,
+    Int8,
+}
+
 #[derive(Debug, Clone)]
 enum LinearParts {
     /// candle's matmul over a float or quantized weight.
     Candle { weight: QMatMul, bias: Tensor },
     /// A q8_0 or q4 weight packed for our int8 kernel, which adds the bias itself.
-    #[cfg(target_arch = "x86_64")]
     Int8 { matrix: Arc<Int8Matrix>, bias: Vec<f32> },
 }
 
@@ -192,37 +183,29 @@ impl Linear {
 
     /// Whether our int8 kernel runs this layer.
     pub fn is_int8(&self) -> bool {
-        match &self.parts {
-            #[cfg(target_arch = "x86_64")]
-            LinearParts::Int8 { .. } => true,
-            LinearParts::Candle { .. } => false,
-        }
+        matches!(self.parts, LinearParts::Int8 { .. })
     }
 
     /// `gelu(self.forward(xs))` with exact GELU, fused into the int8 kernel where this layer has one.
     pub fn forward_gelu(&self, xs: &Tensor) -> Result<Tensor> {
         match &self.parts {
-            #[cfg(target_arch = "x86_64")]
             LinearParts::Int8 { matrix, bias } => matrix.forward_gelu(xs, bias),
-            LinearParts::Candle { .. } => super::kernels::gelu_erf(&self.forward(xs)?),
+            LinearParts::Candle { .. } => kernels::gelu_erf(&self.forward(xs)?),
         }
     }
 
     /// The outputs of `layers`, which share their input size, side by side in the last dimension:
     /// as concatenating their forwards, but where all are int8 the input is quantized once for all.
     pub fn forward_side_by_side(layers: &[&Linear], xs: &Tensor) -> Result<Tensor> {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let int8 = layers
-                .iter()
-                .map(|layer| match &layer.parts {
-                    LinearParts::Int8 { matrix, bias } => Some((matrix.as_ref(), bias.as_slice())),
-                    LinearParts::Candle { .. } => None,
-                })
-                .collect::<Option<Vec<_>>>();
-            if let Some(parts) = int8 {
-                return super::int8_matmul::forward_side_by_side(&parts, xs);
-            }
+        let int8 = layers
+            .iter()
+            .map(|layer| match &layer.parts {
+                LinearParts::Int8 { matrix, bias } => Some((matrix.as_ref(), bias.as_slice())),
+                LinearParts::Candle { .. } => None,
+            })
+            .collect::<Option<Vec<_>>>();
+        if let Some(parts) = int8 {
+            return kernels::int8_side_by_side(&parts, xs);
         }
         let outputs = layers.iter().map(|layer| layer.forward(xs)).collect::<Result<Vec<_>>>()?;
         Tensor::cat(&outputs, candle_core::D::Minus1)
@@ -233,9 +216,40 @@ impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         match &self.parts {
             LinearParts::Candle { weight, bias } => weight.forward(xs)?.broadcast_add(bias),
-            #[cfg(target_arch = "x86_64")]
             LinearParts::Int8 { matrix, bias } => matrix.forward(xs, bias),
         }
+    }
+}
+
+/// Collects tensors one at a time into a [`WeightStore`], for readers that get them as a file
+/// arrives: f32 ones are kept as plain tensors, q8_0 and q4 matrices our int8 kernel can take are
+/// packed for it at once (so the file's copy of the weights and the packed one never both exist in
+/// full), other types are kept as stored.
+#[derive(Debug, Default)]
+pub struct WeightStoreBuilder {
+    tensors: Tensors,
+}
+
+impl WeightStoreBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, name: String, tensor: QTensor) -> Result<()> {
+        let store = &mut self.tensors;
+        store.low_bit |= tensor.dtype().block_size() > 1;
+        if tensor.dtype() == candle_core::quantized::GgmlDType::F32 {
+            store.float.insert(name, tensor.dequantize(&Device::Cpu)?);
+        } else if Int8Matrix::takes(&tensor) {
+            store.int8.insert(name, Arc::new(Int8Matrix::from_gguf(&tensor)?));
+        } else {
+            store.quantized.insert(name, Arc::new(tensor));
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> WeightStore {
+        WeightStore::new(self.tensors)
     }
 }
 

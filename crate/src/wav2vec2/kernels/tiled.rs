@@ -1,9 +1,9 @@
-//! The loop our x86 matrix-product kernels share (`int8_matmul.rs`, `bf16_matmul.rs`).
+//! The loop our matrix-product kernels share (`int8/`, `bf16.rs`).
 //!
-//! Output rows are split into tasks over rayon threads. A task converts its input rows once into the
-//! kernel's operand format (int8 blocks, bf16 pairs), then walks the weight panels of 32 columns, each
-//! in micro-tiles of up to six rows: six rows × 32 columns is 12 vector accumulators, which leaves
-//! registers for the weight loads and broadcasts, and every weight load feeds six multiply-adds.
+//! Output rows are split into tasks over rayon threads (all on the calling thread where there are
+//! none). A task converts its input rows once into the kernel's operand format (int8 blocks, bf16
+//! pairs), then walks the weight panels of 32 columns, each in micro-tiles of up to [`MICRO_ROWS`]
+//! rows, so that every weight load feeds that many multiply-adds.
 
 use std::mem::MaybeUninit;
 
@@ -12,8 +12,10 @@ use rayon::prelude::*;
 
 /// Output columns per micro-tile: two vectors of 16 lanes.
 pub const PANEL: usize = 32;
-/// Rows per micro-tile.
-pub const MICRO_ROWS: usize = 6;
+/// Rows per micro-tile. AVX-512 has 32 vector registers: six rows × 32 columns is 12 accumulators of
+/// 16 lanes, leaving room for the weight loads and broadcasts. Wasm engines compile SIMD to 16 SSE/AVX
+/// (or NEON) registers of 4 lanes, so a wasm tile is four rows by eight columns at a time.
+pub const MICRO_ROWS: usize = if cfg!(target_arch = "wasm32") { 4 } else { 6 };
 /// Rows per parallel task: their converted input stays in L2 while every panel passes over it.
 const TASK_ROWS: usize = 8 * MICRO_ROWS;
 

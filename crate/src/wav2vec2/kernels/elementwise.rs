@@ -2,7 +2,7 @@
 //! softmax and exact (erf) GELU. candle evaluates both with scalar libm `expf` / `erff`; in a perf
 //! profile of MMS-300m transcribing 10 s they took ~12 % of all samples. Here `exp` and `erf` are
 //! written so that the compiler vectorises them (no branches, no libm calls), the x86 build is compiled
-//! a second time for AVX2 + FMA and picked at run time, and rows are spread over candle's thread count.
+//! a second time for AVX2 + FMA and picked at run time, and rows are spread over rayon's threads.
 //!
 //! Accuracy: `exp` within 2 ulp over the range softmax uses, `erf` within 1e-6 absolute (Abramowitz &
 //! Stegun 7.1.26), both far below the f32 noise of the layers around them (the parity tests hold
@@ -11,6 +11,7 @@
 use std::mem::MaybeUninit;
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
 
 /// Softmax over the last dimension (any rank), as `candle_nn::ops::softmax_last_dim`.
 pub fn softmax_last_dim(xs: &Tensor) -> Result<Tensor> {
@@ -46,7 +47,7 @@ macro_rules! dispatch {
 
 /// Softmax of `scale ×` each row of `row_len` values of `data` (`scale > 0`), in place, on the
 /// calling thread. Attention folds its `1/√head_dim` in here instead of a pass over the queries.
-pub fn softmax_rows(data: &mut [f32], row_len: usize, scale: f32) {
+pub(super) fn softmax_rows(data: &mut [f32], row_len: usize, scale: f32) {
     dispatch!(softmax_each_row(data: &mut [f32] = data, row_len: usize = row_len, scale: f32 = scale))
 }
 
@@ -103,17 +104,12 @@ fn transformed_copy(input: &[f32], chunk_len: usize, work: impl Fn(&mut [f32]) +
         work(unsafe { &mut *(to as *mut [MaybeUninit<f32>] as *mut [f32]) });
     };
     let slots = &mut output.spare_capacity_mut()[..input.len()];
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        if candle_core::utils::get_num_threads() > 1 && input.len() > chunk_len {
-            input.par_chunks(chunk_len).zip(slots.par_chunks_mut(chunk_len)).for_each(task);
-        } else {
-            input.chunks(chunk_len).zip(slots.chunks_mut(chunk_len)).for_each(task);
-        }
+    // rayon runs everything on the calling thread where it has no threads (a single-thread wasm build).
+    if rayon::current_num_threads() > 1 && input.len() > chunk_len {
+        input.par_chunks(chunk_len).zip(slots.par_chunks_mut(chunk_len)).for_each(task);
+    } else {
+        input.chunks(chunk_len).zip(slots.chunks_mut(chunk_len)).for_each(task);
     }
-    #[cfg(target_arch = "wasm32")]
-    input.chunks(chunk_len).zip(slots.chunks_mut(chunk_len)).for_each(task);
     // SAFETY: the chunks cover `input.len()` values and each task wrote all of its chunk.
     unsafe { output.set_len(input.len()) };
     output

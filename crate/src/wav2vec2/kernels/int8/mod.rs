@@ -1,35 +1,55 @@
-//! Matrix products with q8_0, q4_0 or q4_k weights on x86 CPUs with AVX-512 VNNI, our replacement
-//! for candle's.
+//! Matrix products with q8_0, q4_0 or q4_k weights, our replacement for candle's: the packing and the
+//! tiling are shared, the micro-kernels are per target (`avx512.rs`: x86 AVX-512 VNNI; `wasm.rs`:
+//! WebAssembly SIMD, with relaxed SIMD's 8-bit dot product in the build that has it).
 //!
 //! Why not candle's q8_0 path: it multiplies 4 activation rows by 16 columns per step and first
-//! quantizes activations to q8_K, one scale per 256 values, which costs accuracy. Here activations get
-//! one scale per 32 values, like the weights, and a micro-kernel multiplies 6 rows by 32 columns per
-//! step, every weight load feeding 6 `vpdpbusd`. Profiled on MMS-300m (perf, 10 s of audio), the
-//! matrix products with their activation quantization take about 1.4× less time than candle's.
+//! quantizes activations to q8_K, one scale per 256 values, which costs accuracy; in wasm it is slower
+//! than candle's own f32 product (a browser profile of MMS-300m put 79 % of the time in its
+//! `vec_dot`). Here activations get one scale per 32 values, like the weights, and a micro-kernel
+//! multiplies several rows by a 32-column panel per step, every weight load feeding every row.
 //!
-//! The arithmetic: per 32-value block, `Σ a·w = d_a · d_w · Σ qa·qw` with `qa`, `qw` in -127..=127.
-//! `vpdpbusd` wants unsigned × signed bytes, so activations are stored as `qa + 128` and each block's
-//! integer sum starts from `-128 · Σ qw` (precomputed per weight block), which cancels the shift.
-//! The integer sum is exact; the only rounding is the two 8-bit quantizations and the f32 sums.
+//! The arithmetic: per 32-value block, `Σ a·w = d_a · d_w · Σ qa·qw`, `qw` in -127..=127 and `qa` in
+//! `-LIMIT..=LIMIT` (the backend's). The 8-bit dot instructions want one operand unsigned (VNNI) or
+//! 7-bit (relaxed SIMD), so a backend may store activations as `qa + OFFSET`, and each block's integer
+//! sum then starts from `-OFFSET · Σ qw` (precomputed per weight block), which cancels the shift.
+//! The integer sum is exact; the only rounding is the two quantizations and the f32 sums.
 //!
 //! 4-bit weights (q4_0, q4_k) stay 4-bit in memory and are unpacked to bytes in the kernel. Every
 //! 32-value block of theirs is affine, `w = d · q + m` with `q` in 0..=15 (q4_0: `m = -8d`; q4_k:
 //! `d` and `m` from the super-block's 6-bit scales and mins), so a block adds `m · Σ a` to the
 //! same integer product, with `Σ a` from the quantized activations.
 
-use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Result, Tensor};
 
-use super::kernels;
 use super::tiled::{self, TileKernel, PANEL};
+
+// The micro-kernel and activation quantization of this target (see `kernels/mod.rs`).
+#[cfg(target_arch = "x86_64")]
+#[path = "avx512.rs"]
+mod backend;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[path = "wasm.rs"]
+mod backend;
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+#[path = "unavailable.rs"]
+mod backend;
 
 /// Values per quantization block along the inner dimension (q8_0's).
 const BLOCK: usize = 32;
 /// Bytes of one packed panel block: 32 columns × 32 values.
 const PANEL_BLOCK_BYTES: usize = PANEL * BLOCK;
+
+/// The bytes of one packed panel block, for 8- or 4-bit weights.
+const fn block_bytes(nibbles: bool) -> usize {
+    if nibbles {
+        PANEL_BLOCK_BYTES / 2
+    } else {
+        PANEL_BLOCK_BYTES
+    }
+}
 
 /// A `[columns, depth]` weight matrix (`torch.nn.Linear` layout) packed for the micro-kernel.
 #[derive(Debug)]
@@ -37,12 +57,14 @@ pub struct Int8Matrix {
     columns: usize,
     depth: usize,
     /// Per (panel, block), 8-bit weights: 8 groups of 4 consecutive values, each as 2 × 16 columns
-    /// × 4 bytes, so that one 64-byte load is the `vpdpbusd` operand for 16 columns. 4-bit weights:
-    /// the same for groups `2k` (low nibbles) and `2k + 1` (high nibbles) in one byte.
+    /// × 4 bytes, so that one 64-byte load is the `vpdpbusd` operand for 16 columns, and one 16-byte
+    /// load the wasm dot products' operand for 4. 4-bit weights: the same for groups `2k` (low
+    /// nibbles) and `2k + 1` (high nibbles) in one byte.
     weights: Vec<u8>,
     /// Per (panel, block): the 32 columns' scales `d`.
     scales: Vec<f32>,
-    /// Per (panel, block): `-128 · Σ qw` for the 32 columns.
+    /// Per (panel, block): `-OFFSET · Σ qw` for the 32 columns; empty where the backend's activations
+    /// have no offset.
     offsets: Vec<i32>,
     /// 4-bit weights only, per (panel, block): the 32 columns' block offsets `m`.
     minimums: Option<Vec<f32>>,
@@ -58,7 +80,7 @@ struct WeightBlock {
 impl Int8Matrix {
     /// Whether this CPU runs the kernel.
     pub fn available() -> bool {
-        is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") && is_x86_feature_detected!("avx512vnni")
+        backend::available()
     }
 
     /// Whether a matrix of this type and shape can be packed: `[columns, depth]` of whole 32-column
@@ -86,7 +108,8 @@ impl Int8Matrix {
     pub fn from_gguf(tensor: &QTensor) -> Result<Self> {
         if !Self::takes(tensor) {
             candle_core::bail!(
-                "the int8 kernel takes q8_0, q4_0 and q4_k matrices of whole 32-column panels and whole blocks on AVX-512 VNNI CPUs, not a {:?} {:?}",
+                "the int8 kernel takes q8_0, q4_0 and q4_k matrices of whole 32-column panels and whole blocks where the kernel runs ({}), not a {:?} {:?}",
+                backend::REQUIRES,
                 tensor.dtype(),
                 tensor.shape()
             )
@@ -139,10 +162,10 @@ impl Int8Matrix {
     fn pack(columns: usize, depth: usize, nibbles: bool, block_of: impl Fn(usize, usize) -> WeightBlock) -> Self {
         let blocks = depth / BLOCK;
         let panel_blocks = columns / PANEL * blocks;
-        let block_bytes = if nibbles { PANEL_BLOCK_BYTES / 2 } else { PANEL_BLOCK_BYTES };
+        let block_bytes = block_bytes(nibbles);
         let mut weights = vec![0u8; panel_blocks * block_bytes];
         let mut scales = vec![0f32; panel_blocks * PANEL];
-        let mut offsets = vec![0i32; panel_blocks * PANEL];
+        let mut offsets = vec![0i32; if backend::OFFSET != 0 { panel_blocks * PANEL } else { 0 }];
         let mut minimums = vec![0f32; if nibbles { panel_blocks * PANEL } else { 0 }];
         for column in 0..columns {
             let (panel, lane) = (column / PANEL, column % PANEL);
@@ -151,7 +174,9 @@ impl Int8Matrix {
                 let WeightBlock { scale, minimum, values } = block_of(column, block);
                 let index = panel * blocks + block;
                 scales[index * PANEL + lane] = scale;
-                offsets[index * PANEL + lane] = -128 * values.iter().map(|&v| v as i32).sum::<i32>();
+                if let Some(offset) = offsets.get_mut(index * PANEL + lane) {
+                    *offset = -backend::OFFSET * values.iter().map(|&v| v as i32).sum::<i32>();
+                }
                 if let Some(slot) = minimums.get_mut(index * PANEL + lane) {
                     *slot = minimum;
                 }
@@ -169,6 +194,24 @@ impl Int8Matrix {
         Self { columns, depth, weights, scales, offsets, minimums: nibbles.then_some(minimums) }
     }
 
+    /// Packs a float `[columns, depth]` weight by rounding it to q8_0 first, for float layers that
+    /// run in int8 where there is no faster float kernel (a quantized model's conv stack in wasm).
+    pub fn from_float(weight: &Tensor) -> Result<Self> {
+        Self::from_gguf(&QTensor::quantize(&weight.to_dtype(candle_core::DType::F32)?, GgmlDType::Q8_0)?)
+    }
+
+    /// The row-major `[rows, columns]` product, bias added, of input rows of `depth` values where row
+    /// `i` starts at `input[i * row_stride]`: with `row_stride < depth` the rows overlap, which is how
+    /// a strided conv reads its windows straight from time-major input without unfolding it first.
+    pub fn matmul(&self, input: &[f32], row_stride: usize, rows: usize, bias: &[f32]) -> Result<Vec<f32>> {
+        if bias.len() != self.columns || rows > 0 && (rows - 1) * row_stride + self.depth > input.len() {
+            candle_core::bail!("int8 matmul: {rows} rows of {} every {row_stride} from {} values, {} biases for {} columns", self.depth, input.len(), bias.len(), self.columns)
+        }
+        let parts = [(self, bias)];
+        let kernel = Int8Linear { parts: &parts, depth: self.depth, columns: self.columns, gelu: false };
+        Ok(tiled::matmul(&kernel, input, row_stride, rows))
+    }
+
     /// `x Wᵀ + bias` for `x` of shape `[..., depth]`, as `torch.nn.Linear`.
     pub fn forward(&self, xs: &Tensor, bias: &[f32]) -> Result<Tensor> {
         forward_side_by_side(&[(self, bias)], xs)
@@ -179,114 +222,11 @@ impl Int8Matrix {
     pub fn forward_gelu(&self, xs: &Tensor, bias: &[f32]) -> Result<Tensor> {
         product(&[(self, bias)], xs, true)
     }
-
-    /// `ROWS` activation rows × one 32-column panel, over the whole depth; `NIBBLES` for 4-bit weights.
-    ///
-    /// # Safety
-    /// The CPU has AVX-512 VNNI. Everything else is checked here, once per tile, and panics if
-    /// wrong: the tile's slices hold `ROWS` rows (block sums too where `NIBBLES`), `NIBBLES` is
-    /// this matrix's packing, and the panel is one of its own.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(&self, tile: MicroTile<'_>) {
-        let blocks = self.depth / BLOCK;
-        // these checks bound every unchecked read in the loop below
-        assert_eq!(NIBBLES, self.minimums.is_some(), "the kernel for this matrix's packing");
-        let activations = &tile.activations[..ROWS * self.depth];
-        let activation_scales = &tile.activation_scales[..ROWS * blocks];
-        let activation_sums = &tile.activation_sums[..if NIBBLES { ROWS * blocks } else { 0 }];
-        let panel_blocks = tile.panel * blocks..(tile.panel + 1) * blocks;
-        let block_bytes = if NIBBLES { PANEL_BLOCK_BYTES / 2 } else { PANEL_BLOCK_BYTES };
-        let weights = &self.weights[panel_blocks.start * block_bytes..panel_blocks.end * block_bytes];
-        let scales = &self.scales[panel_blocks.start * PANEL..panel_blocks.end * PANEL];
-        let offsets = &self.offsets[panel_blocks.start * PANEL..panel_blocks.end * PANEL];
-        let minimums = self.minimums.as_deref().map_or(&[][..], |minimums| &minimums[panel_blocks.start * PANEL..panel_blocks.end * PANEL]);
-        let panel_bias = &tile.bias[tile.panel * PANEL..][..PANEL];
-        // SAFETY: `panel_bias` holds 32 values.
-        let bias = unsafe { [_mm512_loadu_ps(panel_bias.as_ptr()), _mm512_loadu_ps(panel_bias.as_ptr().add(16))] };
-        let mut sums = [bias; ROWS];
-        for block in 0..blocks {
-            // The reads of this block are unchecked: with `block < blocks`, `row < ROWS` and
-            // `group < 8` each stays within the slices checked above, which hold per block 32
-            // offsets, scales and minimums and `block_bytes` of weights, and per row `depth`
-            // activations and `blocks` scales and sums.
-            // SAFETY: the block's 32 offsets are within `offsets`.
-            let start = unsafe {
-                let offsets = offsets.as_ptr().add(block * PANEL);
-                [_mm512_loadu_si512(offsets.cast()), _mm512_loadu_si512(offsets.add(16).cast())]
-            };
-            let mut dots = [start; ROWS];
-            let mut add_group = |group: usize, w: [__m512i; 2]| {
-                for (row, dot) in dots.iter_mut().enumerate() {
-                    // SAFETY: `row * depth + block * 32 + group * 4 + 4 <= ROWS * depth`, within `activations`.
-                    let a = unsafe {
-                        let four = activations.as_ptr().add(row * self.depth + block * BLOCK + group * 4);
-                        _mm512_set1_epi32(std::ptr::read_unaligned(four.cast::<i32>()))
-                    };
-                    dot[0] = _mm512_dpbusd_epi32(dot[0], a, w[0]);
-                    dot[1] = _mm512_dpbusd_epi32(dot[1], a, w[1]);
-                }
-            };
-            // SAFETY: the block's `block_bytes` are within `weights`.
-            let weights = unsafe { weights.as_ptr().add(block * block_bytes) };
-            if NIBBLES {
-                let low = _mm512_set1_epi8(15);
-                for pair in 0..BLOCK / 8 {
-                    // SAFETY: `pair * 128 + at + 64 <= 512`, the block's bytes.
-                    let packed = [0, 64].map(|at| unsafe { _mm512_loadu_si512(weights.add(pair * 128 + at).cast()) });
-                    add_group(2 * pair, packed.map(|w| _mm512_and_si512(w, low)));
-                    add_group(2 * pair + 1, packed.map(|w| _mm512_and_si512(_mm512_srli_epi16(w, 4), low)));
-                }
-            } else {
-                for group in 0..BLOCK / 4 {
-                    // SAFETY: `group * 128 + at + 64 <= 1024`, the block's bytes.
-                    add_group(group, [0, 64].map(|at| unsafe { _mm512_loadu_si512(weights.add(group * 128 + at).cast()) }));
-                }
-            }
-            // SAFETY: the block's 32 scales are within `scales`.
-            let weight_scales = unsafe {
-                let scales = scales.as_ptr().add(block * PANEL);
-                [_mm512_loadu_ps(scales), _mm512_loadu_ps(scales.add(16))]
-            };
-            for (row, (sum, dot)) in sums.iter_mut().zip(&dots).enumerate() {
-                // SAFETY: `row * blocks + block < ROWS * blocks`, the length of `activation_scales`.
-                let activation_scale = _mm512_set1_ps(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
-                for half in 0..2 {
-                    let scale = _mm512_mul_ps(weight_scales[half], activation_scale);
-                    sum[half] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[half]), scale, sum[half]);
-                }
-            }
-            if NIBBLES {
-                // SAFETY: the block's 32 minimums are within `minimums` (4-bit weights, checked above).
-                let minimums = unsafe {
-                    let minimums = minimums.as_ptr().add(block * PANEL);
-                    [_mm512_loadu_ps(minimums), _mm512_loadu_ps(minimums.add(16))]
-                };
-                for (row, sum) in sums.iter_mut().enumerate() {
-                    // SAFETY: `row * blocks + block < ROWS * blocks`, the length of `activation_sums` here.
-                    let activation_sum = _mm512_set1_ps(unsafe { *activation_sums.get_unchecked(row * blocks + block) });
-                    sum[0] = _mm512_fmadd_ps(minimums[0], activation_sum, sum[0]);
-                    sum[1] = _mm512_fmadd_ps(minimums[1], activation_sum, sum[1]);
-                }
-            }
-        }
-        for (row, sum) in sums.iter().enumerate() {
-            let out = &mut tile.output[row * tile.output_stride + tile.panel * PANEL..][..PANEL];
-            // SAFETY: `out` is 32 values, two stores of 16.
-            unsafe {
-                _mm512_storeu_ps(out.as_mut_ptr().cast(), sum[0]);
-                _mm512_storeu_ps(out.as_mut_ptr().add(16).cast(), sum[1]);
-            }
-            if tile.gelu {
-                // SAFETY: the 32 values were written just above.
-                kernels::gelu_in_place(unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) });
-            }
-        }
-    }
 }
 
 /// What one micro-kernel call reads and writes, starting at its first row.
 struct MicroTile<'a> {
-    activations: &'a [u8],
+    activations: &'a [backend::Activation],
     activation_scales: &'a [f32],
     /// 4-bit weights only (empty for 8-bit ones): per row and block, the block's sum as quantized,
     /// `scale · Σ q`.
@@ -297,6 +237,46 @@ struct MicroTile<'a> {
     panel: usize,
     bias: &'a [f32],
     gelu: bool,
+}
+
+/// What one micro-kernel call of `ROWS` rows reads, cut to exactly that: per row `depth` activations
+/// and `blocks` scales (and sums where `NIBBLES`), per block 32 weight scales, offsets (where the
+/// backend has them) and minimums (where `NIBBLES`) and `block_bytes(NIBBLES)` weight bytes, and 32
+/// biases. The backends' unchecked reads stay within these.
+struct TileSlices<'a> {
+    blocks: usize,
+    depth: usize,
+    activations: &'a [backend::Activation],
+    activation_scales: &'a [f32],
+    activation_sums: &'a [f32],
+    weights: &'a [u8],
+    scales: &'a [f32],
+    offsets: &'a [i32],
+    minimums: &'a [f32],
+    bias: &'a [f32],
+}
+
+impl<'a> TileSlices<'a> {
+    /// Panics where the tile does not hold `ROWS` rows, `NIBBLES` is not this matrix's packing, or
+    /// the panel is not one of its own: the checks that make a micro-kernel's reads safe.
+    fn of<const ROWS: usize, const NIBBLES: bool>(matrix: &'a Int8Matrix, tile: &MicroTile<'a>) -> Self {
+        let (depth, blocks) = (matrix.depth, matrix.depth / BLOCK);
+        assert_eq!(NIBBLES, matrix.minimums.is_some(), "the kernel for this matrix's packing");
+        let panel = tile.panel * blocks * PANEL..(tile.panel + 1) * blocks * PANEL;
+        let block_bytes = block_bytes(NIBBLES);
+        Self {
+            blocks,
+            depth,
+            activations: &tile.activations[..ROWS * depth],
+            activation_scales: &tile.activation_scales[..ROWS * blocks],
+            activation_sums: &tile.activation_sums[..if NIBBLES { ROWS * blocks } else { 0 }],
+            weights: &matrix.weights[tile.panel * blocks * block_bytes..(tile.panel + 1) * blocks * block_bytes],
+            scales: &matrix.scales[panel.clone()],
+            offsets: if backend::OFFSET != 0 { &matrix.offsets[panel.clone()] } else { &[] },
+            minimums: matrix.minimums.as_deref().map_or(&[][..], |minimums| &minimums[panel]),
+            bias: &tile.bias[tile.panel * PANEL..][..PANEL],
+        }
+    }
 }
 
 /// `x W₁ᵀ + b₁`, `x W₂ᵀ + b₂`, ... side by side in each output row, for matrices of one depth and
@@ -321,37 +301,6 @@ fn product(parts: &[(&Int8Matrix, &[f32])], xs: &Tensor, gelu: bool) -> Result<T
     Tensor::from_vec(output, dims, xs.device())
 }
 
-/// Quantizes rows block by block into `q + 128` bytes, one scale per block, `max |x| / 127` (0 for an
-/// all-zero block), and where asked the block's quantized sum `scale · Σ q` (only 4-bit weights use
-/// it); `q` is `x / scale` rounded to nearest, ties to even.
-///
-/// Written with intrinsics: the compiler's vectorisation of the per-value conversion to bytes was
-/// poor, and this runs on every input of every int8 product (~6 % of a forward pass before).
-#[target_feature(enable = "avx512f,avx512bw")]
-fn quantize_rows(values: &[f32], quantized: &mut [u8], scales: &mut [f32], mut sums: Option<&mut [f32]>) {
-    let shift = _mm_set1_epi8(-128);
-    let blocks = values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales.iter_mut());
-    for (block, ((values, quantized), scale)) in blocks.enumerate() {
-        // SAFETY: `values` is a block of 32.
-        let halves = unsafe { [_mm512_loadu_ps(values.as_ptr()), _mm512_loadu_ps(values.as_ptr().add(16))] };
-        let max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(halves[0]), _mm512_abs_ps(halves[1])));
-        *scale = max / 127.0;
-        let inverse = _mm512_set1_ps(if *scale > 0.0 { 1.0 / *scale } else { 0.0 });
-        let mut total = _mm512_setzero_si512();
-        for (half, values) in halves.into_iter().enumerate() {
-            // the default rounding mode is to nearest, ties to even; |q| <= 127 fits a byte
-            let q = _mm512_cvtps_epi32(_mm512_mul_ps(values, inverse));
-            total = _mm512_add_epi32(total, q);
-            let bytes = _mm_xor_si128(_mm512_cvtepi32_epi8(q), shift);
-            // SAFETY: `quantized` is a block of 32 bytes; this stores 16 of them.
-            unsafe { _mm_storeu_si128(quantized.as_mut_ptr().add(half * 16).cast(), bytes) };
-        }
-        if let Some(sums) = sums.as_deref_mut() {
-            sums[block] = *scale * _mm512_reduce_add_epi32(total) as f32;
-        }
-    }
-}
-
 /// Matrices of one depth whose outputs lie side by side; a panel index counts across all of them.
 struct Int8Linear<'a> {
     parts: &'a [(&'a Int8Matrix, &'a [f32])],
@@ -360,10 +309,11 @@ struct Int8Linear<'a> {
     gelu: bool,
 }
 
-/// A task's activations as the kernel reads them: per row `depth` bytes `q + 128` and per block its
-/// scale, and the blocks' quantized sums `scale · Σ q` where a matrix has 4-bit weights.
+/// A task's activations as the kernel reads them: per row `depth` quantized values as the backend
+/// stores them and per block its scale, and the blocks' quantized sums `scale · Σ q` where a matrix
+/// has 4-bit weights.
 struct QuantizedRows {
-    bytes: Vec<u8>,
+    values: Vec<backend::Activation>,
     scales: Vec<f32>,
     /// `None` where every matrix has 8-bit weights, which never read the sums: the 4-bit kernel is
     /// only called with `Some` (see `tile`).
@@ -380,17 +330,17 @@ unsafe impl TileKernel for Int8Linear<'_> {
 
     fn prepare(&self, input: &[f32], rows: usize, row_stride: usize) -> QuantizedRows {
         let (depth, blocks) = (self.depth, self.depth / BLOCK);
-        let mut bytes = vec![0u8; rows * depth];
+        let mut values = vec![backend::Activation::default(); rows * depth];
         let mut scales = vec![0f32; rows * blocks];
         // the block sums serve only 4-bit weights' minimums: q8_0 products skip their reductions
         let mut sums = self.parts.iter().any(|(matrix, _)| matrix.minimums.is_some()).then(|| vec![0f32; rows * blocks]);
-        let per_row = bytes.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(blocks));
-        for (row, (bytes, scales)) in per_row.enumerate() {
+        let per_row = values.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(blocks));
+        for (row, (quantized, scales)) in per_row.enumerate() {
             let sums = sums.as_mut().map(|sums| &mut sums[row * blocks..][..blocks]);
-            // SAFETY: the trait's contract: AVX-512 is there.
-            unsafe { quantize_rows(&input[row * row_stride..][..depth], bytes, scales, sums) };
+            // SAFETY: the trait's contract: the backend's instructions are there.
+            unsafe { backend::quantize_rows(&input[row * row_stride..][..depth], quantized, scales, sums) };
         }
-        QuantizedRows { bytes, scales, sums }
+        QuantizedRows { values, scales, sums }
     }
 
     unsafe fn tile<const ROWS: usize>(&self, operand: &QuantizedRows, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
@@ -400,7 +350,7 @@ unsafe impl TileKernel for Int8Linear<'_> {
             let panels = matrix.columns / PANEL;
             if panel < panels {
                 let mut tile = MicroTile {
-                    activations: &operand.bytes[first_row * self.depth..],
+                    activations: &operand.values[first_row * self.depth..],
                     activation_scales: &operand.scales[first_row * blocks..],
                     activation_sums: &[],
                     output: &mut output[first_column..],
@@ -409,13 +359,13 @@ unsafe impl TileKernel for Int8Linear<'_> {
                     bias,
                     gelu: self.gelu,
                 };
-                // SAFETY: the trait's contract: AVX-512 VNNI is there (the kernel checks the rest).
+                // SAFETY: the trait's contract: the backend's instructions are there (the kernel checks the rest).
                 return unsafe {
                     match (&matrix.minimums, &operand.sums) {
-                        (None, _) => matrix.micro_kernel::<ROWS, false>(tile),
+                        (None, _) => backend::micro_kernel::<ROWS, false>(matrix, tile),
                         (Some(_), Some(sums)) => {
                             tile.activation_sums = &sums[first_row * blocks..];
-                            matrix.micro_kernel::<ROWS, true>(tile)
+                            backend::micro_kernel::<ROWS, true>(matrix, tile)
                         }
                         (Some(_), None) => unreachable!("`prepare` sums the blocks whenever a matrix has 4-bit weights"),
                     }
@@ -431,6 +381,9 @@ unsafe impl TileKernel for Int8Linear<'_> {
 mod tests {
     use super::*;
     use candle_core::{Device, D};
+    // In wasm these tests run in Node through wasm-bindgen's test runner (scripts/test-wasm-kernels.sh).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn random(shape: (usize, usize), seed: u64) -> Result<Tensor> {
         // a fixed LCG: the test must not depend on an RNG crate's stream
@@ -445,32 +398,32 @@ mod tests {
     }
 
 
-    /// The kernel's activation quantization, written plainly: scale `max |x| / 127`, `q` rounded to
+    /// The kernel's activation quantization, written plainly: scale `max |x| / LIMIT`, `q` rounded to
     /// nearest with ties to even.
     fn quantize_block(values: &[f32]) -> (f32, Vec<i8>) {
-        let scale = values.iter().fold(0f32, |max, v| max.max(v.abs())) / 127.0;
+        let scale = values.iter().fold(0f32, |max, v| max.max(v.abs())) / backend::LIMIT;
         let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
         (scale, values.iter().map(|&v| (v * inverse).round_ties_even() as i8).collect())
     }
 
     #[test]
-    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
     fn quantizes_activations_as_the_plain_reference() -> Result<()> {
         // random blocks, an all-zero block, and a block of exact ties (k + 0.5 after scaling)
         let mut values = random((6, BLOCK), 3)?.flatten_all()?.to_vec1::<f32>()?;
         values.extend([0.0; BLOCK]);
-        values.extend((0..BLOCK).map(|i| if i == 0 { 127.0 } else { (i as f32 - 16.0) + 0.5 }));
-        let mut quantized = vec![0u8; values.len()];
+        values.extend((0..BLOCK).map(|i| if i == 0 { backend::LIMIT } else { (i as f32 - 16.0) + 0.5 }));
+        let mut quantized = vec![backend::Activation::default(); values.len()];
         let mut scales = vec![0f32; values.len() / BLOCK];
         let mut sums = vec![0f32; values.len() / BLOCK];
-        assert!(Int8Matrix::available(), "quantize_rows needs AVX-512");
+        assert!(Int8Matrix::available(), "quantize_rows needs the backend's instructions");
         // SAFETY: checked just above.
-        unsafe { quantize_rows(&values, &mut quantized, &mut scales, Some(&mut sums)) };
+        unsafe { backend::quantize_rows(&values, &mut quantized, &mut scales, Some(&mut sums)) };
         for (block, values) in values.chunks_exact(BLOCK).enumerate() {
             let (scale, q) = quantize_block(values);
             assert_eq!(scales[block], scale, "block {block}");
             assert_eq!(sums[block], scale * q.iter().map(|&q| q as i32).sum::<i32>() as f32, "block {block}");
-            let ours = quantized[block * BLOCK..][..BLOCK].iter().map(|&byte| (byte ^ 0x80) as i8).collect::<Vec<_>>();
+            let ours = quantized[block * BLOCK..][..BLOCK].iter().map(|&value| (i32::from(value) - backend::OFFSET) as i8).collect::<Vec<_>>();
             assert_eq!(ours, q, "block {block}");
         }
         Ok(())
@@ -499,7 +452,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
     fn matches_the_quantized_product_for_every_row_count() -> Result<()> {
         // each weight type, 1..=2 tasks plus every micro-kernel tail (rows mod 6), two panels, several
         // blocks (a q4_k super-block is 256 values); the bias moves the weights off zero mean, so
@@ -525,7 +478,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
     fn side_by_side_is_the_separate_products_concatenated() -> Result<()> {
         let pack = |columns, seed| Int8Matrix::from_gguf(&QTensor::quantize(&random((columns, 64), seed)?, GgmlDType::Q8_0)?);
         let (a, b, c) = (pack(32, 11)?, pack(96, 12)?, pack(64, 13)?);
@@ -545,15 +498,33 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
     fn gelu_in_the_kernel_is_gelu_after_it() -> Result<()> {
         let matrix = Int8Matrix::from_gguf(&QTensor::quantize(&random((64, 96), 21)?, GgmlDType::Q8_0)?)?;
         let bias = (0..64).map(|i| i as f32 * -0.02).collect::<Vec<_>>();
         let input = random((13, 96), 22)?;
         let fused = matrix.forward_gelu(&input, &bias)?.flatten_all()?.to_vec1::<f32>()?;
-        let after = kernels::gelu_erf(&matrix.forward(&input, &bias)?)?.flatten_all()?.to_vec1::<f32>()?;
+        let after = super::super::elementwise::gelu_erf(&matrix.forward(&input, &bias)?)?.flatten_all()?.to_vec1::<f32>()?;
         assert_eq!(fused, after);
         assert!(fused.iter().any(|&v| v < 0.0) && fused.iter().any(|&v| v > 1.0), "GELU's curved part and its linear part are both hit");
+        Ok(())
+    }
+
+    #[test]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
+    fn overlapping_rows_are_the_product_of_each_window() -> Result<()> {
+        // a conv of kernel 3, stride 2 over 20 frames of 32 channels: windows of 96 values, 64 apart
+        let weight = random((32, 96), 51)?;
+        let matrix = Int8Matrix::from_float(&weight)?;
+        let input = random((20, 32), 52)?.flatten_all()?.to_vec1::<f32>()?;
+        let bias = (0..32).map(|i| i as f32 * 0.05).collect::<Vec<_>>();
+        let frames = (20 - 3) / 2 + 1;
+        let ours = matrix.matmul(&input, 64, frames, &bias)?;
+        let windows = (0..frames).flat_map(|t| input[t * 64..][..96].to_vec()).collect::<Vec<_>>();
+        let unfolded = matrix.forward(&Tensor::from_vec(windows, (frames, 96), &Device::Cpu)?, &bias)?;
+        assert_eq!(ours, unfolded.flatten_all()?.to_vec1::<f32>()?);
+        assert!(matrix.matmul(&input, 64, frames + 1, &bias).is_err(), "a window past the input's end");
+        assert!(matrix.matmul(&input, 64, frames, &bias[..31]).is_err(), "a bias short of the columns");
         Ok(())
     }
 
@@ -591,8 +562,10 @@ mod tests {
         }
     }
 
+    // catching the panic needs unwinding, which wasm builds do not have (panic = abort)
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
-    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
     fn four_bit_weights_without_block_sums_or_short_slices_panic_instead_of_overrunning() -> Result<()> {
         let weights = random((32, 64), 31)?;
         let (q8, q4) = (Int8Matrix::from_gguf(&QTensor::quantize(&weights, GgmlDType::Q8_0)?)?, Int8Matrix::from_gguf(&QTensor::quantize(&weights, GgmlDType::Q4_0)?)?);
@@ -617,7 +590,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI, which this CPU lacks (nor is the int8 kernel used here)")]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
     fn eight_and_four_bit_weights_side_by_side_are_their_separate_products() -> Result<()> {
         // the 4-bit part needs block sums that the 8-bit part ignores: quantized once, for both
         let pack = |dtype, seed| Int8Matrix::from_gguf(&QTensor::quantize(&random((32, 256), seed)?, dtype)?);

@@ -16,7 +16,7 @@ use std::mem::MaybeUninit;
 use candle_core::Result;
 use rayon::prelude::*;
 
-use super::kernels;
+use super::elementwise;
 use super::tiled::{self, TileKernel, PANEL};
 
 /// A `[depth, columns]` matrix (input dimension first, as a conv's unfolded weight) packed for the
@@ -270,7 +270,7 @@ pub fn attention(qkv: &[f32], frames: usize, heads: usize, head_dim: usize, scal
             for first in (0..frames).step_by(QUERY_BLOCK) {
                 let queries = QUERY_BLOCK.min(frames - first);
                 let mut scores = keys.matmul(&qkv[first * row + q..], row, queries)?;
-                kernels::softmax_rows(&mut scores, frames, scale);
+                elementwise::softmax_rows(&mut scores, frames, scale);
                 context.extend(values.matmul(&scores, frames, queries)?);
             }
             Ok(context)
@@ -360,7 +360,7 @@ mod tests {
         let fused = Tensor::from_vec(qkv, (frames, 3 * hidden), &device)?;
         let split = |i: usize| fused.narrow(1, i * hidden, hidden)?.reshape((frames, heads, head_dim))?.transpose(0, 1)?.contiguous();
         let (q, k, v) = ((split(0)? * scale as f64)?, split(1)?, split(2)?);
-        let float = kernels::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(&v)?.transpose(0, 1)?.reshape((frames, hidden))?;
+        let float = elementwise::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(&v)?.transpose(0, 1)?.reshape((frames, hidden))?;
         let ours = Tensor::from_vec(ours, (frames, hidden), &device)?;
         let relative = ((&ours - &float)?.sqr()?.sum_all()?.sqrt()? / float.sqr()?.sum_all()?.sqrt()?)?.to_scalar::<f32>()?;
         // bf16 keeps 8 significant bits (relative rounding up to 2^-9 ≈ 2e-3 per operand)

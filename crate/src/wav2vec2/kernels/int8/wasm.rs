@@ -1,0 +1,267 @@
+//! The int8 micro-kernel for WebAssembly SIMD, in the two builds the page chooses between:
+//!
+//! - with relaxed SIMD (Chromium): `i32x4.relaxed_dot_i8x16_i7x16_add` multiplies 16 signed weight
+//!   bytes by 16 activation bytes and adds groups of four into 4 sums, one instruction per 16
+//!   products. Its second operand is only defined for values 0..=127 (7 bits), so activations, not
+//!   the stored weights, give up a bit: `q` in -63..=63, stored as `q + 64`. That doubles their
+//!   rounding step; measured in BENCHMARKS.md (browser accuracy rows) and held by the same tests as
+//!   the other backends.
+//! - SIMD128 only (Node 20, Firefox, Safari): weights are widened to 16 bits and
+//!   `i32x4.dot_i16x8_s` multiplies them by 16-bit activations, 8 products per instruction, with
+//!   the full 8-bit activations of the x86 kernel.
+//!
+//! A tile is `ROWS` rows × 8 columns (relaxed) or 4 columns (SIMD128) at a time, walked over the
+//! 32-column panel: engines map wasm SIMD onto 16 vector registers, which the accumulators of a
+//! bigger tile would overflow.
+
+use core::arch::wasm32::*;
+use std::mem::MaybeUninit;
+
+use super::super::elementwise;
+use super::{block_bytes, Int8Matrix, MicroTile, TileSlices, BLOCK, PANEL};
+
+pub const REQUIRES: &str = "WebAssembly SIMD";
+
+/// Always: a module built with SIMD only compiles in engines that have it (and the relaxed build
+/// only where relaxed SIMD validates; the page checks before loading it).
+pub fn available() -> bool {
+    true
+}
+
+#[cfg(target_feature = "relaxed-simd")]
+mod dot {
+    use core::arch::wasm32::*;
+
+    /// `q + 64`: the 7-bit operand of the relaxed dot product.
+    pub type Activation = u8;
+    pub const OFFSET: i32 = 64;
+    pub const LIMIT: f32 = 63.0;
+    /// 4-column vectors per step: two, so each activation broadcast feeds two dot products.
+    pub const VECTORS: usize = 2;
+
+    /// Per 4 columns: their 4 sums.
+    pub type Sums = v128;
+
+    /// Sums that start from the offsets of 4 columns, `offsets[at..at + 4]`.
+    ///
+    /// # Safety
+    /// `at + 4 <= offsets.len()`.
+    #[inline(always)]
+    pub unsafe fn start(offsets: &[i32], at: usize) -> Sums {
+        // SAFETY: the caller's.
+        unsafe { v128_load(offsets.as_ptr().add(at).cast()) }
+    }
+
+    /// The four activations of one row at `activations`, in every lane group.
+    ///
+    /// # Safety
+    /// `activations` can be read for 4 values.
+    #[inline(always)]
+    pub unsafe fn broadcast(activations: *const Activation) -> v128 {
+        // SAFETY: the caller's.
+        unsafe { v128_load32_splat(activations.cast()) }
+    }
+
+    /// Adds 4 columns × 4 values of `weights` times the 4 values of `activations`.
+    #[inline(always)]
+    pub fn add(sums: &mut Sums, weights: v128, activations: v128) {
+        *sums = i32x4_relaxed_dot_i8x16_i7x16_add(weights, activations, *sums);
+    }
+
+    #[inline(always)]
+    pub fn column_sums(sums: Sums) -> v128 {
+        sums
+    }
+
+    /// Stores 4 `q + 64` bytes for each of the 4 vectors of 4 quantized values.
+    #[inline(always)]
+    pub fn store(quantized: &mut [Activation], q: [v128; 4]) {
+        let shift = i16x8_splat(OFFSET as i16);
+        let low = i16x8_add(i16x8_narrow_i32x4(q[0], q[1]), shift);
+        let high = i16x8_add(i16x8_narrow_i32x4(q[2], q[3]), shift);
+        let bytes = u8x16_narrow_i16x8(low, high);
+        let quantized = &mut quantized[..16];
+        // SAFETY: `quantized` holds 16 bytes.
+        unsafe { v128_store(quantized.as_mut_ptr().cast(), bytes) }
+    }
+}
+
+#[cfg(not(target_feature = "relaxed-simd"))]
+mod dot {
+    use core::arch::wasm32::*;
+
+    pub type Activation = i16;
+    pub const OFFSET: i32 = 0;
+    pub const LIMIT: f32 = 127.0;
+    /// One 4-column vector per step: it makes two sums vectors, and more would not fit the registers.
+    pub const VECTORS: usize = 1;
+
+    /// Per 4 columns: columns 0 and 1, then 2 and 3, each as two partial sums (even and odd pairs
+    /// of values), as `i32x4.dot_i16x8_s` leaves them.
+    pub type Sums = [v128; 2];
+
+    /// Zero sums: activations have no offset here, so neither do the weights.
+    ///
+    /// # Safety
+    /// Nothing to uphold; `unsafe` as the relaxed build's, which reads the offsets.
+    #[inline(always)]
+    pub unsafe fn start(_offsets: &[i32], _at: usize) -> Sums {
+        [i32x4_splat(0); 2]
+    }
+
+    /// # Safety
+    /// `activations` can be read for 4 values.
+    #[inline(always)]
+    pub unsafe fn broadcast(activations: *const Activation) -> v128 {
+        // SAFETY: the caller's.
+        unsafe { v128_load64_splat(activations.cast()) }
+    }
+
+    #[inline(always)]
+    pub fn add(sums: &mut Sums, weights: v128, activations: v128) {
+        sums[0] = i32x4_add(sums[0], i32x4_dot_i16x8(i16x8_extend_low_i8x16(weights), activations));
+        sums[1] = i32x4_add(sums[1], i32x4_dot_i16x8(i16x8_extend_high_i8x16(weights), activations));
+    }
+
+    /// Adds each column's two partial sums.
+    #[inline(always)]
+    pub fn column_sums(sums: Sums) -> v128 {
+        let even = i32x4_shuffle::<0, 2, 4, 6>(sums[0], sums[1]);
+        let odd = i32x4_shuffle::<1, 3, 5, 7>(sums[0], sums[1]);
+        i32x4_add(even, odd)
+    }
+
+    #[inline(always)]
+    pub fn store(quantized: &mut [Activation], q: [v128; 4]) {
+        let quantized = &mut quantized[..16];
+        // SAFETY: `quantized` holds 16 values, two stores of 8.
+        unsafe {
+            v128_store(quantized.as_mut_ptr().cast(), i16x8_narrow_i32x4(q[0], q[1]));
+            v128_store(quantized.as_mut_ptr().add(8).cast(), i16x8_narrow_i32x4(q[2], q[3]));
+        }
+    }
+}
+
+pub use dot::{Activation, LIMIT, OFFSET};
+
+/// Columns per step of the micro-kernel.
+const STEP_COLUMNS: usize = 4 * dot::VECTORS;
+
+/// Quantizes rows block by block, one scale per block, `max |x| / LIMIT` (0 for an all-zero block),
+/// `q` rounded to nearest, ties to even; where asked also the block's quantized sum `scale · Σ q`.
+///
+/// # Safety
+/// Nothing beyond the module's SIMD, which every build of it has.
+pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales: &mut [f32], mut sums: Option<&mut [f32]>) {
+    let blocks = values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales.iter_mut());
+    for (block, ((values, quantized), scale)) in blocks.enumerate() {
+        // SAFETY: `values` is a block of 32, eight loads of 4.
+        let vectors: [v128; 8] = std::array::from_fn(|i| unsafe { v128_load(values.as_ptr().add(4 * i).cast()) });
+        let max = vectors.iter().fold(f32x4_splat(0.0), |max, &v| f32x4_max(max, f32x4_abs(v)));
+        let max = f32x4_max(max, i32x4_shuffle::<2, 3, 0, 1>(max, max));
+        let max = f32x4_extract_lane::<0>(max).max(f32x4_extract_lane::<1>(max));
+        *scale = max / LIMIT;
+        let inverse = f32x4_splat(if *scale > 0.0 { 1.0 / *scale } else { 0.0 });
+        // f32x4.nearest rounds ties to even; |q| <= LIMIT fits the activation type
+        let q = vectors.map(|v| i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v, inverse))));
+        for (half, quantized) in quantized.chunks_exact_mut(16).enumerate() {
+            dot::store(quantized, [q[4 * half], q[4 * half + 1], q[4 * half + 2], q[4 * half + 3]]);
+        }
+        if let Some(sums) = sums.as_deref_mut() {
+            let total = q.iter().fold(i32x4_splat(0), |total, &q| i32x4_add(total, q));
+            let total = i32x4_add(total, i32x4_shuffle::<2, 3, 0, 1>(total, total));
+            let total = i32x4_extract_lane::<0>(total) + i32x4_extract_lane::<1>(total);
+            sums[block] = *scale * total as f32;
+        }
+    }
+}
+
+/// `ROWS` activation rows × one 32-column panel, over the whole depth; `NIBBLES` for 4-bit weights.
+///
+/// # Safety
+/// Nothing beyond the module's SIMD: the tile is checked once ([`TileSlices::of`]), and panics if
+/// wrong.
+pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
+    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, offsets, minimums, bias } =
+        TileSlices::of::<ROWS, NIBBLES>(matrix, &tile);
+    let block_bytes = block_bytes(NIBBLES);
+    let low_nibbles = u8x16_splat(15);
+    // The reads below are unchecked: with `block < blocks`, `row < ROWS`, `group < 8` and
+    // `first + STEP_COLUMNS <= 32` each stays within the slices `TileSlices::of` checked, which hold
+    // per block 32 scales, offsets (where the backend has them) and minimums (where `NIBBLES`) and
+    // `block_bytes` of weights, per row `depth` activations and `blocks` scales and sums, and 32 biases.
+    for first in (0..PANEL).step_by(STEP_COLUMNS) {
+        // where these columns' 4-byte groups start in each group of 4 values of a block (see `Int8Matrix::weights`)
+        let column_bytes = first / 16 * 64 + first % 16 * 4;
+        // SAFETY: `first + 4 * v + 4 <= 32` biases.
+        let start: [v128; dot::VECTORS] = std::array::from_fn(|v| unsafe { v128_load(bias.as_ptr().add(first + 4 * v).cast()) });
+        let mut sums = [start; ROWS];
+        for block in 0..blocks {
+            // SAFETY: `block * 32 + first + 4 * v + 4 <= blocks * 32` offsets, where there are any.
+            let start: [dot::Sums; dot::VECTORS] = std::array::from_fn(|v| unsafe { dot::start(offsets, block * PANEL + first + 4 * v) });
+            let mut dots = [start; ROWS];
+            // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
+            let block_weights = unsafe { weights.as_ptr().add(block * block_bytes + column_bytes) };
+            for group in 0..BLOCK / 4 {
+                let packed_weights = |v: usize| {
+                    if NIBBLES {
+                        // SAFETY: `group / 2 * 128 + 16 * v + 16 <= 512 - column_bytes`, within the block.
+                        let packed = unsafe { v128_load(block_weights.add(group / 2 * 128 + 16 * v).cast()) };
+                        if group % 2 == 0 {
+                            v128_and(packed, low_nibbles)
+                        } else {
+                            u8x16_shr(packed, 4)
+                        }
+                    } else {
+                        // SAFETY: `group * 128 + 16 * v + 16 <= 1024 - column_bytes`, within the block.
+                        unsafe { v128_load(block_weights.add(group * 128 + 16 * v).cast()) }
+                    }
+                };
+                let w: [v128; dot::VECTORS] = std::array::from_fn(packed_weights);
+                for (row, dots) in dots.iter_mut().enumerate() {
+                    // SAFETY: `row * depth + block * 32 + group * 4 + 4 <= ROWS * depth` activations.
+                    let a = unsafe { dot::broadcast(activations.as_ptr().add(row * depth + block * BLOCK + group * 4)) };
+                    for (dot, &w) in dots.iter_mut().zip(&w) {
+                        dot::add(dot, w, a);
+                    }
+                }
+            }
+            // SAFETY: `block * 32 + first + 4 * v + 4 <= blocks * 32` scales.
+            let weight_scales: [v128; dot::VECTORS] = std::array::from_fn(|v| unsafe { v128_load(scales.as_ptr().add(block * PANEL + first + 4 * v).cast()) });
+            for (row, (sums, dots)) in sums.iter_mut().zip(&dots).enumerate() {
+                // SAFETY: `row * blocks + block < ROWS * blocks` activation scales.
+                let activation_scale = f32x4_splat(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
+                for ((sum, &dot), &weight_scale) in sums.iter_mut().zip(dots).zip(&weight_scales) {
+                    let products = f32x4_convert_i32x4(dot::column_sums(dot));
+                    *sum = f32x4_add(*sum, f32x4_mul(products, f32x4_mul(weight_scale, activation_scale)));
+                }
+            }
+            if NIBBLES {
+                // SAFETY: `block * 32 + first + 4 * v + 4 <= blocks * 32` minimums (4-bit weights have them).
+                let block_minimums: [v128; dot::VECTORS] =
+                    std::array::from_fn(|v| unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first + 4 * v).cast()) });
+                for (row, sums) in sums.iter_mut().enumerate() {
+                    // SAFETY: `row * blocks + block < ROWS * blocks` activation sums (4-bit weights have them).
+                    let activation_sum = f32x4_splat(unsafe { *activation_sums.get_unchecked(row * blocks + block) });
+                    for (sum, &minimum) in sums.iter_mut().zip(&block_minimums) {
+                        *sum = f32x4_add(*sum, f32x4_mul(minimum, activation_sum));
+                    }
+                }
+            }
+        }
+        for (row, sums) in sums.iter().enumerate() {
+            let out = &mut tile.output[row * tile.output_stride + tile.panel * PANEL + first..][..STEP_COLUMNS];
+            for (v, &sum) in sums.iter().enumerate() {
+                // SAFETY: `out` holds `4 * VECTORS` values.
+                unsafe { v128_store(out.as_mut_ptr().add(4 * v).cast(), sum) };
+            }
+        }
+    }
+    if tile.gelu {
+        for row in 0..ROWS {
+            let out = &mut tile.output[row * tile.output_stride + tile.panel * PANEL..][..PANEL];
+            // SAFETY: the 32 values were written above.
+            elementwise::gelu_in_place(unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) });
+        }
+    }
+}
