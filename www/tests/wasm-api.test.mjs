@@ -81,6 +81,33 @@ test("long audio reports progress and growing partial transcripts chunk by chunk
   }
 });
 
+test("setChunking sets the window length of long audio and refuses windows under a second", () => {
+  const r = recognizer();
+  try {
+    // A tone under a syllable-rate envelope has no pause to cut at: only the window length cuts it.
+    const tone = Float32Array.from({ length: 20 * 16_000 }, (_, i) => {
+      const t = i / 16_000;
+      return 0.3 * (0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * t)) * Math.sin(2 * Math.PI * 220 * t);
+    });
+    const steps = () => {
+      const done = [];
+      r.transcribe(tone, (progress) => done.push(progress.doneSeconds));
+      return done.map((seconds, i) => seconds - (done[i - 1] ?? 0));
+    };
+    assert.equal(steps().length, 2, "10 s windows by default");
+    r.setChunking(5, 1);
+    const five = steps();
+    assert.ok(five.length === 4 && five.every((step) => step <= 5.01), `${five}`);
+    r.setChunking(20, 2);
+    assert.equal(steps().length, 1);
+    assert.throws(() => r.setChunking(0.5, 2), (e) => e instanceof Error && /chunkSeconds must be at least 1/.test(e.message));
+    assert.throws(() => r.setChunking(10, -1), (e) => e instanceof Error && /contextSeconds at least 0/.test(e.message));
+    assert.throws(() => r.setChunking(NaN, 2), Error);
+  } finally {
+    r.free();
+  }
+});
+
 test("every failure is a JS Error with the library's message", () => {
   const expectError = (run, pattern) => assert.throws(run, (e) => e instanceof Error && pattern.test(e.message));
   expectError(() => asr.parseManifest("{}"), /not a sakha-asr model manifest/);
