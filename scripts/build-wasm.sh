@@ -61,8 +61,9 @@ bind() {
     echo "$out/ is up to date with $module"
     return
   fi
-  local next=$target_dir/wasm-bindgen-out
-  rm -rf "$next"
+  # A folder of its own, so that builds running at the same time do not write into each other's.
+  local next
+  next=$(mktemp -d "$target_dir/wasm-bindgen-out.XXXXXX")
   "$wasm_bindgen" --target web --out-dir "$next" "$module"
   # wasm-opt reads the features to allow (SIMD, relaxed SIMD, threads) from the module itself.
   "$wasm_opt" "${wasm_opt_flags[@]}" "$next/sakha_asr_bg.wasm" -o "$next/sakha_asr_bg.opt.wasm"
