@@ -115,7 +115,8 @@ function topSelfTime(profile, count) {
   const hits = new Map();
   let total = 0;
   for (const node of profile.nodes) {
-    const name = node.callFrame.functionName || `(anonymous ${node.callFrame.url.split("/").pop()})`;
+    // Rust's symbol hash (::h + 16 hex digits) only splits one function's samples.
+    const name = node.callFrame.functionName.replace(/::h[0-9a-f]{16}$/, "") || `(anonymous ${node.callFrame.url.split("/").pop()})`;
     if (name === "(idle)" || name === "(program)" || name === "(root)") continue;
     hits.set(name, (hits.get(name) ?? 0) + (node.hitCount ?? 0));
     total += node.hitCount ?? 0;

@@ -18,11 +18,12 @@ self.onmessage = async ({ data }) => {
   try {
     if (data.type === "load") {
       const { bindings, build, threads } = await startWasm();
-      const manifestText = await (await fetch(data.modelUrl)).text();
+      const modelUrl = new URL(data.modelUrl, self.location.href);
+      const manifestText = await (await fetch(modelUrl)).text();
       const manifest = JSON.parse(manifestText);
       const language = manifest.languages[manifest.default_language];
       const [base, languageFile] = await Promise.all(
-        [manifest.base.file, language.file].map((file) => bytes(new URL(file, data.modelUrl))),
+        [manifest.base.file, language.file].map((file) => bytes(new URL(file, modelUrl))),
       );
       recognizer = new bindings.Recognizer(manifestText, base, languageFile);
       self.postMessage({ type: "loaded", build, threads });
