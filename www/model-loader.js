@@ -1,15 +1,20 @@
 // Fetches the files of a packaged model (model.json, base.gguf, <lang>.gguf) and keeps them in the
-// Cache API. A file is stored only after its size and sha256 match model.json, so the cache never
-// holds a partial or corrupt download; a cached file is served with no network request at all.
-// When the browser refuses to store a file (no space left, or a private window that keeps storage
-// in memory and refuses large files), the model still runs from the download, with a notice saying
-// why it was not kept. A package is treated as immutable at its URL: publish a changed model under a
-// new URL.
+// Cache API. Each file is streamed, piece by piece as it is read from the cache or the network, into
+// a sink from the recognizer (a wasm `PackageFile`), which builds the model as the bytes arrive, so no
+// copy of a whole file is ever held here, and checks a download's size and sha256 against model.json.
+// A download is stored while it streams, but the stored copy is completed only once the sink has
+// verified it, so the cache never holds a partial or corrupt download, and a stored copy is not
+// hashed again (only its size is checked); it is read with no network request at all. When the browser refuses to store a file (no space left, or a private
+// window that keeps storage in memory and refuses large files), the model still runs from the
+// download, with a notice saying why it was not kept. A package is treated as immutable at its URL:
+// publish a changed model under a new URL.
 
 import { AsrError, ErrorKind, Stage } from "./protocol.js";
 
 const MODEL_CACHE = "sakha-asr-models";
 const PROGRESS_INTERVAL_MS = 100;
+/** How much of a download may wait in memory for the Cache API to take it in. */
+const STORE_QUEUE_BYTES = 8 << 20;
 /** WebAssembly (wasm32) memory ends at 4 GiB, and the recognizer holds all of the model's weights in it. */
 const WASM_MEMORY_BYTES = 2 ** 32;
 
@@ -73,23 +78,33 @@ class ModelPackage {
   }
 
   /**
-   * The verified bytes of each entry, in order, reading cached copies and downloading (and storing)
-   * the rest: `{files, notice}`, where `notice` is null, or says for people why a downloaded file
-   * could not be kept for offline use. `onProgress({stage, file, loaded, total})` reports progress.
+   * Streams each file into a sink and finishes it: `files` is a list of `{entry, open}`, where
+   * `open(stored)` makes a fresh sink for `entry` (`push(chunk)`, `isOverlong`, `finish()` throwing an
+   * Error named "FileMismatch" when the file is not the one model.json lists, `free()`); `stored` is
+   * true for a stored copy, which was verified before it was stored and is not hashed again. Cached
+   * copies are read, the rest downloaded and stored. Resolves to `{files, notice}`: the finished
+   * sinks in order, and null or, for people, why a downloaded file could not be kept for offline use.
+   * `onProgress({stage, file, loaded, total})` reports progress.
    */
-  async read(entries, onProgress) {
+  async read(files, onProgress) {
+    const entries = files.map(({ entry }) => entry);
     checkFitsInMemory(entries);
     const urls = entries.map((entry) => this.fileUrl(entry));
     const cached = await Promise.all(urls.map((url) => this.cache.match(url)));
     const storing = new Storing(this.cache, entries.filter((_, i) => !cached[i]));
-    const files = [];
-    for (const [i, entry] of entries.entries()) {
-      files.push(await this.readFile(entry, urls[i], cached[i], onProgress, storing));
+    const sinks = [];
+    try {
+      for (const [i, { entry, open }] of files.entries()) {
+        sinks.push(await this.readFile(entry, open, urls[i], cached[i], onProgress, storing));
+      }
+    } catch (e) {
+      for (const sink of sinks) sink.free();
+      throw e;
     }
     if (!this.manifestCached) {
-      this.manifestCached = await storing.put(this.manifestUrl, new TextEncoder().encode(this.manifestText), "model.json");
+      this.manifestCached = await storing.put(this.manifestUrl, this.manifestText, "model.json");
     }
-    return { files, notice: storing.notice };
+    return { files: sinks, notice: storing.notice };
   }
 
   fileUrl(entry) {
@@ -100,20 +115,38 @@ class ModelPackage {
     return url.href;
   }
 
-  async readFile(entry, url, cachedResponse, onProgress, storing) {
+  async readFile(entry, open, url, cachedResponse, onProgress, storing) {
     if (cachedResponse) {
-      const bytes = await readBody(cachedResponse, entry, Stage.CACHE, onProgress);
-      if (bytes && (await matchesEntry(bytes, entry))) return bytes;
+      const sink = open(true);
+      try {
+        await pump(cachedResponse, entry, Stage.CACHE, onProgress, sink);
+        sink.finish();
+        return sink;
+      } catch (e) {
+        sink.free();
+        // The wasm instance is unusable after a trap (out of memory): downloading cannot help.
+        if (e instanceof WebAssembly.RuntimeError) throw e;
+        // A stored copy that cannot be read or used is replaced by a download, which is verified (a
+        // model that cannot run then fails there too).
+      }
       await this.cache.delete(url);
     }
     // A mismatch can be a transfer glitch or a server mid-update: one fresh download, then give up.
     for (let attempt = 1; attempt <= 2; attempt++) {
       const response = await fetchOrThrow(url, entry.file);
-      const bytes = await readBody(response, entry, Stage.DOWNLOAD, onProgress);
-      if (bytes && (await matchesEntry(bytes, entry))) {
-        await storing.put(url, bytes, entry.file);
-        return bytes;
+      const sink = open(false);
+      const copy = storing.open(url, entry.file);
+      try {
+        await pump(response, entry, Stage.DOWNLOAD, onProgress, sink, copy);
+        sink.finish();
+      } catch (e) {
+        copy?.discard();
+        sink.free();
+        if (isMismatch(e)) continue;
+        throw e;
       }
+      await copy?.keep();
+      return sink;
     }
     throw new AsrError(
       ErrorKind.CORRUPT,
@@ -122,6 +155,10 @@ class ModelPackage {
         `Nothing was saved.`,
     );
   }
+}
+
+function isMismatch(error) {
+  return error?.name === "FileMismatch";
 }
 
 /**
@@ -135,16 +172,59 @@ class Storing {
     this.notice = null;
   }
 
-  /** Stores `bytes` under `url`; false when the browser refused (and nothing was stored). */
-  async put(url, bytes, name) {
+  /**
+   * Stores `body` under `url`; false when nothing was stored: the browser refused (the reason goes to
+   * `notice`), or `discarded()` says that we broke off the body ourselves.
+   */
+  async put(url, body, name, discarded = () => false) {
     if (this.notice) return false;
     try {
-      await this.cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
+      await this.cache.put(url, new Response(body, { headers: { "Content-Type": "application/octet-stream" } }));
       return true;
     } catch (e) {
-      this.notice = await notStoredNotice(e, name, this.needed);
+      if (!discarded()) this.notice ??= await notStoredNotice(e, name, this.needed);
       return false;
     }
+  }
+
+  /**
+   * A copy of a download, stored under `url` while it arrives: `push` each chunk (and wait for
+   * `room()`, so a download faster than the disk does not pile up in memory), then `keep()` once the
+   * file is verified (resolves when it is stored or refused) or `discard()` (nothing is stored: the
+   * cache commits an entry only when its body completes). Null after a refusal.
+   */
+  open(url, name) {
+    if (this.notice) return null;
+    let controller;
+    let wake = () => {};
+    const body = new ReadableStream(
+      { start: (c) => (controller = c), pull: () => wake() },
+      new ByteLengthQueuingStrategy({ highWaterMark: STORE_QUEUE_BYTES }),
+    );
+    // Once the cache has stopped reading (a refusal, which `put` reports), the stream throws.
+    const quietly = (action) => {
+      try {
+        action();
+      } catch {}
+    };
+    let discarded = false;
+    let settled = false;
+    const stored = this.put(url, body, name, () => discarded).finally(() => {
+      settled = true;
+      wake();
+    });
+    return {
+      push: (chunk) => quietly(() => controller.enqueue(chunk)),
+      room: () => (settled || controller.desiredSize > 0 ? null : new Promise((resolve) => (wake = resolve))),
+      keep: () => {
+        quietly(() => controller.close());
+        return stored;
+      },
+      discard: () => {
+        discarded = true;
+        quietly(() => controller.error(new Error(`${name} was not verified`)));
+      },
+    };
   }
 }
 
@@ -169,12 +249,11 @@ async function fetchOrThrow(url, name) {
 }
 
 /**
- * Reads a response body into a buffer of the manifest's size; `null` when the body is longer than
- * that (the caller treats it like a checksum mismatch). A body that breaks off or ends short is a
- * lost connection.
+ * Pushes a response body into `sink` (and `copy`) chunk by chunk. A body that breaks off or ends
+ * short is a lost connection; one longer than the manifest's size is left for `sink.finish()` to
+ * report.
  */
-async function readBody(response, entry, stage, onProgress) {
-  const bytes = new Uint8Array(entry.bytes);
+async function pump(response, entry, stage, onProgress, sink, copy) {
   const reader = response.body.getReader();
   let loaded = 0;
   let reportedAt = 0;
@@ -188,20 +267,21 @@ async function readBody(response, entry, stage, onProgress) {
       throw lostConnection(entry, loaded);
     }
     if (chunk.done) break;
-    if (loaded + chunk.value.length > bytes.length) {
-      await reader.cancel();
-      return null;
-    }
-    bytes.set(chunk.value, loaded);
+    sink.push(chunk.value);
+    copy?.push(chunk.value);
+    await copy?.room();
     loaded += chunk.value.length;
+    if (sink.isOverlong) {
+      await reader.cancel();
+      return;
+    }
     if (performance.now() - reportedAt >= PROGRESS_INTERVAL_MS) {
       reportedAt = performance.now();
       report();
     }
   }
   report();
-  if (loaded < bytes.length) throw lostConnection(entry, loaded);
-  return bytes;
+  if (loaded < entry.bytes) throw lostConnection(entry, loaded);
 }
 
 function lostConnection(entry, loaded) {
@@ -210,13 +290,6 @@ function lostConnection(entry, loaded) {
     `The download of ${entry.file} broke off after ${formatSize(loaded)} of ${formatSize(entry.bytes)}. ` +
       `Nothing was saved; try again to download it from the start.`,
   );
-}
-
-async function matchesEntry(bytes, entry) {
-  if (bytes.length !== entry.bytes) return false;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-  return hex === entry.sha256;
 }
 
 function checkFitsInMemory(entries) {

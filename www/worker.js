@@ -8,7 +8,7 @@ import { startWasm } from "./wasm-build.js";
 // The wasm build this worker runs, {bindings, build, threads}: chosen and started by the first load
 // (a page starts a fresh worker for each load), then its bindings under their usual names.
 let wasm = null;
-let Recognizer, parseManifest, sampleRate, toSrt, toVtt;
+let PackageFile, Recognizer, parseManifest, sampleRate, toSrt, toVtt;
 
 let modelPackage = null;
 let recognizer = null;
@@ -16,20 +16,29 @@ let recognizer = null;
 const handlers = {
   async load({ modelUrl, language, build, threads }, post) {
     wasm ??= await startWasm({ build, threads });
-    ({ Recognizer, parseManifest, sampleRate, toSrt, toVtt } = wasm.bindings);
+    ({ PackageFile, Recognizer, parseManifest, sampleRate, toSrt, toVtt } = wasm.bindings);
     recognizer?.free();
     recognizer = null;
     modelPackage = await openPackage(new URL(modelUrl, self.location.href).href, parseManifest);
     const chosen = modelPackage.languageEntry(language);
-    const { files, notice } = await modelPackage.read([modelPackage.manifest.base, chosen.entry], post.progress);
-    recognizer = new Recognizer(modelPackage.manifestText, files[0], files[1], chosen.name);
+    const text = modelPackage.manifestText;
+    // Each file streams into its PackageFile as it is read: no whole copy of it is held here.
+    const { files, notice } = await modelPackage.read(
+      [
+        { entry: modelPackage.manifest.base, open: (stored) => PackageFile.base(text, stored) },
+        { entry: chosen.entry, open: (stored) => PackageFile.language(text, chosen.name, stored) },
+      ],
+      post.progress,
+    );
+    recognizer = Recognizer.fromFiles(text, files[0], files[1]);
     return describe(notice);
   },
 
   async setLanguage({ language }, post) {
     const chosen = loadedPackage().languageEntry(language);
-    const { files, notice } = await modelPackage.read([chosen.entry], post.progress);
-    loadedRecognizer().setLanguage(chosen.name, files[0]);
+    const open = (stored) => PackageFile.language(modelPackage.manifestText, chosen.name, stored);
+    const { files, notice } = await modelPackage.read([{ entry: chosen.entry, open }], post.progress);
+    loadedRecognizer().setLanguageFile(files[0]);
     return describe(notice);
   },
 

@@ -23,6 +23,10 @@ pub enum Error {
     #[error("{0}")]
     Package(String),
 
+    /// A package file whose size or sha256 is not its manifest's: a damaged download or another file.
+    #[error("{file}: {why}")]
+    FileMismatch { file: String, why: String },
+
     /// A value in a model file that no real model has (a corrupt or hostile file, whatever its
     /// checksum): `field` names it within `file`. Found before the value sizes an allocation or a loop.
     #[error("{file}: {field}: {why}")]

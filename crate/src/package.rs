@@ -8,10 +8,10 @@
 //!
 //! `sakha-asr convert` (see `convert.rs`) writes packages from HF checkpoints.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{Cursor, Read, Seek};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 
-use candle_core::quantized::{gguf_file, GgmlDType};
+use candle_core::quantized::{gguf_file, ggml_file, GgmlDType};
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::recognizer::Language;
 use crate::vocab::Vocab;
 use crate::wav2vec2::weights::checked_product;
+use crate::wav2vec2::weights::WeightStoreBuilder;
 use crate::wav2vec2::{Config, WeightStore};
 use crate::{Error, Recognizer};
 
@@ -177,53 +178,323 @@ fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Checks a file's size and sha256 against its manifest entry.
-pub fn verify(entry: &FileEntry, bytes: &[u8]) -> Result<(), Error> {
-    check_digest(entry, bytes.len() as u64, &sha256_hex(bytes))
-}
-
 fn check_digest(entry: &FileEntry, size: u64, actual: &str) -> Result<(), Error> {
+    let mismatch = |why| Error::FileMismatch { file: entry.file.clone(), why };
     if size != entry.bytes {
-        return Err(Error::Package(format!(
-            "{}: {size} bytes, but the manifest says {} (incomplete or wrong file)",
-            entry.file, entry.bytes
-        )));
+        return Err(mismatch(format!("{size} bytes, but the manifest says {} (incomplete or wrong file)", entry.bytes)));
     }
     if actual != entry.sha256 {
-        return Err(Error::Package(format!(
-            "{}: sha256 {actual} does not match the manifest's {} (corrupt or wrong file)",
-            entry.file, entry.sha256
-        )));
+        return Err(mismatch(format!("sha256 {actual} does not match the manifest's {} (corrupt or wrong file)", entry.sha256)));
     }
     Ok(())
 }
 
-/// A GGUF file's metadata and tensors, read from memory.
+/// A GGUF file's metadata and tensors.
 struct GgufFile {
     metadata: HashMap<String, gguf_file::Value>,
     weights: WeightStore,
 }
 
 impl GgufFile {
-    /// Reads tensor by tensor, so only the tensors end up in memory, not a copy of the file too.
-    /// candle's reader is only given headers [`check_gguf_header`] accepted.
-    fn read<R: Read + Seek>(mut reader: R, name: &str) -> Result<Self, Error> {
-        let in_file = Error::weights(name);
-        check_gguf_header(&mut reader, name)?;
-        reader.rewind().map_err(|e| Error::invalid(name, "header", e.to_string()))?;
-        let content = gguf_file::Content::read(&mut reader).map_err(Error::weights(name))?;
-        let version = content.metadata.get(META_FORMAT_VERSION).and_then(|v| v.to_u32().ok());
-        check_version(version.map(u64::from), name)?;
-        let tensors = content.tensor_infos.keys().map(|tensor_name| {
-            Ok((tensor_name.clone(), content.tensor(&mut reader, tensor_name, &Device::Cpu)?))
-        });
-        let weights = WeightStore::from_quantized(tensors).map_err(in_file)?;
-        Ok(Self { metadata: content.metadata, weights })
+    /// A whole file in memory, read as if it arrived in one piece.
+    fn read(bytes: &[u8], name: &str) -> Result<Self, Error> {
+        let mut stream = GgufStream::new(name, bytes.len() as u64);
+        stream.push(bytes)?;
+        stream.finish()
     }
 
     fn string(&self, key: &str, name: &str) -> Result<&str, Error> {
         let value = self.metadata.get(key).and_then(|v| v.to_string().ok());
         value.map(String::as_str).ok_or_else(|| Error::Package(format!("{name}: no {key} in the metadata")))
+    }
+}
+
+/// One file of a package read as it arrives, in pieces of any size, and checked against its
+/// manifest entry: the sha256 is computed on the way, the GGUF header is checked and parsed once it
+/// is complete, and each tensor takes its final form (for our int8 kernel: packed) as soon as its
+/// bytes are in. So no copy of the whole file is ever held, only the tensor being filled.
+///
+/// Nothing it parsed is handed out before [`FileLoader::finish`] has compared size and digest with
+/// the manifest, and a damaged file is reported as such ([`Error::FileMismatch`]) even when the
+/// damage also broke its header.
+pub struct FileLoader {
+    entry: FileEntry,
+    /// `None` for a copy that was verified before it was stored.
+    hasher: Option<Sha256>,
+    received: u64,
+    /// The first error the file's contents gave; later bytes are then only hashed.
+    parsed: Result<GgufStream, Error>,
+}
+
+impl FileLoader {
+    pub fn new(entry: &FileEntry) -> Self {
+        Self::with_hasher(entry, Some(Sha256::new()))
+    }
+
+    /// For a copy of the file that was verified before it was stored (the browser's Cache API holds
+    /// only such copies): only its size is checked. Hashing is most of the time a load takes in wasm
+    /// (software sha256), and the header and tensor checks keep a damaged copy from doing harm.
+    pub fn verified_before(entry: &FileEntry) -> Self {
+        Self::with_hasher(entry, None)
+    }
+
+    fn with_hasher(entry: &FileEntry, hasher: Option<Sha256>) -> Self {
+        Self { entry: entry.clone(), hasher, received: 0, parsed: Ok(GgufStream::new(&entry.file, entry.bytes)) }
+    }
+
+    /// The file's next bytes.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.received = self.received.saturating_add(chunk.len() as u64);
+        if self.received > self.entry.bytes {
+            // `finish` reports the size; nothing past it is worth hashing or parsing.
+            self.parsed = Err(self.size_mismatch());
+            return;
+        }
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(chunk);
+        }
+        if let Ok(stream) = &mut self.parsed {
+            if let Err(e) = stream.push(chunk) {
+                self.parsed = Err(e);
+            }
+        }
+    }
+
+    /// Whether more bytes arrived than the manifest says the file has: reading on is pointless.
+    pub fn is_overlong(&self) -> bool {
+        self.received > self.entry.bytes
+    }
+
+    fn size_mismatch(&self) -> Error {
+        let why = format!("{} bytes, but the manifest says {} (incomplete or wrong file)", self.received, self.entry.bytes);
+        Error::FileMismatch { file: self.entry.file.clone(), why }
+    }
+
+    /// The file, once all of it arrived and matched its manifest entry.
+    pub fn finish(self) -> Result<LoadedFile, Error> {
+        if self.received != self.entry.bytes {
+            return Err(self.size_mismatch());
+        }
+        if let Some(hasher) = self.hasher {
+            check_digest(&self.entry, self.received, &hex(&hasher.finalize()))?;
+        }
+        let gguf = self.parsed?.finish()?;
+        Ok(LoadedFile { name: self.entry.file, gguf })
+    }
+}
+
+/// A package file that arrived whole and matched its manifest entry, parsed.
+pub struct LoadedFile {
+    name: String,
+    gguf: GgufFile,
+}
+
+impl LoadedFile {
+    /// A file whose bytes are all in memory, through the same loader as one arriving in pieces.
+    pub fn from_bytes(entry: &FileEntry, bytes: &[u8]) -> Result<Self, Error> {
+        let mut loader = FileLoader::new(entry);
+        loader.push(bytes);
+        loader.finish()
+    }
+
+    /// `language`'s adapters, CTC head and vocabulary, from its file, for a base of `config`.
+    pub fn into_language(self, config: &Config, language: &str) -> Result<Language, Error> {
+        language_from_gguf(config, self.gguf, &self.name, language)
+    }
+}
+
+/// Parses a GGUF file from pieces of any size; the caller guarantees no more than `size` bytes.
+struct GgufStream {
+    name: String,
+    size: u64,
+    state: StreamState,
+}
+
+enum StreamState {
+    /// The start of the file, until its header is complete; parsed again once `retry_at` bytes are in.
+    Header { arrived: Vec<u8>, retry_at: u64 },
+    Tensors(Box<TensorFiller>),
+}
+
+impl GgufStream {
+    fn new(name: &str, size: u64) -> Self {
+        let state = StreamState::Header { arrived: Vec::new(), retry_at: MIN_FILE_BYTES.min(size) };
+        Self { name: name.to_string(), size, state }
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        let (arrived, retry_at) = match &mut self.state {
+            StreamState::Tensors(filler) => return filler.push(chunk, &self.name),
+            StreamState::Header { arrived, retry_at } => (arrived, *retry_at),
+        };
+        arrived.extend_from_slice(chunk);
+        if (arrived.len() as u64) < retry_at {
+            return Ok(());
+        }
+        let arrived = std::mem::take(arrived);
+        match read_header(&arrived, self.size, &self.name)? {
+            Header::Complete { mut filler, header_end } => {
+                // header_end is within what arrived: read_header checked it.
+                let pushed = filler.push(&arrived[header_end as usize..], &self.name);
+                self.state = StreamState::Tensors(filler);
+                pushed
+            }
+            Header::Needs(bytes) => {
+                // At least doubling what is parsed keeps a header that arrives byte by byte linear.
+                let retry_at = bytes.max(2 * arrived.len() as u64).min(self.size);
+                self.state = StreamState::Header { arrived, retry_at };
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<GgufFile, Error> {
+        match self.state {
+            StreamState::Tensors(filler) => filler.finish(&self.name),
+            // The whole file is always parsed as a header once it is in, so it ended early.
+            StreamState::Header { .. } => Err(Error::invalid(&self.name, "header", "the file ends inside its header")),
+        }
+    }
+}
+
+enum Header {
+    Complete { filler: Box<TensorFiller>, header_end: u64 },
+    /// The header goes on past what arrived: try again once this many bytes are in.
+    Needs(u64),
+}
+
+/// Checks and parses the header at the start of `arrived` (of a `size`-byte file).
+fn read_header(arrived: &[u8], size: u64, name: &str) -> Result<Header, Error> {
+    let mut reader = Arrived { bytes: arrived, position: 0, size, wanted: None };
+    let checked = check_gguf_header(&mut reader, size, name);
+    if let (Err(_), Some(wanted)) = (&checked, reader.wanted) {
+        return Ok(Header::Needs(wanted));
+    }
+    let layout = checked?;
+    if layout.header_end > arrived.len() as u64 {
+        return Ok(Header::Needs(layout.header_end));
+    }
+    let content = gguf_file::Content::read(&mut Cursor::new(arrived)).map_err(Error::weights(name))?;
+    let version = content.metadata.get(META_FORMAT_VERSION).and_then(|v| v.to_u32().ok());
+    check_version(version.map(u64::from), name)?;
+    let mut pending: Vec<PendingTensor> = content
+        .tensor_infos
+        .into_iter()
+        .map(|(name, info)| PendingTensor {
+            start: layout.data_start + info.offset,
+            // check_gguf_header bounded every tensor by the file's size and usize.
+            bytes: info.shape.elem_count() / info.ggml_dtype.block_size() * info.ggml_dtype.type_size(),
+            dtype: info.ggml_dtype,
+            dims: info.shape.dims().to_vec(),
+            name,
+        })
+        .collect();
+    pending.sort_by_key(|tensor| tensor.start);
+    let filler = Box::new(TensorFiller {
+        metadata: content.metadata,
+        pending: pending.into(),
+        position: layout.header_end,
+        filling: Vec::new(),
+        weights: WeightStoreBuilder::new(),
+    });
+    Ok(Header::Complete { filler, header_end: layout.header_end })
+}
+
+/// The part of a file that has arrived, as a reader for the header check: a read past it (but not
+/// past the file's end) records in `wanted` how much of the file the header needs.
+struct Arrived<'a> {
+    bytes: &'a [u8],
+    position: u64,
+    size: u64,
+    wanted: Option<u64>,
+}
+
+impl Read for Arrived<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let start = usize::try_from(self.position).ok();
+        let available = start.and_then(|start| self.bytes.get(start..)).unwrap_or_default();
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        let want = self.position.saturating_add(buf.len() as u64).min(self.size);
+        if n < buf.len() && want > self.bytes.len() as u64 {
+            self.wanted = Some(self.wanted.unwrap_or(0).max(want));
+        }
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Arrived<'_> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range");
+        self.position = match to {
+            SeekFrom::Start(position) => Some(position),
+            SeekFrom::Current(delta) => self.position.checked_add_signed(delta),
+            SeekFrom::End(delta) => self.size.checked_add_signed(delta),
+        }
+        .ok_or_else(invalid)?;
+        Ok(self.position)
+    }
+}
+
+struct PendingTensor {
+    name: String,
+    /// Where its data starts in the file.
+    start: u64,
+    bytes: usize,
+    dtype: GgmlDType,
+    dims: Vec<usize>,
+}
+
+/// Turns a GGUF file's data section into tensors as it arrives: the tensors come in offset order
+/// (checked not to overlap), so only the one being filled is held as raw bytes.
+struct TensorFiller {
+    metadata: HashMap<String, gguf_file::Value>,
+    pending: VecDeque<PendingTensor>,
+    /// The file position of the next byte pushed.
+    position: u64,
+    /// The raw bytes of `pending`'s first tensor so far.
+    filling: Vec<u8>,
+    weights: WeightStoreBuilder,
+}
+
+impl TensorFiller {
+    fn push(&mut self, mut chunk: &[u8], name: &str) -> Result<(), Error> {
+        while !chunk.is_empty() {
+            let Some(tensor) = self.pending.front() else {
+                // Bytes after the last tensor's data belong to no tensor.
+                self.position += chunk.len() as u64;
+                return Ok(());
+            };
+            // Padding before the tensor's data.
+            let gap = tensor.start.saturating_sub(self.position).min(chunk.len() as u64) as usize;
+            let take = (tensor.bytes - self.filling.len()).min(chunk.len() - gap);
+            if take > 0 && self.filling.is_empty() {
+                self.filling.reserve_exact(tensor.bytes);
+            }
+            self.filling.extend_from_slice(&chunk[gap..gap + take]);
+            chunk = &chunk[gap + take..];
+            self.position += (gap + take) as u64;
+            if self.filling.len() < tensor.bytes {
+                continue;
+            }
+            if let Some(tensor) = self.pending.pop_front() {
+                // A fresh allocation, aligned for candle's block types (a chunk's slice may not be).
+                let raw = std::mem::take(&mut self.filling);
+                let qtensor = ggml_file::qtensor_from_ggml(tensor.dtype, &raw, tensor.dims, &Device::Cpu);
+                drop(raw);
+                let added = qtensor.and_then(|qtensor| self.weights.add(tensor.name, qtensor));
+                added.map_err(Error::weights(name))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, name: &str) -> Result<GgufFile, Error> {
+        if let Some(tensor) = self.pending.front() {
+            return Err(Error::invalid(name, &tensor.name, "the file ends before this tensor's data does"));
+        }
+        Ok(GgufFile { metadata: self.metadata, weights: self.weights.finish() })
     }
 }
 
@@ -240,12 +511,18 @@ const MAX_VALUE_DEPTH: u32 = 8;
 /// What candle's reader takes when the metadata has no `general.alignment`.
 const DEFAULT_ALIGNMENT: u64 = 32;
 
-/// Walks a GGUF header (version 2 or 3, as candle writes them) the way candle's reader will, checking
-/// every count, length, alignment, shape and offset against the file first: candle's reader divides
-/// by the alignment and multiplies dims unchecked. Tensors must lie in the file without overlapping,
-/// so what is allocated for them is at most the file's size.
-fn check_gguf_header<R: Read + Seek>(reader: &mut R, name: &str) -> Result<(), Error> {
-    let mut header = HeaderReader::new(reader, name)?;
+/// Where a checked GGUF header ends, and where the data its tensor offsets count from starts.
+struct Layout {
+    header_end: u64,
+    data_start: u64,
+}
+
+/// Walks a GGUF header (version 2 or 3, as candle writes them) of a `size`-byte file the way candle's
+/// reader will, checking every count, length, alignment, shape and offset against the file first:
+/// candle's reader divides by the alignment and multiplies dims unchecked. Tensors must lie in the
+/// file without overlapping, so what is allocated for them is at most the file's size.
+fn check_gguf_header<R: Read + Seek>(reader: &mut R, size: u64, name: &str) -> Result<Layout, Error> {
+    let mut header = HeaderReader { reader, file: name, size };
     if header.bytes::<4>("magic")? != *b"GGUF" {
         return Err(header.invalid("magic", "not a GGUF file"));
     }
@@ -275,7 +552,8 @@ fn check_gguf_header<R: Read + Seek>(reader: &mut R, name: &str) -> Result<(), E
         }
         tensors.push((offset, bytes, tensor));
     }
-    let data_start = header.position()?.div_ceil(alignment).saturating_mul(alignment);
+    let header_end = header.position()?;
+    let data_start = header_end.div_ceil(alignment).saturating_mul(alignment);
     tensors.sort();
     let mut free_from = 0u64;
     for (offset, bytes, tensor) in tensors {
@@ -291,7 +569,7 @@ fn check_gguf_header<R: Read + Seek>(reader: &mut R, name: &str) -> Result<(), E
         }
         free_from = offset + bytes;
     }
-    Ok(())
+    Ok(Layout { header_end, data_start })
 }
 
 /// Reads a GGUF header; every failure names the file and the field being read.
@@ -301,13 +579,7 @@ struct HeaderReader<'a, R> {
     size: u64,
 }
 
-impl<'a, R: Read + Seek> HeaderReader<'a, R> {
-    fn new(reader: &'a mut R, file: &'a str) -> Result<Self, Error> {
-        let size = reader.seek(std::io::SeekFrom::End(0)).and_then(|size| reader.rewind().map(|()| size));
-        let size = size.map_err(|e| Error::invalid(file, "header", e.to_string()))?;
-        Ok(Self { reader, file, size })
-    }
-
+impl<R: Read + Seek> HeaderReader<'_, R> {
     fn invalid(&self, field: impl Into<String>, why: impl Into<String>) -> Error {
         Error::invalid(self.file, field, why)
     }
@@ -349,7 +621,7 @@ impl<'a, R: Read + Seek> HeaderReader<'a, R> {
             return Err(self.truncated(field));
         }
         let offset = i64::try_from(bytes).map_err(|_| self.truncated(field))?;
-        self.reader.seek(std::io::SeekFrom::Current(offset)).map_err(|_| self.truncated(field))?;
+        self.reader.seek(SeekFrom::Current(offset)).map_err(|_| self.truncated(field))?;
         Ok(())
     }
 
@@ -446,7 +718,7 @@ impl<'a, R: Read + Seek> HeaderReader<'a, R> {
 
 /// The base model from `base.gguf` bytes (already verified against the manifest).
 pub fn read_base(bytes: &[u8], name: &str) -> Result<(Config, WeightStore), Error> {
-    base_from_gguf(GgufFile::read(Cursor::new(bytes), name)?, name)
+    base_from_gguf(GgufFile::read(bytes, name)?, name)
 }
 
 fn base_from_gguf(file: GgufFile, name: &str) -> Result<(Config, WeightStore), Error> {
@@ -457,7 +729,7 @@ fn base_from_gguf(file: GgufFile, name: &str) -> Result<(Config, WeightStore), E
 
 /// `language`'s file from `<lang>.gguf` bytes (already verified against the manifest).
 pub fn read_language(config: &Config, bytes: &[u8], name: &str, language: &str) -> Result<Language, Error> {
-    language_from_gguf(config, GgufFile::read(Cursor::new(bytes), name)?, name, language)
+    language_from_gguf(config, GgufFile::read(bytes, name)?, name, language)
 }
 
 /// The file must hold the language the manifest lists it under.
@@ -484,11 +756,15 @@ pub fn recognizer_from_bytes(
     language: Option<&str>,
 ) -> Result<Recognizer, Error> {
     let (language, language_entry) = manifest.language_entry(language)?;
-    verify(&manifest.base, base)?;
-    verify(language_entry, language_file)?;
-    let (config, weights) = read_base(base, &manifest.base.file)?;
-    let language = read_language(&config, language_file, &language_entry.file, language)?;
-    Recognizer::from_file(config, &weights, language, &manifest.base.file)
+    let base = LoadedFile::from_bytes(&manifest.base, base)?;
+    recognizer_from_files(base, LoadedFile::from_bytes(language_entry, language_file)?, language)
+}
+
+/// A recognizer from a package's base file and `language`'s file.
+pub fn recognizer_from_files(base: LoadedFile, language_file: LoadedFile, language: &str) -> Result<Recognizer, Error> {
+    let (config, weights) = base_from_gguf(base.gguf, &base.name)?;
+    let language = language_file.into_language(&config, language)?;
+    Recognizer::from_file(config, &weights, language, &base.name)
 }
 
 /// A package folder on disk.
@@ -510,31 +786,35 @@ impl PackageDir {
         Ok(Self { dir, manifest })
     }
 
-    /// Opens one of the package's files after checking its size and sha256, streaming the hash so
-    /// that a 200 MB base is never held in memory twice.
-    fn open_verified(&self, entry: &FileEntry) -> Result<GgufFile, Error> {
+    /// Reads one of the package's files through a [`FileLoader`], so that a 350 MB base is read once
+    /// and never held in memory besides its tensors.
+    fn open_verified(&self, entry: &FileEntry) -> Result<LoadedFile, Error> {
         let path = self.dir.join(&entry.file);
         let io_error = |source| Error::Io { path: path.clone(), source };
-        let mut file = std::io::BufReader::new(std::fs::File::open(&path).map_err(io_error)?);
-        let mut hasher = Sha256::new();
-        let size = std::io::copy(&mut file, &mut hasher).map_err(io_error)?;
-        let digest = hex(&hasher.finalize());
-        check_digest(entry, size, &digest)?;
-        file.rewind().map_err(io_error)?;
-        GgufFile::read(file, &entry.file)
+        let mut file = std::fs::File::open(&path).map_err(io_error)?;
+        let mut loader = FileLoader::new(entry);
+        let mut chunk = vec![0; 1 << 20];
+        while !loader.is_overlong() {
+            match file.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => loader.push(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_error(e)),
+            }
+        }
+        loader.finish()
     }
 
     pub fn load(&self, language: Option<&str>) -> Result<Recognizer, Error> {
         let (language, entry) = self.manifest.language_entry(language)?;
-        let (config, weights) = base_from_gguf(self.open_verified(&self.manifest.base)?, &self.manifest.base.file)?;
-        let language = language_from_gguf(&config, self.open_verified(entry)?, &entry.file, language)?;
-        Recognizer::from_file(config, &weights, language, &self.manifest.base.file)
+        let base = self.open_verified(&self.manifest.base)?;
+        recognizer_from_files(base, self.open_verified(entry)?, language)
     }
 
     /// Loads another language of the package, for [`Recognizer::set_language`].
     pub fn language(&self, config: &Config, language: &str) -> Result<Language, Error> {
         let (language, entry) = self.manifest.language_entry(Some(language))?;
-        language_from_gguf(config, self.open_verified(entry)?, &entry.file, language)
+        self.open_verified(entry)?.into_language(config, language)
     }
 }
 

@@ -1,11 +1,12 @@
 //! Browser bindings: a JS `Recognizer` class over [`crate::Recognizer`] for packaged models whose files
-//! the page fetched itself (`www/worker.js` does the fetching, caching and checking). Results cross as
-//! plain JS objects; every failure becomes a JS `Error` carrying the library's message.
+//! the page fetched itself (`www/model-loader.js` does the fetching and caching), given whole or in
+//! pieces as they are read (`PackageFile`). Results cross as plain JS objects; every failure becomes a
+//! JS `Error` carrying the library's message.
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::package::{self, Manifest};
+use crate::package::{self, FileLoader, LoadedFile, Manifest};
 use crate::wav2vec2::SAMPLE_RATE;
 use crate::{Chunking, Transcript, Word};
 
@@ -96,6 +97,20 @@ impl WebRecognizer {
         Ok(Self { recognizer, manifest })
     }
 
+    /// A recognizer from a package's base file and a language's file, each finished
+    /// (`PackageFile.finish`); both are used up.
+    #[wasm_bindgen(js_name = fromFiles)]
+    pub fn from_files(
+        manifest: &str,
+        base: PackageFile,
+        #[wasm_bindgen(js_name = languageFile)] language_file: PackageFile,
+    ) -> Result<WebRecognizer, JsError> {
+        let manifest = Manifest::from_json(manifest.as_bytes())?;
+        let (language, language_file) = language_file.into_loaded()?;
+        let recognizer = package::recognizer_from_files(base.into_loaded()?.1, language_file, &language)?;
+        Ok(Self { recognizer, manifest })
+    }
+
     /// Switches to another language of the package (its adapters, CTC head and vocabulary), keeping the
     /// base model; `languageFile` is checked against the manifest first.
     #[wasm_bindgen(js_name = setLanguage)]
@@ -105,9 +120,16 @@ impl WebRecognizer {
         #[wasm_bindgen(js_name = languageFile)] language_file: &[u8],
     ) -> Result<(), JsError> {
         let (language, entry) = self.manifest.language_entry(Some(language))?;
-        package::verify(entry, language_file)?;
-        let language = package::read_language(self.recognizer.config(), language_file, &entry.file, language)?;
+        let language = LoadedFile::from_bytes(entry, language_file)?.into_language(self.recognizer.config(), language)?;
         self.recognizer.set_language(language);
+        Ok(())
+    }
+
+    /// Switches to the language of `languageFile`, a finished `PackageFile` of this package (used up).
+    #[wasm_bindgen(js_name = setLanguageFile)]
+    pub fn set_language_file(&mut self, #[wasm_bindgen(js_name = languageFile)] language_file: PackageFile) -> Result<(), JsError> {
+        let (language, file) = language_file.into_loaded()?;
+        self.recognizer.set_language(file.into_language(self.recognizer.config(), &language)?);
         Ok(())
     }
 
@@ -166,6 +188,94 @@ impl WebRecognizer {
         match callback_error {
             Some(error) => Err(error),
             None => to_js(&transcript).map_err(JsValue::from),
+        }
+    }
+}
+
+/// One file of a package given to the recognizer in pieces as it is read (from the Cache API or the
+/// network), so the page never holds the whole file: `push` each piece in order, then `finish`, which
+/// checks size and sha256 against the manifest, then hand it to `Recognizer.fromFiles` or
+/// `setLanguageFile`. Each tensor is converted as soon as its bytes are in.
+#[wasm_bindgen]
+pub struct PackageFile {
+    /// The language the file is for; `None` for the base.
+    language: Option<String>,
+    state: FileState,
+}
+
+enum FileState {
+    Loading(FileLoader),
+    Loaded(LoadedFile),
+    /// After `finish` failed.
+    Failed,
+}
+
+#[wasm_bindgen]
+impl PackageFile {
+    /// The base file of the package whose `model.json` text is `manifest`. With `stored` true, the
+    /// bytes are a copy that was verified before it was stored, and only its size is checked.
+    pub fn base(manifest: &str, stored: Option<bool>) -> Result<PackageFile, JsError> {
+        let manifest = Manifest::from_json(manifest.as_bytes())?;
+        Ok(Self { language: None, state: FileState::Loading(loader(&manifest.base, stored)) })
+    }
+
+    /// `language`'s file (the default language's when omitted) of the package whose `model.json` text
+    /// is `manifest`; `stored` as for `base`.
+    pub fn language(manifest: &str, language: Option<String>, stored: Option<bool>) -> Result<PackageFile, JsError> {
+        let manifest = Manifest::from_json(manifest.as_bytes())?;
+        let (language, entry) = manifest.language_entry(language.as_deref())?;
+        Ok(Self { language: Some(language.to_string()), state: FileState::Loading(loader(entry, stored)) })
+    }
+
+    /// The file's next bytes.
+    pub fn push(&mut self, chunk: &[u8]) {
+        if let FileState::Loading(loader) = &mut self.state {
+            loader.push(chunk);
+        }
+    }
+
+    /// Whether more bytes were pushed than the manifest says the file has (`finish` will fail).
+    #[wasm_bindgen(getter, js_name = isOverlong)]
+    pub fn is_overlong(&self) -> bool {
+        matches!(&self.state, FileState::Loading(loader) if loader.is_overlong())
+    }
+
+    /// Checks the file against its manifest entry and completes it. A file whose size or sha256 does
+    /// not match (a damaged download) throws an `Error` named "FileMismatch"; a file that does not
+    /// hold a valid model throws a plain `Error`.
+    pub fn finish(&mut self) -> Result<(), JsValue> {
+        let FileState::Loading(loader) = std::mem::replace(&mut self.state, FileState::Failed) else {
+            return Err(JsError::new("PackageFile.finish was already called").into());
+        };
+        match loader.finish() {
+            Ok(loaded) => {
+                self.state = FileState::Loaded(loaded);
+                Ok(())
+            }
+            Err(e) => {
+                let error = js_sys::Error::new(&e.to_string());
+                if matches!(e, crate::Error::FileMismatch { .. }) {
+                    error.set_name("FileMismatch");
+                }
+                Err(error.into())
+            }
+        }
+    }
+}
+
+fn loader(entry: &package::FileEntry, stored: Option<bool>) -> FileLoader {
+    if stored == Some(true) {
+        FileLoader::verified_before(entry)
+    } else {
+        FileLoader::new(entry)
+    }
+}
+
+impl PackageFile {
+    fn into_loaded(self) -> Result<(String, LoadedFile), JsError> {
+        match self.state {
+            FileState::Loaded(loaded) => Ok((self.language.unwrap_or_default(), loaded)),
+            _ => Err(JsError::new("a PackageFile must be finished before the recognizer takes it")),
         }
     }
 }

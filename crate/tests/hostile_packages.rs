@@ -9,7 +9,7 @@ use std::path::Path;
 use candle_core::quantized::gguf_file::{self, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
-use sakha_asr::package::{self, Manifest, PackageDir, MANIFEST_FILE};
+use sakha_asr::package::{self, FileEntry, FileLoader, LoadedFile, Manifest, PackageDir, MANIFEST_FILE};
 use sakha_asr::Error;
 use serde_json::json;
 
@@ -66,7 +66,7 @@ impl Package {
     }
 
     /// The error of loading the package from its folder (the CLI's way), checked to be the same as
-    /// that of loading it from bytes (the browser's way).
+    /// that of loading it from bytes and from bytes arriving one at a time (the browser's ways).
     fn error(&self) -> Error {
         let dir = self.dir.path();
         let from_dir = match PackageDir::open(dir).and_then(|package| package.load(None)) {
@@ -76,13 +76,26 @@ impl Package {
         let read = |file: &str| std::fs::read(dir.join(file)).unwrap();
         let from_bytes = Manifest::from_json(&read(MANIFEST_FILE))
             .and_then(|manifest| package::recognizer_from_bytes(&manifest, &read(BASE), &read(LANGUAGE), None));
-        match from_bytes {
-            Ok(_) => panic!("a lying package loaded from bytes"),
-            // Only the first lines: candle appends a backtrace when RUST_BACKTRACE is set.
-            Err(e) => assert_eq!(e.to_string().lines().next(), from_dir.to_string().lines().next()),
+        let streamed = Manifest::from_json(&read(MANIFEST_FILE)).and_then(|manifest| {
+            let (language, entry) = manifest.language_entry(None)?;
+            let base = byte_by_byte(&manifest.base, &read(BASE))?;
+            package::recognizer_from_files(base, byte_by_byte(entry, &read(LANGUAGE))?, language)
+        });
+        for (way, result) in [("from bytes", from_bytes), ("byte by byte", streamed)] {
+            match result {
+                Ok(_) => panic!("a lying package loaded {way}"),
+                // Only the first lines: candle appends a backtrace when RUST_BACKTRACE is set.
+                Err(e) => assert_eq!(e.to_string().lines().next(), from_dir.to_string().lines().next(), "{way}"),
+            }
         }
         from_dir
     }
+}
+
+fn byte_by_byte(entry: &FileEntry, bytes: &[u8]) -> Result<LoadedFile, Error> {
+    let mut loader = FileLoader::new(entry);
+    bytes.chunks(1).for_each(|byte| loader.push(byte));
+    loader.finish()
 }
 
 /// Asserts a typed error naming `file` and `field`, whose reason contains `why`.

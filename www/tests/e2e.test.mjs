@@ -191,6 +191,33 @@ describe("loading failures", () => {
     }
   });
 
+  // A stored copy was verified before it was stored and is not hashed again (in wasm that is most of
+  // the loading time): one that no longer reads as a model is replaced by a verified download.
+  test("a stored file that was damaged is downloaded again and replaced", async () => {
+    const { context, page } = await freshPage();
+    try {
+      await page.goto(`${server.url}/`);
+      await waitForModel(page);
+      await page.evaluate(async (url) => {
+        const cache = await caches.open("sakha-asr-models");
+        const bytes = new Uint8Array(await (await cache.match(url)).arrayBuffer());
+        bytes.set(new TextEncoder().encode("FUGG")); // the GGUF magic
+        await cache.put(url, new Response(bytes));
+      }, new URL("/models/default/base.gguf", server.url).href);
+      let since = server.requests.length;
+      await page.reload();
+      await waitForModel(page);
+      assert.deepEqual(modelRequests(since), ["/models/default/base.gguf"]);
+      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      since = server.requests.length;
+      await page.reload();
+      await waitForModel(page);
+      assert.deepEqual(modelRequests(since), [], "the stored copy is whole again");
+    } finally {
+      await context.close();
+    }
+  });
+
   test("a connection lost mid-download caches nothing, and retrying starts over", async () => {
     const { context, page } = await freshPage();
     server.faults.set("/models/default/base.gguf", Fault.CUT);

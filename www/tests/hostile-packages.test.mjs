@@ -103,17 +103,38 @@ function pkg({ base = read("base.gguf"), language = read("sah.gguf"), manifest: 
   return { manifest: JSON.stringify(manifest), base, language };
 }
 
-/** `new Recognizer` on the package throws a JS Error (not a trap) whose message matches `pattern`. */
-function assertRefused({ manifest, base, language }, pattern) {
-  assert.throws(
-    () => new asr.Recognizer(manifest, base, language).free(),
-    (e) => {
-      assert.ok(!(e instanceof WebAssembly.RuntimeError), `a wasm trap: ${e.stack}`);
-      assert.ok(e instanceof Error, `not an Error: ${e}`);
-      assert.match(e.message, pattern);
-      return true;
-    },
-  );
+/** A recognizer from the package's files pushed in odd-sized pieces, as the worker streams them. */
+function streamedRecognizer({ manifest, base, language }) {
+  const files = [asr.PackageFile.base(manifest), asr.PackageFile.language(manifest)];
+  try {
+    for (const [file, bytes] of [[files[0], base], [files[1], language]]) {
+      for (let at = 0; at < bytes.length; at += 4099) file.push(bytes.subarray(at, at + 4099));
+      file.finish();
+    }
+  } catch (e) {
+    for (const file of files) file.free();
+    throw e;
+  }
+  return asr.Recognizer.fromFiles(manifest, files[0], files[1]);
+}
+
+/**
+ * `new Recognizer` on the package, and the same package streamed into `PackageFile`s, throw a JS
+ * Error (not a trap) whose message matches `pattern`.
+ */
+function assertRefused(pkg, pattern) {
+  const { manifest, base, language } = pkg;
+  for (const load of [() => new asr.Recognizer(manifest, base, language), () => streamedRecognizer(pkg)]) {
+    assert.throws(
+      () => load().free(),
+      (e) => {
+        assert.ok(!(e instanceof WebAssembly.RuntimeError), `a wasm trap: ${e.stack}`);
+        assert.ok(e instanceof Error, `not an Error: ${e}`);
+        assert.match(e.message, pattern);
+        return true;
+      },
+    );
+  }
 }
 
 const withConfig = (patch) =>
