@@ -54,15 +54,21 @@ enum ConvProduct {
 }
 
 impl ConvProduct {
-    /// A product our kernels run, over overlapping input rows: `(input, row_stride, rows)` to the
-    /// `[rows, columns]` output.
-    fn packed(&self) -> Option<(usize, Box<dyn Fn(&[f32], usize, usize) -> Result<Vec<f32>> + '_>)> {
+    /// The output columns of a product our kernels run; `None` for candle's.
+    fn packed_columns(&self) -> Option<usize> {
         match self {
             ConvProduct::F32 { .. } => None,
-            ConvProduct::Bf16(matrix) => Some((matrix.columns(), Box::new(|input, stride, rows| matrix.matmul(input, stride, rows)))),
-            ConvProduct::Int8 { matrix, bias } => {
-                Some((matrix.shape()[0], Box::new(|input, stride, rows| matrix.matmul(input, stride, rows, bias))))
-            }
+            ConvProduct::Bf16(matrix) => Some(matrix.columns()),
+            ConvProduct::Int8 { matrix, .. } => Some(matrix.shape()[0]),
+        }
+    }
+
+    /// Our kernels' `[rows, columns]` product over overlapping input rows `row_stride` apart.
+    fn packed_matmul(&self, input: &[f32], row_stride: usize, rows: usize) -> Result<Vec<f32>> {
+        match self {
+            ConvProduct::F32 { .. } => candle_core::bail!("candle's f32 product takes unfolded windows"),
+            ConvProduct::Bf16(matrix) => matrix.matmul(input, row_stride, rows),
+            ConvProduct::Int8 { matrix, bias } => matrix.matmul(input, row_stride, rows, bias),
         }
     }
 }
@@ -106,13 +112,13 @@ impl TimeMajorConv {
             candle_core::bail!("{frames_in} frames are fewer than the conv kernel ({})", self.kernel)
         }
         let frames = (frames_in - self.kernel) / self.stride + 1;
-        if let Some((columns, matmul)) = self.product.packed() {
+        if let Some(columns) = self.product.packed_columns() {
             // window `t` of an utterance is its rows `t * stride ..`, `kernel` of them, contiguous
             let utterance = frames_in * channels;
             let outputs = kernels::with_f32_values(xs, |input| {
                 (0..batch)
                     .map(|b| {
-                        let output = matmul(&input[b * utterance..][..utterance], self.stride * channels, frames)?;
+                        let output = self.product.packed_matmul(&input[b * utterance..][..utterance], self.stride * channels, frames)?;
                         Tensor::from_vec(output, (1, frames, columns), xs.device())
                     })
                     .collect::<Result<Vec<_>>>()
