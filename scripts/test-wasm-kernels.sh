@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The int8 kernel's tests compiled to wasm and run where each build runs (wasm-bindgen's test runner):
 #   SIMD128 build        in Node
-#   relaxed-SIMD build   in headless Chromium over chromedriver (Node 20's relaxed SIMD is a
-#                        pre-standard draft behind a flag: its i32x4.relaxed_dot_i8x16_i7x16_add
-#                        gives other sums than the standard's, which Chromium implements)
+#   relaxed-SIMD build   in headless Chromium over chromedriver, the engine and flags the page uses
+#                        (Node 20's relaxed SIMD is a pre-standard draft behind a flag)
 # Installs chromium and chromium-driver (apt) when missing. Each build has a target folder of its own,
 # apart from scripts/build-wasm.sh's, since tests enable dev-dependency features the library build
 # does not have: sharing one would rebuild candle at every switch.

@@ -105,17 +105,13 @@ describe("the app page", () => {
     }
   });
 
-  // The CLI on a CPU with AVX-512 runs the built-in q8_0 model through our int8 and bf16 kernels, the
-  // browser through candle's q8_0 and f32 products, so a letter may differ where the model hesitates
-  // (one of ~45 seen); a decoding or resampling fault garbles far more.
+  // The CLI runs the built-in q8_0 model through our AVX-512 kernels or candle's q8_0 products (as the
+  // CPU has them), the browser through our wasm int8 kernel (7-bit activations in the relaxed-SIMD
+  // build) with the conv stack in int8 too, so a letter may differ where the model hesitates (one of
+  // ~45 seen); a decoding or resampling fault garbles far more.
   for (const file of AUDIO_FILES) {
     test(`transcribes ${file} to the native CLI's text, up to rounding`, async (t) => {
-      const expected = nativeTranscript(join(AUDIO, file)).text;
-      assert.ok(expected.length > 0, "the CLI recognised something");
-      const actual = await transcribeFile(page, join(AUDIO, file));
-      const rate = editDistance(actual, expected) / expected.length;
-      t.diagnostic(`${file}: ${(rate * 100).toFixed(1)}% of characters differ from the CLI's`);
-      assert.ok(rate <= 0.05, `${file}: ${(rate * 100).toFixed(1)}% of characters differ\n  web: ${actual}\n  cli: ${expected}`);
+      assertCloseToCli(t, file, await transcribeFile(page, join(AUDIO, file)), nativeTranscript(join(AUDIO, file)).text);
     });
   }
 
@@ -142,13 +138,13 @@ describe("the app page", () => {
     assert.ok(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), "the service worker controls the page");
   });
 
-  test("offline, the app still loads and transcribes", async () => {
+  test("offline, the app still loads and transcribes", async (t) => {
     await context.setOffline(true);
     try {
       const since = server.requests.length;
       await page.reload();
       await waitForModel(page);
-      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      assertCloseToCli(t, "offline", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
       assert.deepEqual(server.requests.slice(since), [], "nothing reached the server");
     } finally {
       await context.setOffline(false);
@@ -208,7 +204,7 @@ describe("loading failures", () => {
       await page.reload();
       await waitForModel(page);
       assert.deepEqual(modelRequests(since), ["/models/default/base.gguf"]);
-      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
       since = server.requests.length;
       await page.reload();
       await waitForModel(page);
@@ -231,7 +227,7 @@ describe("loading failures", () => {
       server.faults.clear();
       await page.click("#error-retry");
       await waitForModel(page);
-      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
     } finally {
       server.faults.clear();
       await context.close();
@@ -282,7 +278,7 @@ describe("loading failures", () => {
       assert.match(notice, /could not be kept for offline use.*there is not enough storage/);
       assert.ok(notice.includes(`Keeping it needs ${formatSize(total)}`), notice);
       await page.screenshot({ path: join(SCREENSHOTS, "app-not-stored.png"), fullPage: true });
-      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
       assert.ok(await page.isVisible("#model-notice"), "the notice stays while transcribing");
       assert.equal(await isCached(page, "/models/default/base.gguf"), false);
       assert.equal(await isCached(page, "/models/default/model.json"), false);
@@ -332,9 +328,9 @@ test("a two-language package switches language, fetching only the new language's
   }
 });
 
-// Exact text is not expected here: in wasm, candle's q8_0 dot product sums in another order (four
-// simd128 lanes) than any native kernel, and the random-weight model flips a frame at such rounding
-// differences. The reference is the CLI with the f32 package of the same weights (its browser run
+// Exact text is not expected here: in wasm our int8 kernel rounds activations otherwise (7 bits in the
+// relaxed-SIMD build) than any native kernel, and the random-weight model flips a frame at such
+// rounding differences. The reference is the CLI with the f32 package of the same weights (its browser run
 // above matches exactly): the native q8_0 run rounds differently again (int8 activations, bf16
 // attention), so comparing two roundings with each other doubled the distance (18 % seen against 7 %
 // to f32). Rounding changes a few characters of these short texts; a broken kernel gives unrelated text.
@@ -357,6 +353,15 @@ test("a q8_0 package transcribes in the browser as the CLI does, up to rounding"
     await context.close();
   }
 });
+
+/** At most 5 % of the CLI's characters differ: rounding moves a letter, a broken pipeline garbles.
+ * `t`, where given, gets the share as a diagnostic. */
+function assertCloseToCli(t, label, actual, expected) {
+  assert.ok(expected.length > 0, "the CLI recognised something");
+  const rate = editDistance(actual, expected) / expected.length;
+  t?.diagnostic(`${label}: ${(rate * 100).toFixed(1)}% of characters differ from the CLI's`);
+  assert.ok(rate <= 0.05, `${label}: ${(rate * 100).toFixed(1)}% of characters differ\n  web: ${actual}\n  cli: ${expected}`);
+}
 
 function editDistance(a, b) {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -498,13 +503,13 @@ describe("a deploy while a tab is open", () => {
       await reloadModel(page);
       await waitForModel(page);
       assert.deepEqual(await workerBuilds(page), { asked: build, runs: build });
-      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
 
       await page.reload();
       await waitForModel(page);
       assert.equal(await pageBuild(page), next.build);
       assert.deepEqual(await workerBuilds(page), { asked: next.build, runs: next.build });
-      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
       // No page runs the old build any more: its cache goes.
       await page.waitForFunction(
         async (old) => !(await caches.keys()).includes(old),
@@ -531,7 +536,7 @@ describe("a deploy while a tab is open", () => {
       await page.click("#error-retry");
       await waitForModel(page);
       assert.equal(await pageBuild(page), next.build);
-      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
+      assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
     } finally {
       await context.close();
     }

@@ -1,6 +1,6 @@
 //! Matrix products with q8_0, q4_0 or q4_k weights, our replacement for candle's: the packing and the
 //! tiling are shared, the micro-kernels are per target (`avx512.rs`: x86 AVX-512 VNNI; `wasm.rs`:
-//! WebAssembly SIMD, with relaxed SIMD's 8-bit dot product in the build that has it).
+//! WebAssembly SIMD).
 //!
 //! Why not candle's q8_0 path: it multiplies 4 activation rows by 16 columns per step and first
 //! quantizes activations to q8_K, one scale per 256 values, which costs accuracy; in wasm it is slower
@@ -9,8 +9,8 @@
 //! multiplies several rows by a 32-column panel per step, every weight load feeding every row.
 //!
 //! The arithmetic: per 32-value block, `Σ a·w = d_a · d_w · Σ qa·qw`, `qw` in -127..=127 and `qa` in
-//! `-LIMIT..=LIMIT` (the backend's). The 8-bit dot instructions want one operand unsigned (VNNI) or
-//! 7-bit (relaxed SIMD), so a backend may store activations as `qa + OFFSET`, and each block's integer
+//! `-LIMIT..=LIMIT` (the backend's). VNNI's 8-bit dot product wants one operand unsigned, so a
+//! backend may store activations as `qa + OFFSET`, and each block's integer
 //! sum then starts from `-OFFSET · Σ qw` (precomputed per weight block), which cancels the shift.
 //! The integer sum is exact; the only rounding is the two quantizations and the f32 sums.
 //!
@@ -251,6 +251,8 @@ struct TileSlices<'a> {
     activation_sums: &'a [f32],
     weights: &'a [u8],
     scales: &'a [f32],
+    // only the VNNI kernel shifts its activations, so only it has offsets to read
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     offsets: &'a [i32],
     minimums: &'a [f32],
     bias: &'a [f32],

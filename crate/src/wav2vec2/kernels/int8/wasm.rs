@@ -1,18 +1,15 @@
-//! The int8 micro-kernel for WebAssembly SIMD, in the two builds the page chooses between:
+//! The int8 micro-kernel for WebAssembly SIMD: weights are widened to 16 bits and `i32x4.dot_i16x8_s`
+//! multiplies them by 16-bit activations, 8 products per instruction, with the full 8-bit activations
+//! of the x86 kernel, so the browser rounds exactly as that kernel does.
 //!
-//! - with relaxed SIMD (Chromium): `i32x4.relaxed_dot_i8x16_i7x16_add` multiplies 16 signed weight
-//!   bytes by 16 activation bytes and adds groups of four into 4 sums, one instruction per 16
-//!   products. Its second operand is only defined for values 0..=127 (7 bits), so activations, not
-//!   the stored weights, give up a bit: `q` in -63..=63, stored as `q + 64`. That doubles their
-//!   rounding step; measured in BENCHMARKS.md (browser accuracy rows) and held by the same tests as
-//!   the other backends.
-//! - SIMD128 only (Node 20, Firefox, Safari): weights are widened to 16 bits and
-//!   `i32x4.dot_i16x8_s` multiplies them by 16-bit activations, 8 products per instruction, with
-//!   the full 8-bit activations of the x86 kernel.
+//! Relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add` (16 products per instruction) was tried and
+//! dropped: its second operand is only defined for 0..=127, so one side must give up a bit, and with
+//! 7-bit activations the built-in model's text moved by up to 6 % of its letters from the CLI's, while
+//! on CPUs without AVX-VNNI (this project's machines) Chromium lowers it to `pmaddubsw` + `pmaddwd` +
+//! `paddd` and it ran no faster (10 s of MMS-300m: 15.4 s against 14.0 s here, on a loaded machine).
 //!
-//! A tile is `ROWS` rows × 8 columns (relaxed) or 4 columns (SIMD128) at a time, walked over the
-//! 32-column panel: engines map wasm SIMD onto 16 vector registers, which the accumulators of a
-//! bigger tile would overflow.
+//! A tile is `ROWS` rows × 4 columns at a time, walked over the 32-column panel: engines map wasm
+//! SIMD onto 16 vector registers, which the accumulators of a bigger tile would overflow.
 
 use core::arch::wasm32::*;
 use std::mem::MaybeUninit;
@@ -22,71 +19,11 @@ use super::{block_bytes, Int8Matrix, MicroTile, TileSlices, BLOCK, PANEL};
 
 pub const REQUIRES: &str = "WebAssembly SIMD";
 
-/// Always: a module built with SIMD only compiles in engines that have it (and the relaxed build
-/// only where relaxed SIMD validates; the page checks before loading it).
+/// Always: a module built with SIMD only compiles in engines that have it.
 pub fn available() -> bool {
     true
 }
 
-#[cfg(target_feature = "relaxed-simd")]
-mod dot {
-    use core::arch::wasm32::*;
-
-    /// `q + 64`: the 7-bit operand of the relaxed dot product.
-    pub type Activation = u8;
-    pub const OFFSET: i32 = 64;
-    pub const LIMIT: f32 = 63.0;
-    /// 4-column vectors per step: two, so each activation broadcast feeds two dot products.
-    pub const VECTORS: usize = 2;
-
-    /// Per 4 columns: their 4 sums.
-    pub type Sums = v128;
-
-    /// Sums that start from the offsets of 4 columns, `offsets[at..at + 4]`.
-    ///
-    /// # Safety
-    /// `at + 4 <= offsets.len()`.
-    #[inline(always)]
-    pub unsafe fn start(offsets: &[i32], at: usize) -> Sums {
-        // SAFETY: the caller's.
-        unsafe { v128_load(offsets.as_ptr().add(at).cast()) }
-    }
-
-    /// The four activations of one row at `activations`, in every lane group.
-    ///
-    /// # Safety
-    /// `activations` can be read for 4 values.
-    #[inline(always)]
-    pub unsafe fn broadcast(activations: *const Activation) -> v128 {
-        // SAFETY: the caller's.
-        unsafe { v128_load32_splat(activations.cast()) }
-    }
-
-    /// Adds 4 columns × 4 values of `weights` times the 4 values of `activations`.
-    #[inline(always)]
-    pub fn add(sums: &mut Sums, weights: v128, activations: v128) {
-        *sums = i32x4_relaxed_dot_i8x16_i7x16_add(weights, activations, *sums);
-    }
-
-    #[inline(always)]
-    pub fn column_sums(sums: Sums) -> v128 {
-        sums
-    }
-
-    /// Stores 4 `q + 64` bytes for each of the 4 vectors of 4 quantized values.
-    #[inline(always)]
-    pub fn store(quantized: &mut [Activation], q: [v128; 4]) {
-        let shift = i16x8_splat(OFFSET as i16);
-        let low = i16x8_add(i16x8_narrow_i32x4(q[0], q[1]), shift);
-        let high = i16x8_add(i16x8_narrow_i32x4(q[2], q[3]), shift);
-        let bytes = u8x16_narrow_i16x8(low, high);
-        let quantized = &mut quantized[..16];
-        // SAFETY: `quantized` holds 16 bytes.
-        unsafe { v128_store(quantized.as_mut_ptr().cast(), bytes) }
-    }
-}
-
-#[cfg(not(target_feature = "relaxed-simd"))]
 mod dot {
     use core::arch::wasm32::*;
 
@@ -101,11 +38,8 @@ mod dot {
     pub type Sums = [v128; 2];
 
     /// Zero sums: activations have no offset here, so neither do the weights.
-    ///
-    /// # Safety
-    /// Nothing to uphold; `unsafe` as the relaxed build's, which reads the offsets.
     #[inline(always)]
-    pub unsafe fn start(_offsets: &[i32], _at: usize) -> Sums {
+    pub fn start() -> Sums {
         [i32x4_splat(0); 2]
     }
 
@@ -182,13 +116,13 @@ pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales
 /// Nothing beyond the module's SIMD: the tile is checked once ([`TileSlices::of`]), and panics if
 /// wrong.
 pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
-    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, offsets, minimums, bias } =
+    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, minimums, bias, .. } =
         TileSlices::of::<ROWS, NIBBLES>(matrix, &tile);
     let block_bytes = block_bytes(NIBBLES);
     let low_nibbles = u8x16_splat(15);
     // The reads below are unchecked: with `block < blocks`, `row < ROWS`, `group < 8` and
     // `first + STEP_COLUMNS <= 32` each stays within the slices `TileSlices::of` checked, which hold
-    // per block 32 scales, offsets (where the backend has them) and minimums (where `NIBBLES`) and
+    // per block 32 scales and minimums (where `NIBBLES`) and
     // `block_bytes` of weights, per row `depth` activations and `blocks` scales and sums, and 32 biases.
     for first in (0..PANEL).step_by(STEP_COLUMNS) {
         // where these columns' 4-byte groups start in each group of 4 values of a block (see `Int8Matrix::weights`)
@@ -197,9 +131,7 @@ pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8
         let start: [v128; dot::VECTORS] = std::array::from_fn(|v| unsafe { v128_load(bias.as_ptr().add(first + 4 * v).cast()) });
         let mut sums = [start; ROWS];
         for block in 0..blocks {
-            // SAFETY: `block * 32 + first + 4 * v + 4 <= blocks * 32` offsets, where there are any.
-            let start: [dot::Sums; dot::VECTORS] = std::array::from_fn(|v| unsafe { dot::start(offsets, block * PANEL + first + 4 * v) });
-            let mut dots = [start; ROWS];
+            let mut dots = [[dot::start(); dot::VECTORS]; ROWS];
             // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
             let block_weights = unsafe { weights.as_ptr().add(block * block_bytes + column_bytes) };
             for group in 0..BLOCK / 4 {
