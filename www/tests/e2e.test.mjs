@@ -115,7 +115,10 @@ describe("the app page", () => {
     });
   }
 
-  test("offers the transcript as txt, SRT and VTT identical to the CLI's", async () => {
+  // The subtitles are the page's own transcript in the CLI's format: the same header and timestamp
+  // syntax, the words the page shows, and up to rounding the CLI's words (see above; a word that moves
+  // also moves cue boundaries, so the timestamps themselves are not compared).
+  test("offers the transcript as txt, SRT and VTT in the CLI's format", async (t) => {
     const file = join(AUDIO, "sample_44k1_stereo.ogg");
     const text = await transcribeFile(page, file);
     await page.screenshot({ path: join(SCREENSHOTS, "app-transcript.png"), fullPage: true });
@@ -124,8 +127,18 @@ describe("the app page", () => {
       return { name: download.suggestedFilename(), body: readFileSync(await download.path(), "utf8") };
     };
     assert.deepEqual(await downloaded("#download-txt"), { name: "sample_44k1_stereo.txt", body: `${text}\n` });
-    assert.deepEqual(await downloaded("#download-srt"), { name: "sample_44k1_stereo.srt", body: nativeSubtitles(file, "srt") });
-    assert.deepEqual(await downloaded("#download-vtt"), { name: "sample_44k1_stereo.vtt", body: nativeSubtitles(file, "vtt") });
+    const cue = { srt: /^\d+\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}$/, vtt: /^\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}$/ };
+    for (const format of ["srt", "vtt"]) {
+      const { name, body } = await downloaded(`#download-${format}`);
+      assert.equal(name, `sample_44k1_stereo.${format}`);
+      const native = nativeSubtitles(file, format);
+      assert.equal(body.startsWith("WEBVTT\n\n"), native.startsWith("WEBVTT\n\n"), `${format}: the header as the CLI writes it`);
+      const cuesOf = (subtitles) => subtitles.replace(/^WEBVTT\n\n/, "").trimEnd().split("\n\n").map((block) => block.split("\n"));
+      const cues = cuesOf(body);
+      for (const lines of cues) assert.match(lines.slice(0, format === "srt" ? 2 : 1).join("\n"), cue[format], `${format} cue ${lines}`);
+      assert.equal(cues.map((lines) => lines.at(-1)).join(" "), text, `${format}: the page's words`);
+      assertCloseToCli(t, format, text, cuesOf(native).map((lines) => lines.at(-1)).join(" "));
+    }
   });
 
   test("on reload the model comes from the cache: no model request reaches the server", async () => {
