@@ -4,7 +4,7 @@
 - hf/: the random-weight MMS-300m-shaped model of scripts/bench.py (its build_model)
 - package-q8_0/, package-q4_k/: that model converted by our CLI (redone when the CLI is newer)
 - onnx/model.onnx (float32, logits, dynamic time axis) exported by torch, and onnx/model-int8.onnx from
-  onnxruntime's quantize_dynamic
+  onnxruntime's quantize_dynamic of its MatMuls
 - audio-10s.wav, audio-30s.wav: bench.py's speech-like signal (its write_audio), and the same samples as
   raw little-endian float32 (.f32) for the pages
 - reference.json: what the native stacks make of that audio, for checking the browser runs: our CLI's
@@ -65,7 +65,10 @@ def quantize_int8(fp32: Path, out: Path) -> None:
     from onnxruntime.quantization import quantize_dynamic
 
     partial = out.with_suffix(".partial")
-    quantize_dynamic(str(fp32), str(partial))
+    # MatMul only: the default also makes the feature and positional convs ConvInteger, which
+    # onnxruntime-web runs slower than its float convs (a first run measured its 10 s at 35 s with
+    # them); the peer gets its fastest int8 model.
+    quantize_dynamic(str(fp32), str(partial), op_types_to_quantize=["MatMul"])
     partial.rename(out)
 
 
