@@ -241,7 +241,7 @@ function report(results, chunking, profile, started, load) {
       "own worker (`www/worker.js`, which picks its build), onnxruntime-web " +
       `${ORT_VERSION} (wasm execution provider) in \`scripts/bench-browser/ort-worker.js\`. Same model as above ` +
       "(MMS-300m shape, random weights): our packages from `sakha-asr convert`, theirs exported by torch to ONNX " +
-      "(opset 17) and quantized by onnxruntime's `quantize_dynamic`. Same audio (bench.py's speech-like signal), " +
+      "(opset 17) and quantized by onnxruntime's `quantize_dynamic` (MatMuls only: its ConvInteger is slower in onnxruntime-web than float convs). Same audio (bench.py's speech-like signal), " +
       "normalised to zero mean and unit variance by both. Ours recognises 30 s in 10 s windows with 2 s of context " +
       "on each side (38 s of windows); onnxruntime-web runs the 30 s in one pass. " +
       `Median of ${REPEATS} fresh pages after a warm-up page; recognition = samples posted to the worker until ` +
