@@ -24,62 +24,14 @@ pub fn available() -> bool {
     true
 }
 
-mod dot {
-    use core::arch::wasm32::*;
+/// 16-bit activations: `i32x4.dot_i16x8_s` multiplies them by the widened weights.
+pub type Activation = i16;
+/// Signed activations need no offset.
+pub const OFFSET: i32 = 0;
+pub const LIMIT: f32 = 127.0;
 
-    pub type Activation = i16;
-    pub const OFFSET: i32 = 0;
-    pub const LIMIT: f32 = 127.0;
-    /// One 4-column vector per step: it makes two sums vectors, and more would not fit the registers.
-    pub const VECTORS: usize = 1;
-
-    /// Per 4 columns: columns 0 and 1, then 2 and 3, each as two partial sums (even and odd pairs
-    /// of values), as `i32x4.dot_i16x8_s` leaves them.
-    pub type Sums = [v128; 2];
-
-    /// Zero sums: activations have no offset here, so neither do the weights.
-    #[inline(always)]
-    pub fn start() -> Sums {
-        [i32x4_splat(0); 2]
-    }
-
-    /// # Safety
-    /// `activations` can be read for 4 values.
-    #[inline(always)]
-    pub unsafe fn broadcast(activations: *const Activation) -> v128 {
-        // SAFETY: the caller's.
-        unsafe { v128_load64_splat(activations.cast()) }
-    }
-
-    #[inline(always)]
-    pub fn add(sums: &mut Sums, weights: v128, activations: v128) {
-        sums[0] = i32x4_add(sums[0], i32x4_dot_i16x8(i16x8_extend_low_i8x16(weights), activations));
-        sums[1] = i32x4_add(sums[1], i32x4_dot_i16x8(i16x8_extend_high_i8x16(weights), activations));
-    }
-
-    /// Adds each column's two partial sums.
-    #[inline(always)]
-    pub fn column_sums(sums: Sums) -> v128 {
-        let even = i32x4_shuffle::<0, 2, 4, 6>(sums[0], sums[1]);
-        let odd = i32x4_shuffle::<1, 3, 5, 7>(sums[0], sums[1]);
-        i32x4_add(even, odd)
-    }
-
-    #[inline(always)]
-    pub fn store(quantized: &mut [Activation], q: [v128; 4]) {
-        let quantized = &mut quantized[..16];
-        // SAFETY: `quantized` holds 16 values, two stores of 8.
-        unsafe {
-            v128_store(quantized.as_mut_ptr().cast(), i16x8_narrow_i32x4(q[0], q[1]));
-            v128_store(quantized.as_mut_ptr().add(8).cast(), i16x8_narrow_i32x4(q[2], q[3]));
-        }
-    }
-}
-
-pub use dot::{Activation, LIMIT, OFFSET};
-
-/// Columns per step of the micro-kernel.
-const STEP_COLUMNS: usize = 4 * dot::VECTORS;
+/// Columns per step of the micro-kernel: one vector of 4.
+const STEP_COLUMNS: usize = 4;
 
 /// Quantizes rows block by block, one scale per block, `max |x| / LIMIT` (0 for an all-zero block),
 /// `q` rounded to nearest, ties to even; where asked also the block's quantized sum `scale · Σ q`.
@@ -98,8 +50,9 @@ pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales
         let inverse = f32x4_splat(if *scale > 0.0 { 1.0 / *scale } else { 0.0 });
         // f32x4.nearest rounds ties to even; |q| <= LIMIT fits the activation type
         let q = vectors.map(|v| i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v, inverse))));
-        for (half, quantized) in quantized.chunks_exact_mut(16).enumerate() {
-            dot::store(quantized, [q[4 * half], q[4 * half + 1], q[4 * half + 2], q[4 * half + 3]]);
+        for (pair, quantized) in quantized.chunks_exact_mut(8).enumerate() {
+            // SAFETY: `quantized` holds 8 values.
+            unsafe { v128_store(quantized.as_mut_ptr().cast(), i16x8_narrow_i32x4(q[2 * pair], q[2 * pair + 1])) };
         }
         if let Some(sums) = sums.as_deref_mut() {
             let total = q.iter().fold(i32x4_splat(0), |total, &q| i32x4_add(total, q));
@@ -127,66 +80,61 @@ pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8
     for first in (0..PANEL).step_by(STEP_COLUMNS) {
         // where these columns' 4-byte groups start in each group of 4 values of a block (see `Int8Matrix::weights`)
         let column_bytes = first / 16 * 64 + first % 16 * 4;
-        // SAFETY: `first + 4 * v + 4 <= 32` biases.
-        let start: [v128; dot::VECTORS] = std::array::from_fn(|v| unsafe { v128_load(bias.as_ptr().add(first + 4 * v).cast()) });
-        let mut sums = [start; ROWS];
+        // SAFETY: `first + 4 <= 32` biases.
+        let mut sums = [unsafe { v128_load(bias.as_ptr().add(first).cast()) }; ROWS];
         for block in 0..blocks {
-            let mut dots = [[dot::start(); dot::VECTORS]; ROWS];
+            // per row, columns 0 and 1 then 2 and 3, each as two partial sums (even and odd pairs of
+            // values), as `i32x4.dot_i16x8_s` leaves them
+            let mut dots = [[i32x4_splat(0); 2]; ROWS];
             // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
             let block_weights = unsafe { weights.as_ptr().add(block * block_bytes + column_bytes) };
             for group in 0..BLOCK / 4 {
-                let packed_weights = |v: usize| {
-                    if NIBBLES {
-                        // SAFETY: `group / 2 * 128 + 16 * v + 16 <= 512 - column_bytes`, within the block.
-                        let packed = unsafe { v128_load(block_weights.add(group / 2 * 128 + 16 * v).cast()) };
-                        if group % 2 == 0 {
-                            v128_and(packed, low_nibbles)
-                        } else {
-                            u8x16_shr(packed, 4)
-                        }
+                // 4 columns × 4 values
+                let w = if NIBBLES {
+                    // SAFETY: `group / 2 * 128 + 16 <= 512 - column_bytes`, within the block.
+                    let packed = unsafe { v128_load(block_weights.add(group / 2 * 128).cast()) };
+                    if group % 2 == 0 {
+                        v128_and(packed, low_nibbles)
                     } else {
-                        // SAFETY: `group * 128 + 16 * v + 16 <= 1024 - column_bytes`, within the block.
-                        unsafe { v128_load(block_weights.add(group * 128 + 16 * v).cast()) }
+                        u8x16_shr(packed, 4)
                     }
+                } else {
+                    // SAFETY: `group * 128 + 16 <= 1024 - column_bytes`, within the block.
+                    unsafe { v128_load(block_weights.add(group * 128).cast()) }
                 };
-                let w: [v128; dot::VECTORS] = std::array::from_fn(packed_weights);
+                let (low, high) = (i16x8_extend_low_i8x16(w), i16x8_extend_high_i8x16(w));
                 for (row, dots) in dots.iter_mut().enumerate() {
+                    // the row's 4 values, twice
                     // SAFETY: `row * depth + block * 32 + group * 4 + 4 <= ROWS * depth` activations.
-                    let a = unsafe { dot::broadcast(activations.as_ptr().add(row * depth + block * BLOCK + group * 4)) };
-                    for (dot, &w) in dots.iter_mut().zip(&w) {
-                        dot::add(dot, w, a);
-                    }
+                    let a = unsafe { v128_load64_splat(activations.as_ptr().add(row * depth + block * BLOCK + group * 4).cast()) };
+                    dots[0] = i32x4_add(dots[0], i32x4_dot_i16x8(low, a));
+                    dots[1] = i32x4_add(dots[1], i32x4_dot_i16x8(high, a));
                 }
             }
-            // SAFETY: `block * 32 + first + 4 * v + 4 <= blocks * 32` scales.
-            let weight_scales: [v128; dot::VECTORS] = std::array::from_fn(|v| unsafe { v128_load(scales.as_ptr().add(block * PANEL + first + 4 * v).cast()) });
-            for (row, (sums, dots)) in sums.iter_mut().zip(&dots).enumerate() {
+            // SAFETY: `block * 32 + first + 4 <= blocks * 32` scales.
+            let weight_scales = unsafe { v128_load(scales.as_ptr().add(block * PANEL + first).cast()) };
+            for (row, (sum, dots)) in sums.iter_mut().zip(&dots).enumerate() {
                 // SAFETY: `row * blocks + block < ROWS * blocks` activation scales.
                 let activation_scale = f32x4_splat(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
-                for ((sum, &dot), &weight_scale) in sums.iter_mut().zip(dots).zip(&weight_scales) {
-                    let products = f32x4_convert_i32x4(dot::column_sums(dot));
-                    *sum = f32x4_add(*sum, f32x4_mul(products, f32x4_mul(weight_scale, activation_scale)));
-                }
+                let even = i32x4_shuffle::<0, 2, 4, 6>(dots[0], dots[1]);
+                let odd = i32x4_shuffle::<1, 3, 5, 7>(dots[0], dots[1]);
+                let products = f32x4_convert_i32x4(i32x4_add(even, odd));
+                *sum = f32x4_add(*sum, f32x4_mul(products, f32x4_mul(weight_scales, activation_scale)));
             }
             if NIBBLES {
-                // SAFETY: `block * 32 + first + 4 * v + 4 <= blocks * 32` minimums (4-bit weights have them).
-                let block_minimums: [v128; dot::VECTORS] =
-                    std::array::from_fn(|v| unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first + 4 * v).cast()) });
-                for (row, sums) in sums.iter_mut().enumerate() {
+                // SAFETY: `block * 32 + first + 4 <= blocks * 32` minimums (4-bit weights have them).
+                let block_minimums = unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first).cast()) };
+                for (row, sum) in sums.iter_mut().enumerate() {
                     // SAFETY: `row * blocks + block < ROWS * blocks` activation sums (4-bit weights have them).
                     let activation_sum = f32x4_splat(unsafe { *activation_sums.get_unchecked(row * blocks + block) });
-                    for (sum, &minimum) in sums.iter_mut().zip(&block_minimums) {
-                        *sum = f32x4_add(*sum, f32x4_mul(minimum, activation_sum));
-                    }
+                    *sum = f32x4_add(*sum, f32x4_mul(block_minimums, activation_sum));
                 }
             }
         }
-        for (row, sums) in sums.iter().enumerate() {
+        for (row, &sum) in sums.iter().enumerate() {
             let out = &mut tile.output[row * tile.output_stride + tile.panel * PANEL + first..][..STEP_COLUMNS];
-            for (v, &sum) in sums.iter().enumerate() {
-                // SAFETY: `out` holds `4 * VECTORS` values.
-                unsafe { v128_store(out.as_mut_ptr().add(4 * v).cast(), sum) };
-            }
+            // SAFETY: `out` holds 4 values.
+            unsafe { v128_store(out.as_mut_ptr().cast(), sum) };
         }
     }
     if tile.gelu {
