@@ -6,7 +6,7 @@
 //! dropped: its second operand is only defined for 0..=127, so one side must give up a bit, and with
 //! 7-bit activations the built-in model's text moved by up to 6 % of its letters from the CLI's, while
 //! on CPUs without AVX-VNNI (this project's machines) Chromium lowers it to `pmaddubsw` + `pmaddwd` +
-//! `paddd` and it ran no faster (10 s of MMS-300m: 15.4 s against 14.0 s here, on a loaded machine).
+//! `paddd` and it ran no faster in a one-off browser timing.
 //!
 //! A tile is `ROWS` rows × 4 columns at a time, walked over the 32-column panel: engines map wasm
 //! SIMD onto 16 vector registers, which the accumulators of a bigger tile would overflow.
