@@ -22,9 +22,10 @@ const ERROR_TITLES = {
 };
 
 const client = new AsrClient();
-let model = null; // what the worker reported after loading: {language, languages, sampleRate, quantization}
+let model = null; // what the worker reported after loading: {language, languages, languageModel, sampleRate, quantization, …}
 let result = null; // the last finished transcription: {transcript, srt, vtt, name}
 let recording = null; // a LiveRecording while the microphone is on
+let languageModelWanted = true; // the language model switch as the user left it: on unless turned off
 
 const params = new URLSearchParams(location.search);
 
@@ -68,6 +69,11 @@ function setUpModelForm() {
     loadModel();
   });
   $("language-select").addEventListener("change", () => switchLanguage($("language-select").value));
+  // Decoding is chosen per transcription: the loaded model stays as it is.
+  $("lm-switch").addEventListener("change", () => {
+    languageModelWanted = $("lm-switch").checked;
+    showLanguageModel();
+  });
   $("clear-models").addEventListener("click", async () => {
     await clearModelCache();
     $("model-status").textContent = "Downloaded models removed from this browser; they download again when next loaded.";
@@ -131,6 +137,24 @@ function setModelState(state, message) {
   $("file-input").disabled = !ready;
   $("language-select").disabled = !ready || model.languages.length < 2;
   $("load-button").disabled = state === "loading";
+  showLanguageModel();
+}
+
+/** The language model switch: on by default when the loaded language has one; off and disabled, and why, when not. */
+function showLanguageModel() {
+  const available = Boolean(model?.languageModel);
+  const toggle = $("lm-switch");
+  toggle.checked = available && languageModelWanted;
+  toggle.disabled = !available || document.body.dataset.model !== "ready";
+  let hint = "";
+  if (model && !available) {
+    hint = `This model has no language model for ${model.language}: words are spelled letter by letter.`;
+  } else if (model) {
+    hint = toggle.checked
+      ? "Words are chosen with the help of a word list and word-pair statistics (beam search)."
+      : "Off: words are spelled letter by letter, as the acoustic model hears them (greedy).";
+  }
+  $("lm-hint").textContent = hint;
 }
 
 function fillLanguages() {
@@ -187,6 +211,7 @@ async function transcribe(samples, name) {
   $("transcript-source").textContent = `— ${name}`;
   try {
     const done = await client.transcribe(samples, {
+      languageModel: $("lm-switch").checked,
       onProgress: ({ loaded, total }) => {
         bar.querySelector("progress").value = loaded / total;
         bar.querySelector(".progress-detail").textContent = `${loaded.toFixed(1)} of ${total.toFixed(1)} s`;
@@ -206,6 +231,7 @@ async function startRecording() {
   $("record-button").disabled = true; // until the microphone is open: one recording at a time
   try {
     recording = await LiveRecording.start(client, model.sampleRate, {
+      languageModel: $("lm-switch").checked,
       onTick: (seconds) => ($("record-time").textContent = `${seconds.toFixed(1)} s`),
       onPartial: (transcript) => showTranscript(transcript, { partial: true }),
     });

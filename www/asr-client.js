@@ -15,7 +15,8 @@ export class AsrClient {
    * Loads the packaged model whose model.json is at `modelUrl`. A fresh worker is started each time,
    * so the memory of a previous model is given back to the system, not just to the wasm heap.
    * `build` and `threads` ask for a wasm build and thread count (wasm-build.js; default: the best
-   * this browser runs). Resolves to {language, languages, sampleRate, quantization, wasm, notice}.
+   * this browser runs). Resolves to {language, languages, languageModel, sampleRate, quantization, wasm,
+   * notice}; languageModel: whether the language has a word language model (see `transcribe`).
    */
   async load(modelUrl, { language, build, threads, onProgress } = {}) {
     this.dispose();
@@ -36,10 +37,12 @@ export class AsrClient {
 
   /**
    * Transcribes mono samples at the `sampleRate` that `load` returned. The array is moved to the
-   * worker (it is empty afterwards). Resolves to {transcript, srt, vtt}.
+   * worker (it is empty afterwards). When the language has a word language model (`languageModel` in
+   * what `load` resolved to), decoding uses it, unless `languageModel` is false here: then it is greedy,
+   * letter by letter, as for a package without one. Resolves to {transcript, srt, vtt}.
    */
-  transcribe(samples, { onProgress, onPartial } = {}) {
-    return this.#request({ type: "transcribe", samples }, { onProgress, onPartial }, [samples.buffer]);
+  transcribe(samples, { languageModel = true, onProgress, onPartial } = {}) {
+    return this.#request({ type: "transcribe", samples, languageModel }, { onProgress, onPartial }, [samples.buffer]);
   }
 
   /** Stops the worker and frees everything it held; pending requests are rejected. */

@@ -15,22 +15,23 @@ export class LiveRecording {
 
   /**
    * `client`: a loaded AsrClient. `onTick(seconds)` is called a few times a second with the length
-   * recorded; `onPartial(transcript)` with each live transcript.
+   * recorded; `onPartial(transcript)` with each live transcript; `languageModel` as for
+   * `client.transcribe`.
    */
-  static async start(client, sampleRate, { onTick, onPartial }) {
+  static async start(client, sampleRate, { onTick, onPartial, languageModel }) {
     const recording = new LiveRecording();
     recording.#microphone = await Microphone.open();
-    recording.#timer = setInterval(() => recording.#tick(client, sampleRate, onTick, onPartial), TICK_MS);
+    recording.#timer = setInterval(() => recording.#tick(client, sampleRate, onTick, onPartial, languageModel), TICK_MS);
     return recording;
   }
 
-  #tick(client, sampleRate, onTick, onPartial) {
+  #tick(client, sampleRate, onTick, onPartial, languageModel) {
     const seconds = this.#microphone.seconds;
     onTick?.(seconds);
     if (this.#pass || seconds - this.#transcribedSeconds < UPDATE_EVERY_SECONDS) return;
     this.#transcribedSeconds = seconds;
     this.#pass = (async () => {
-      const { transcript } = await client.transcribe(await this.#microphone.samples(sampleRate));
+      const { transcript } = await client.transcribe(await this.#microphone.samples(sampleRate), { languageModel });
       if (this.#timer) onPartial?.(transcript);
     })()
       // Too little audio yet, mostly; the final transcription reports real problems.

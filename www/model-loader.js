@@ -1,5 +1,5 @@
-// Fetches the files of a packaged model (model.json, base.gguf, <lang>.gguf) and keeps them in the
-// Cache API. Each file is streamed, piece by piece as it is read from the cache or the network, into
+// Fetches the files of a packaged model (model.json, base.gguf, <lang>.gguf and, when the package has
+// one, the language's word language model <lang>.lm) and keeps them in the Cache API. Each file is streamed, piece by piece as it is read from the cache or the network, into
 // a sink from the recognizer (a wasm `PackageFile`), which builds the model as the bytes arrive, so no
 // copy of a whole file is ever held here, and checks a download's size and sha256 against model.json.
 // A download is stored while it streams, but the stored copy is completed only once the sink has
@@ -75,6 +75,11 @@ class ModelPackage {
       throw new AsrError(ErrorKind.FORMAT, `This model has no language "${name}"; it has: ${available}.`);
     }
     return { name, entry };
+  }
+
+  /** The manifest entry of `language`'s word language model, or null when the package has none for it. */
+  languageModelEntry(language) {
+    return this.manifest.language_models?.[language] ?? null;
   }
 
   /**
@@ -297,10 +302,15 @@ function checkFitsInMemory(entries) {
   if (total <= WASM_MEMORY_BYTES) return;
   throw new AsrError(
     ErrorKind.FORMAT,
-    `This model is too large for a browser: ${entries.map((e) => e.file).join(" and ")} take ` +
+    `This model is too large for a browser: ${listOf(entries.map((e) => e.file))} take ` +
       `${formatSize(total)}, and a WebAssembly page can hold at most ${formatSize(WASM_MEMORY_BYTES)}. ` +
       `Use the sakha-asr command-line tool for it.`,
   );
+}
+
+/** "a", "a and b", "a, b and c". */
+function listOf(names) {
+  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 
 /** Why `name` was not stored, for people: what the browser said, the space needed and what to do. */

@@ -16,8 +16,13 @@
 //                                                 ("simd128", "relaxed", "threads") and threads (the
 //                                                 threaded build's workers) to the best this browser
 //                                                 runs (wasm-build.js)
-//   {type: "setLanguage", id, language}         switch language, keeping the base model
-//   {type: "transcribe", id, samples}           samples: Float32Array, mono, at the rate `load` returned
+//   {type: "setLanguage", id, language}         switch language, keeping the base model (the new
+//                                                 language's word language model replaces the old one's)
+//   {type: "transcribe", id, samples, languageModel?}
+//                                               samples: Float32Array, mono, at the rate `load` returned;
+//                                                 languageModel: false decodes greedily (letter by
+//                                                 letter) though the language has a word language
+//                                                 model; by default one that is loaded is used
 //
 // Worker → page
 //   {type: "progress", id, stage, file?, loaded, total}
@@ -26,7 +31,9 @@
 //       stage "transcribe": seconds of audio recognised so far, of `total`
 //   {type: "partial", id, transcript}           the transcript of the audio recognised so far
 //   {type: "result", id, value}
-//       after load / setLanguage: {language, languages, sampleRate, quantization, wasm, notice}
+//       after load / setLanguage: {language, languages, languageModel, sampleRate, quantization, wasm, notice}
+//           languageModel: true when the package has a word language model for `language` (loaded,
+//           and used unless `transcribe` says otherwise)
 //           wasm: {build, threads}, the wasm build the worker runs and how many threads compute
 //           notice: null, or for people: why a downloaded file could not be kept for offline use (the
 //           model runs anyway, from the download)
@@ -38,7 +45,7 @@
 import "./build-version.js";
 
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** This app's build, written by scripts/build-wasm.sh into build-version.js. */
 export const BUILD = globalThis.SAKHA_ASR_BUILD;

@@ -3,10 +3,15 @@
 //   <script type="module" src="https://example.org/sakha-asr/widget.js"></script>
 //   <sakha-asr language="sah"></sakha-asr>
 //
-// Attributes: `model` (URL of a package's model.json; default: the model next to this script) and
-// `language` (default: the package's default). Events, all bubbling out of the element:
-//   sakha-asr-ready    detail {language, languages, notice} the model is loaded; notice: null, or why
-//                                                          it could not be kept for offline use
+// Attributes: `model` (URL of a package's model.json; default: the model next to this script),
+// `language` (default: the package's default) and `language-model`: "off" decodes letter by letter
+// (greedy) though the package has a word language model for the language, which is used otherwise;
+// it applies from the next transcription on, without reloading. Events, all bubbling out of the element:
+//   sakha-asr-ready    detail {language, languages, languageModel, notice}
+//                                                          the model is loaded; languageModel: whether
+//                                                          the language has a word language model;
+//                                                          notice: null, or why it could not be kept
+//                                                          for offline use
 //   sakha-asr-partial  detail {transcript}                 live or partial transcript
 //   sakha-asr-result   detail {transcript, srt, vtt}       a finished transcription
 //   sakha-asr-error    detail {kind, message}              see protocol.js for the kinds
@@ -52,7 +57,7 @@ const TEMPLATE = `
 </div>`;
 
 class SakhaAsrElement extends HTMLElement {
-  static observedAttributes = ["model", "language"];
+  static observedAttributes = ["model", "language", "language-model"];
 
   #client = new AsrClient();
   #model = null;
@@ -77,7 +82,8 @@ class SakhaAsrElement extends HTMLElement {
 
   attributeChangedCallback(name, previous, value) {
     // Initial attributes arrive before connectedCallback, which does the first load itself.
-    if (!this.#ui || !this.isConnected || previous === value) return;
+    // `language-model` is read at each transcription.
+    if (!this.#ui || !this.isConnected || previous === value || name === "language-model") return;
     if (name === "language" && this.#model) this.#switchLanguage(value);
     else this.#load();
   }
@@ -128,15 +134,16 @@ class SakhaAsrElement extends HTMLElement {
 
   #ready() {
     this.#ui.progress.hidden = true;
-    const { language, languages, notice } = this.#model;
+    const { language, languages, languageModel, notice } = this.#model;
     this.#setReady(true, notice ? `Ready (${language}), not stored for offline use.` : `Ready (${language}).`);
     this.#ui.status.title = notice ?? "";
-    this.#emit("ready", { language, languages, notice });
+    this.#emit("ready", { language, languages, languageModel, notice });
   }
 
   async #startRecording() {
     try {
       this.#recording = await LiveRecording.start(this.#client, this.#model.sampleRate, {
+        languageModel: this.#languageModel,
         onTick: (seconds) => (this.#ui.status.textContent = `Recording… ${seconds.toFixed(1)} s`),
         onPartial: (transcript) => this.#showTranscript(transcript, true),
       });
@@ -162,6 +169,7 @@ class SakhaAsrElement extends HTMLElement {
     try {
       const samples = await getSamples();
       const result = await this.#client.transcribe(samples, {
+        languageModel: this.#languageModel,
         onProgress: ({ loaded, total }) => this.#showProgress(loaded / total),
         onPartial: (transcript) => this.#showTranscript(transcript, true),
       });
@@ -174,6 +182,10 @@ class SakhaAsrElement extends HTMLElement {
       this.#setReady(true, "");
       this.#fail(e);
     }
+  }
+
+  get #languageModel() {
+    return this.getAttribute("language-model") !== "off";
   }
 
   #showTranscript(transcript, partial) {

@@ -24,26 +24,29 @@ const handlers = {
     const text = modelPackage.manifestText;
     // Each file streams into its PackageFile as it is read: no whole copy of it is held here.
     const { files, notice } = await modelPackage.read(
-      [
-        { entry: modelPackage.manifest.base, open: (stored) => PackageFile.base(text, stored) },
-        { entry: chosen.entry, open: (stored) => PackageFile.language(text, chosen.name, stored) },
-      ],
+      [{ entry: modelPackage.manifest.base, open: (stored) => PackageFile.base(text, stored) }, ...languageFiles(chosen)],
       post.progress,
     );
-    recognizer = Recognizer.fromFiles(text, files[0], files[1]);
+    const [base, languageFile, languageModel] = files;
+    recognizer = Recognizer.fromFiles(text, base, languageFile);
+    if (languageModel) recognizer.setLanguageModel(languageModel);
     return describe(notice);
   },
 
   async setLanguage({ language }, post) {
     const chosen = loadedPackage().languageEntry(language);
-    const open = (stored) => PackageFile.language(modelPackage.manifestText, chosen.name, stored);
-    const { files, notice } = await modelPackage.read([{ entry: chosen.entry, open }], post.progress);
-    loadedRecognizer().setLanguageFile(files[0]);
+    const { files, notice } = await modelPackage.read(languageFiles(chosen), post.progress);
+    const [languageFile, languageModel] = files;
+    // Drops the previous language's word language model.
+    loadedRecognizer().setLanguageFile(languageFile);
+    if (languageModel) recognizer.setLanguageModel(languageModel);
     return describe(notice);
   },
 
-  async transcribe({ samples }, post) {
-    const transcript = loadedRecognizer().transcribe(samples, (progress) => {
+  async transcribe({ samples, languageModel }, post) {
+    // Without a word language model decoding is greedy anyway.
+    if (loadedRecognizer().hasLanguageModel) recognizer.setDecoding({ languageModel: languageModel !== false });
+    const transcript = recognizer.transcribe(samples, (progress) => {
       post.progress({ stage: Stage.TRANSCRIBE, loaded: progress.doneSeconds, total: progress.totalSeconds });
       post.partial(progress.partial);
     });
@@ -51,10 +54,23 @@ const handlers = {
   },
 };
 
+/**
+ * The files of one language for ModelPackage.read: its adapter file and, when the package has one,
+ * its word language model.
+ */
+function languageFiles({ name, entry }) {
+  const text = modelPackage.manifestText;
+  const files = [{ entry, open: (stored) => PackageFile.language(text, name, stored) }];
+  const languageModel = modelPackage.languageModelEntry(name);
+  if (languageModel) files.push({ entry: languageModel, open: (stored) => PackageFile.languageModel(text, name, stored) });
+  return files;
+}
+
 function describe(notice) {
   return {
     language: recognizer.language,
     languages: recognizer.languages,
+    languageModel: recognizer.hasLanguageModel,
     sampleRate: sampleRate(),
     quantization: modelPackage.manifest.quantization,
     wasm: { build: wasm.build, threads: wasm.threads },
