@@ -9,7 +9,18 @@ import { join, resolve } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { formatSize } from "../model-loader.js";
-import { launchChromium, nativeTranscript, transcribeFile, waitForModel } from "./pages.mjs";
+import {
+  assertCloseToCli,
+  editDistance,
+  isCached,
+  launchChromium,
+  nativeTranscript,
+  recordWidgetEvents,
+  transcribeFile,
+  waitForError,
+  waitForModel,
+  widgetResult,
+} from "./pages.mjs";
 import { Fault, startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -19,6 +30,10 @@ const AUDIO = join(WORK, "audio");
 const SCREENSHOTS = resolve(process.env.SCREENSHOT_DIR ?? "out/screenshots");
 const DEFAULT_MODEL = resolve(WWW, "models/default");
 const defaultManifest = JSON.parse(readFileSync(join(DEFAULT_MODEL, "model.json"), "utf8"));
+// The built-in package's files: base, Sakha adapters and, where the package has one, Sakha's word
+// language model.
+const DEFAULT_FILES = [defaultManifest.base, defaultManifest.languages.sah, defaultManifest.language_models?.sah].filter(Boolean);
+const DEFAULT_BYTES = DEFAULT_FILES.reduce((sum, entry) => sum + entry.bytes, 0);
 const AUDIO_FILES = ["8k", "44k1_stereo", "48k"].flatMap((rate) =>
   ["wav", "mp3", "ogg"].map((format) => `sample_${rate}.${format}`),
 );
@@ -59,24 +74,8 @@ function nativeSubtitles(file, format) {
   return execFileSync(CLI, ["transcribe", "--format", format, file], { encoding: "utf8" });
 }
 
-async function waitForError(page) {
-  await page.waitForSelector("#error:not([hidden])", { timeout: 60_000 });
-  return {
-    kind: await page.getAttribute("#error", "data-kind"),
-    title: await page.textContent("#error-title"),
-    message: await page.textContent("#error-message"),
-  };
-}
-
 function modelRequests(since = 0) {
   return server.requests.slice(since).filter((path) => path.startsWith("/models/"));
-}
-
-function isCached(page, path) {
-  return page.evaluate(
-    async (url) => Boolean(await (await caches.open("sakha-asr-models")).match(url)),
-    new URL(path, server.url).href,
-  );
 }
 
 describe("the app page", () => {
@@ -93,14 +92,10 @@ describe("the app page", () => {
     const since = server.requests.length;
     await page.goto(`${server.url}/`);
     await waitForModel(page);
-    assert.deepEqual(modelRequests(since).sort(), [
-      "/models/default/base.gguf",
-      "/models/default/model.json",
-      "/models/default/sah.gguf",
-    ]);
-    const total = defaultManifest.base.bytes + defaultManifest.languages.sah.bytes;
-    assert.ok((await page.textContent("#model-status")).includes(`downloaded ${formatSize(total)}, now stored for offline use`));
-    for (const file of ["model.json", "base.gguf", "sah.gguf"]) {
+    const files = ["model.json", ...DEFAULT_FILES.map((entry) => entry.file)];
+    assert.deepEqual(modelRequests(since).sort(), files.map((file) => `/models/default/${file}`).sort());
+    assert.ok((await page.textContent("#model-status")).includes(`downloaded ${formatSize(DEFAULT_BYTES)}, now stored for offline use`));
+    for (const file of files) {
       assert.ok(await isCached(page, `/models/default/${file}`), `${file} is in the Cache API`);
     }
   });
@@ -268,7 +263,12 @@ describe("loading failures", () => {
       await page.goto(`${server.url}/?model=/test-models/huge/model.json`);
       const error = await waitForError(page);
       assert.equal(error.kind, "format");
-      assert.match(error.message, /too large for a browser: base\.gguf and sah\.gguf take 20\.0 GB, and a WebAssembly page can hold at most 4\.3 GB/);
+      const names = DEFAULT_FILES.map((entry) => entry.file);
+      const listed = `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+      assert.ok(
+        error.message.includes(`too large for a browser: ${listed} take 20.0 GB, and a WebAssembly page can hold at most 4.3 GB`),
+        error.message,
+      );
       assert.deepEqual(server.requests.slice(since).filter((p) => p.endsWith(".gguf")), []);
     } finally {
       await context.close();
@@ -284,12 +284,11 @@ describe("loading failures", () => {
       await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url, quotaSize: 20_000 });
       await page.goto(`${server.url}/`);
       await waitForModel(page);
-      const total = defaultManifest.base.bytes + defaultManifest.languages.sah.bytes;
-      assert.ok((await page.textContent("#model-status")).includes(`downloaded ${formatSize(total)}, not stored on this device`));
+      assert.ok((await page.textContent("#model-status")).includes(`downloaded ${formatSize(DEFAULT_BYTES)}, not stored on this device`));
       assert.ok(await page.isVisible("#model-notice"), "the notice is shown");
       const notice = await page.textContent("#model-notice");
       assert.match(notice, /could not be kept for offline use.*there is not enough storage/);
-      assert.ok(notice.includes(`Keeping it needs ${formatSize(total)}`), notice);
+      assert.ok(notice.includes(`Keeping it needs ${formatSize(DEFAULT_BYTES)}`), notice);
       await page.screenshot({ path: join(SCREENSHOTS, "app-not-stored.png"), fullPage: true });
       assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
       assert.ok(await page.isVisible("#model-notice"), "the notice stays while transcribing");
@@ -366,46 +365,6 @@ test("a q8_0 package transcribes in the browser as the CLI does, up to rounding"
     await context.close();
   }
 });
-
-/** At most 5 % of the CLI's characters differ: rounding moves a letter, a broken pipeline garbles.
- * `t`, where given, gets the share as a diagnostic. */
-function assertCloseToCli(t, label, actual, expected) {
-  assert.ok(expected.length > 0, "the CLI recognised something");
-  const rate = editDistance(actual, expected) / expected.length;
-  t?.diagnostic(`${label}: ${(rate * 100).toFixed(1)}% of characters differ from the CLI's`);
-  assert.ok(rate <= 0.05, `${label}: ${(rate * 100).toFixed(1)}% of characters differ\n  web: ${actual}\n  cli: ${expected}`);
-}
-
-function editDistance(a, b) {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-/** Collects the widget's events from page load on, in `window.sakhaAsrEvents`. */
-function recordWidgetEvents(page) {
-  return page.addInitScript(() => {
-    window.sakhaAsrEvents = [];
-    for (const name of ["ready", "partial", "result", "error"]) {
-      document.addEventListener(`sakha-asr-${name}`, (event) => window.sakhaAsrEvents.push({ type: event.type, detail: event.detail }));
-    }
-  });
-}
-
-/** Waits for the widget to be ready, gives it `file`, and resolves to all its events once it is done. */
-async function widgetResult(page, file) {
-  const seen = (types) => page.waitForFunction((t) => window.sakhaAsrEvents.some((e) => t.includes(e.type)), types, { timeout: 60_000 });
-  await seen(["sakha-asr-ready", "sakha-asr-error"]);
-  await page.setInputFiles("sakha-asr input[type=file]", file);
-  await seen(["sakha-asr-result", "sakha-asr-error"]);
-  return page.evaluate(() => window.sakhaAsrEvents);
-}
 
 test("the <sakha-asr> widget transcribes inside a foreign page and reports by events", async () => {
   const { context, page } = await freshPage({ width: 1100, height: 700 });
