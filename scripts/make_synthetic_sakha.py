@@ -20,6 +20,9 @@ three are whispered (no voiced speech to learn from), switch espeak to English, 
 variant of another set (anikaRobot, iven2-4, edward2). Train and dev use --voices, test
 uses --test-voices; both take comma lists of set names and variant names ("base,adapter", "m1,f2").
 
+--sentences FILE speaks the given sentences instead (one a line, `#` lines skipped, normalised,
+those with digits left out), all into test.tsv with the test voices: a test set of text from elsewhere.
+
 Output: OUT/clips/*.wav (16 kHz mono PCM16), OUT/{train,dev,test}.tsv with Common Voice columns
 (client_id = voice, path relative to clips/, sentence) plus the synthesis parameters, and
 OUT/synthesis.json with the options used.
@@ -29,6 +32,8 @@ Examples:
   python scripts/make_synthetic_sakha.py --out data/synth-base --voices base --train-hours 5 --seed 1 -j 2
   # adapter data: other voices and sentences, same held-out test voices
   python scripts/make_synthetic_sakha.py --out data/synth-adapter --voices adapter --train-hours 2 --seed 2 -j 2
+  # a test set of other text (scripts/udhr_sakha_sentences.py writes one)
+  python scripts/make_synthetic_sakha.py --out data/udhr --sentences udhr-sah.txt --seed 2 -j 2
 """
 
 from __future__ import annotations
@@ -178,6 +183,13 @@ def sentences_by_split(walker: BigramWalker, seed: int):
         yield sentence_split(sentence), sentence
 
 
+def given_sentences(path: Path) -> list[str]:
+    """The file's normalised sentences, in order, without repeats or digits."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    sentences = [normalize(line) for line in lines if not line.startswith("#")]
+    return list(dict.fromkeys(s for s in sentences if s and not any(c.isdigit() for c in s)))
+
+
 def plan_utterance(split: str, index: int, sentence: str, voices: list[str], seed: int) -> Utterance:
     rng = random.Random(f"voice:{seed}:{split}:{index}")
     noisy = rng.random() < 0.6
@@ -298,6 +310,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed for sentences and voices (default 1)")
     parser.add_argument("--sakhaspell", type=Path, help="unpacked sakhaspell package; default: pip download")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="parallel synthesis processes (default 2)")
+    parser.add_argument("--sentences", type=Path,
+                        help="speak this file's sentences (one a line) into test.tsv instead of bigram walks")
     args = parser.parse_args()
 
     voices = {"train": voice_list(args.voices), "dev": voice_list(args.voices), "test": voice_list(args.test_voices)}
@@ -305,8 +319,13 @@ def main() -> None:
     if clips_dir.is_dir() and any(clips_dir.iterdir()):
         raise SystemExit(f"{clips_dir} already has clips: remove it or choose another --out")
     clips_dir.mkdir(parents=True, exist_ok=True)
-    walker = BigramWalker(sakhaspell_dir(args.sakhaspell) / "lm" / "bigrams.tsv.gz")
-    sentences = sentences_by_split(walker, args.seed)
+    if args.sentences:
+        given = given_sentences(args.sentences)
+        sentences = iter([("test", sentence) for sentence in given])
+        args.train_hours, args.dev_utts, args.test_utts = 0.0, 0, len(given)
+    else:
+        walker = BigramWalker(sakhaspell_dir(args.sakhaspell) / "lm" / "bigrams.tsv.gz")
+        sentences = sentences_by_split(walker, args.seed)
 
     rows: dict[str, list[dict[str, str]]] = {"train": [], "dev": [], "test": []}
     wanted_utts = {"dev": args.dev_utts, "test": args.test_utts}
