@@ -2,6 +2,7 @@
 //!
 //! - [`wav2vec2`]: the model, read from HF `config.json` and safetensors.
 //! - [`vocab`]: the CTC vocabulary and greedy decoding with word times.
+//! - [`decoding`]: greedy or beam-search decoding with the word language model of [`lm`].
 //! - [`transcript`]: the result and its text / SRT / WebVTT renderings.
 //! - [`recognizer`]: model + language, samples in, transcript out.
 //! - [`hf_dir`] and [`audio`] (native `cli` feature): model folders and audio files on disk.
@@ -10,11 +11,13 @@
 pub mod audio;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod convert;
+pub mod decoding;
 mod error;
 #[cfg(feature = "cli")]
 pub mod evaluation;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod hf_dir;
+pub mod lm;
 pub mod metrics;
 pub mod package;
 mod pauses;
@@ -27,5 +30,6 @@ pub mod wav2vec2;
 mod wasm;
 
 pub use error::Error;
+pub use decoding::{BeamOptions, Decoding};
 pub use recognizer::{Chunking, Language, Progress, Recognizer};
 pub use transcript::{Transcript, Word};

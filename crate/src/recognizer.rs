@@ -1,20 +1,27 @@
 //! The library's front door: a loaded model plus one language, turning 16 kHz samples into a
 //! [`Transcript`]. The CLI and the wasm bindings are thin shells over this.
 
+use std::sync::Arc;
+
 use candle_core::{Device, Tensor};
 
+use crate::decoding::{Decoding, FrameDecoder, Labels};
+use crate::lm::WordLm;
 use crate::pauses;
 use crate::transcript::Transcript;
 use crate::vocab::Vocab;
 use crate::wav2vec2::{model, Config, LanguageHead, Wav2Vec2, WeightStore, SAMPLE_RATE};
 use crate::Error;
 
-/// One language of a model: its CTC head (with MMS adapters) and its vocabulary.
+/// One language of a model: its CTC head (with MMS adapters), its vocabulary, and its word LM when
+/// it has one.
 #[derive(Debug, Clone)]
 pub struct Language {
     name: Option<String>,
     head: LanguageHead,
     vocab: Vocab,
+    labels: Labels,
+    lm: Option<Arc<WordLm>>,
 }
 
 impl Language {
@@ -29,11 +36,22 @@ impl Language {
     ) -> Result<Self, Error> {
         let head = LanguageHead::load(config, weights).map_err(Error::weights(source))?;
         vocab.check_head(head.vocab_size(), source)?;
-        Ok(Self { name: name.map(Into::into), head, vocab })
+        let seconds_per_frame = config.samples_per_frame() as f64 / SAMPLE_RATE as f64;
+        let labels = Labels::new(&vocab, head.vocab_size(), seconds_per_frame);
+        Ok(Self { name: name.map(Into::into), head, vocab, labels, lm: None })
     }
 
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// The word LM beam search decodes with (`None`: greedy decoding only).
+    pub fn set_language_model(&mut self, lm: Option<Arc<WordLm>>) {
+        self.lm = lm;
+    }
+
+    pub fn language_model(&self) -> Option<&WordLm> {
+        self.lm.as_deref()
     }
 }
 
@@ -77,6 +95,7 @@ pub struct Recognizer {
     model: Wav2Vec2,
     language: Language,
     chunking: Chunking,
+    decoding: Decoding,
 }
 
 impl Recognizer {
@@ -97,12 +116,22 @@ impl Recognizer {
             )));
         }
         let model = Wav2Vec2::load(&config, &base.pp("wav2vec2")).map_err(Error::weights(source))?;
-        Ok(Self { config, model, language, chunking: Chunking::default() })
+        Ok(Self { config, model, language, chunking: Chunking::default(), decoding: Decoding::default() })
     }
 
-    /// Switches language (MMS adapters, CTC head and vocabulary); the base model is kept as it is.
+    /// Switches language (MMS adapters, CTC head, vocabulary and word LM); the base model is kept as
+    /// it is.
     pub fn set_language(&mut self, language: Language) {
         self.language = language;
+    }
+
+    /// The current language, to give it a word LM ([`Language::set_language_model`]).
+    pub fn language_mut(&mut self) -> &mut Language {
+        &mut self.language
+    }
+
+    pub fn language_model(&self) -> Option<&WordLm> {
+        self.language.language_model()
     }
 
     pub fn language(&self) -> Option<&str> {
@@ -115,6 +144,10 @@ impl Recognizer {
 
     pub fn set_chunking(&mut self, chunking: Chunking) {
         self.chunking = chunking;
+    }
+
+    pub fn set_decoding(&mut self, decoding: Decoding) {
+        self.decoding = decoding;
     }
 
     /// Seconds of audio per output frame (0.02 for MMS).
@@ -133,10 +166,22 @@ impl Recognizer {
         Ok(Tensor::cat(&chunks, 0)?)
     }
 
-    /// Greedy CTC decoding of logits from [`Recognizer::logits`].
+    /// Decodes logits from [`Recognizer::logits`] as set with [`Recognizer::set_decoding`].
     pub fn decode(&self, logits: &Tensor) -> Result<Transcript, Error> {
-        let ids = model::argmax_per_frame(logits)?;
-        Ok(self.language.vocab.decode(&ids, self.seconds_per_frame()))
+        self.decode_with(logits, self.decoding)
+    }
+
+    /// Decodes logits from [`Recognizer::logits`] with `decoding` (to compare settings on the same
+    /// logits, as `sakha-asr eval`'s grid search does).
+    pub fn decode_with(&self, logits: &Tensor, decoding: Decoding) -> Result<Transcript, Error> {
+        let mut decoder = self.frame_decoder(decoding);
+        decoder.push(logits)?;
+        Ok(decoder.finish())
+    }
+
+    fn frame_decoder(&self, decoding: Decoding) -> FrameDecoder<'_> {
+        let language = &self.language;
+        FrameDecoder::new(decoding, &language.vocab, &language.labels, language.lm.as_deref())
     }
 
     pub fn transcribe(&self, samples: &[f32]) -> Result<Transcript, Error> {
@@ -150,17 +195,17 @@ impl Recognizer {
         mut on_progress: impl FnMut(Progress),
     ) -> Result<Transcript, Error> {
         let total_seconds = samples.len() as f64 / SAMPLE_RATE as f64;
-        let mut ids = Vec::new();
+        let mut decoder = self.frame_decoder(self.decoding);
         self.for_each_chunk(samples, |end_sample, logits| {
-            ids.extend(model::argmax_per_frame(&logits)?);
+            decoder.push(&logits)?;
             on_progress(Progress {
                 done_seconds: end_sample as f64 / SAMPLE_RATE as f64,
                 total_seconds,
-                partial: self.language.vocab.decode(&ids, self.seconds_per_frame()),
+                partial: decoder.partial(),
             });
             Ok(())
         })?;
-        Ok(self.language.vocab.decode(&ids, self.seconds_per_frame()))
+        Ok(decoder.finish())
     }
 
     /// Runs the model over the pieces between pauses, long ones in overlapping chunks, and hands

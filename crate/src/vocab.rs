@@ -1,4 +1,5 @@
-//! The CTC vocabulary (HF `vocab.json`) and greedy CTC decoding into words with times.
+//! The CTC vocabulary (HF `vocab.json`) and greedy CTC decoding into words with times (beam search
+//! with a word LM is in [`crate::decoding`]).
 //!
 //! The `tokenizers` crate has a CTC decoder, but it maps token strings to text and drops the frame
 //! index of every token, and per-word start/end times are what subtitles and the UI need. Greedy CTC is
@@ -6,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::decoding::Label;
 use crate::transcript::{Transcript, Word};
 use crate::Error;
 
@@ -83,6 +85,15 @@ impl Vocab {
 
     fn token(&self, id: u32) -> &Token {
         self.tokens.get(&id).unwrap_or(&Token::Silent)
+    }
+
+    /// What label `id` does in decoding, and its text.
+    pub(crate) fn label(&self, id: u32) -> (Label, &str) {
+        match self.token(id) {
+            Token::Blank | Token::Silent => (Label::Blank, ""),
+            Token::WordDelimiter => (Label::Delimiter, ""),
+            Token::Text(letters) => (Label::Letter, letters),
+        }
     }
 
     /// Greedy CTC decoding of per-frame token ids: merge runs of the same id, drop blanks and special

@@ -1,0 +1,541 @@
+//! CTC prefix beam search with a word language model applied where words end (`|`).
+//!
+//! Each hypothesis is one alignment path, and hypotheses meet by keeping the better path (Viterbi,
+//! as torchaudio's and flashlight's CTC decoders do by default), not by summing paths. That choice
+//! buys three things: a hypothesis knows exactly which frames each letter took, so word times come out
+//! as greedy decoding gives them, with no second alignment pass; two hypotheses whose futures score
+//! alike (same LM context, same letters of the unfinished word, same last label) merge exactly,
+//! whatever words came before, so the beam holds distinct futures; and with beam width 1, or without
+//! an LM at any width, the result is the greedy one (the most likely path), which the tests check.
+//!
+//! The search runs frame by frame without allocating: candidate and hypothesis vectors, the merge map
+//! and the word lookup cache are reused, and the letter runs of every path live in one arena that is
+//! compacted when it grows.
+
+use std::collections::HashMap;
+
+use super::{Label, Labels};
+use crate::lm::{Context, WordLm};
+use crate::transcript::{Transcript, Word};
+
+/// Settings of the beam search (the CLI's `--beam`, `--lm-weight`, `--word-bonus`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BeamOptions {
+    /// Hypotheses kept after each frame.
+    pub beam_width: usize,
+    /// α: the weight of the LM's ln-probability of each word against the acoustic ln-probabilities.
+    pub lm_weight: f32,
+    /// β: added for each word, against the LM's pull towards fewer, longer words.
+    pub word_bonus: f32,
+    /// Labels less likely than the frame's most likely one by more than this (in ln) are not tried.
+    pub prune_log_prob: f32,
+}
+
+/// α and β from the grid search on the demo model's synthetic dev set (scripts/measure-lm.sh).
+impl Default for BeamOptions {
+    fn default() -> Self {
+        Self { beam_width: 16, lm_weight: 0.5, word_bonus: 1.0, prune_log_prob: 8.0 }
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A finished run of one label over frames `start..=end` on some path; `parent` is the run before it.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    label: u32,
+    start: u32,
+    end: u32,
+    parent: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hypothesis {
+    /// Acoustic ln-probability of the path, plus α·LM and β per word. In f64: over an hour of frames
+    /// an f32 sum would round away differences between paths.
+    score: f64,
+    context: Context,
+    /// The unfinished word's letters, hashed, and how many there are.
+    word_hash: u64,
+    word_letters: u32,
+    /// The path's label runs before the open one (an arena index, `NONE` for none).
+    history: u32,
+    /// The last label run; `label` is `NONE` before the first.
+    open: Run,
+    /// Whether the last frame was blank (or silent): the open run can no longer grow.
+    after_blank: bool,
+}
+
+/// What makes two hypotheses' futures alike: then only the better one is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct MergeKey {
+    context: Context,
+    word_hash: u64,
+    last_label: u32,
+    after_blank: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// A blank frame: the path's labels are unchanged.
+    Blank,
+    /// The open run's label again.
+    Repeat,
+    /// A new label starts a run.
+    Emit(u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    score: f64,
+    from: usize,
+    step: Step,
+    context: Context,
+    word_hash: u64,
+    word_letters: u32,
+}
+
+pub(crate) struct BeamSearch<'a> {
+    labels: &'a Labels,
+    lm: Option<&'a WordLm>,
+    options: BeamOptions,
+    frame: u32,
+    beams: Vec<Hypothesis>,
+    next_beams: Vec<Hypothesis>,
+    candidates: Vec<Candidate>,
+    merge: HashMap<MergeKey, usize>,
+    runs: Vec<Run>,
+    /// The arena size at which it is next compacted.
+    compact_at: usize,
+    /// LM ids of the words met so far, by the hash of their letters.
+    word_ids: HashMap<u64, Option<u32>>,
+    word_text: String,
+    spelled: Vec<u32>,
+    log_probs: Vec<f32>,
+    tried_labels: Vec<u32>,
+}
+
+const MIN_COMPACT_AT: usize = 4096;
+
+impl<'a> BeamSearch<'a> {
+    pub(crate) fn new(labels: &'a Labels, lm: Option<&'a WordLm>, options: BeamOptions) -> Self {
+        let start = Hypothesis {
+            score: 0.0,
+            context: lm.map_or(Context::Unknown, WordLm::sentence_start),
+            word_hash: 0,
+            word_letters: 0,
+            history: NONE,
+            open: Run { label: NONE, start: 0, end: 0, parent: NONE },
+            after_blank: true,
+        };
+        Self {
+            labels,
+            lm,
+            options: BeamOptions { beam_width: options.beam_width.max(1), ..options },
+            frame: 0,
+            beams: vec![start],
+            next_beams: Vec::new(),
+            candidates: Vec::new(),
+            merge: HashMap::new(),
+            runs: Vec::new(),
+            compact_at: MIN_COMPACT_AT,
+            word_ids: HashMap::new(),
+            word_text: String::new(),
+            spelled: Vec::new(),
+            log_probs: Vec::new(),
+            tried_labels: Vec::new(),
+        }
+    }
+
+    /// One frame's logits (one per label).
+    pub(crate) fn push_frame(&mut self, logits: &[f32]) {
+        self.log_softmax(logits);
+        let (blank, delimiter) = (self.labels.best_blank(&self.log_probs), self.labels.delimiter_log_prob(&self.log_probs));
+        self.candidates.clear();
+        self.merge.clear();
+        for from in 0..self.beams.len() {
+            let hypothesis = self.beams[from];
+            // A word delimiter with no word before it changes nothing in the text: it counts as blank.
+            let blank = if hypothesis.word_letters == 0 { blank.max(delimiter) } else { blank };
+            self.offer(Candidate {
+                score: hypothesis.score + blank as f64,
+                from,
+                step: Step::Blank,
+                context: hypothesis.context,
+                word_hash: hypothesis.word_hash,
+                word_letters: hypothesis.word_letters,
+            });
+            for i in 0..self.tried_labels.len() {
+                let label = self.tried_labels[i];
+                let repeat = Candidate {
+                    score: hypothesis.score + self.log_probs[label as usize] as f64,
+                    from,
+                    step: Step::Repeat,
+                    context: hypothesis.context,
+                    word_hash: hypothesis.word_hash,
+                    word_letters: hypothesis.word_letters,
+                };
+                if label == hypothesis.open.label && !hypothesis.after_blank {
+                    self.offer(repeat);
+                    continue;
+                }
+                match self.labels.kind(label) {
+                    Label::Delimiter if hypothesis.word_letters == 0 => {}
+                    Label::Delimiter => {
+                        let (word_score, context) = self.finish_word(&hypothesis);
+                        let score = repeat.score + word_score;
+                        self.offer(Candidate { score, step: Step::Emit(label), context, word_hash: 0, word_letters: 0, ..repeat });
+                    }
+                    Label::Letter => self.offer(Candidate {
+                        step: Step::Emit(label),
+                        word_hash: extend_hash(hypothesis.word_hash, label),
+                        word_letters: hypothesis.word_letters + 1,
+                        ..repeat
+                    }),
+                    Label::Blank => {}
+                }
+            }
+        }
+        self.keep_best();
+        self.frame += 1;
+    }
+
+    /// The text of the best hypothesis so far (its unfinished word included).
+    pub(crate) fn best(&self) -> Transcript {
+        let best = self.beams.iter().max_by(|a, b| a.score.total_cmp(&b.score));
+        self.transcript(best.expect("the beam is never empty"))
+    }
+
+    /// The best hypothesis once the audio has ended: unfinished words and the end of the sentence
+    /// are scored by the LM.
+    pub(crate) fn finish(&mut self) -> Transcript {
+        let mut best: Option<(f64, Hypothesis)> = None;
+        for i in 0..self.beams.len() {
+            let hypothesis = self.beams[i];
+            let mut score = hypothesis.score;
+            let mut context = hypothesis.context;
+            if hypothesis.word_letters > 0 {
+                let (word_score, next) = self.finish_word(&hypothesis);
+                score += word_score;
+                context = next;
+            }
+            if let Some(lm) = self.lm {
+                score += (self.options.lm_weight * lm.end_score(context)) as f64;
+            }
+            if best.is_none_or(|(best, _)| score > best) {
+                best = Some((score, hypothesis));
+            }
+        }
+        self.transcript(&best.expect("the beam is never empty").1)
+    }
+
+    fn log_softmax(&mut self, logits: &[f32]) {
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let log_sum = max + logits.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
+        self.log_probs.clear();
+        self.log_probs.extend(logits.iter().map(|&x| x - log_sum));
+        let threshold = max - log_sum - self.options.prune_log_prob;
+        self.tried_labels.clear();
+        for (label, &log_prob) in self.log_probs.iter().enumerate() {
+            if log_prob >= threshold && self.labels.kind(label as u32) != Label::Blank {
+                self.tried_labels.push(label as u32);
+            }
+        }
+    }
+
+    fn offer(&mut self, candidate: Candidate) {
+        let hypothesis = &self.beams[candidate.from];
+        let (last_label, after_blank) = match candidate.step {
+            Step::Blank => (hypothesis.open.label, true),
+            Step::Repeat => (hypothesis.open.label, false),
+            Step::Emit(label) => (label, false),
+        };
+        let key = MergeKey { context: candidate.context, word_hash: candidate.word_hash, last_label, after_blank };
+        match self.merge.get(&key) {
+            Some(&i) if self.candidates[i].score >= candidate.score => {}
+            Some(&i) => self.candidates[i] = candidate,
+            None => {
+                self.merge.insert(key, self.candidates.len());
+                self.candidates.push(candidate);
+            }
+        }
+    }
+
+    /// α·ln P(word | context) + β for the hypothesis's unfinished word, and the context after it.
+    /// Without an LM, words cost nothing, so the search follows the acoustic model alone.
+    fn finish_word(&mut self, hypothesis: &Hypothesis) -> (f64, Context) {
+        let Some(lm) = self.lm else { return (0.0, Context::Unknown) };
+        let id = match self.word_ids.get(&hypothesis.word_hash) {
+            Some(&id) => id,
+            None => {
+                self.spell_word(hypothesis);
+                let id = lm.word_id(&self.word_text);
+                self.word_ids.insert(hypothesis.word_hash, id);
+                id
+            }
+        };
+        let (log_prob, context) = lm.score(hypothesis.context, id);
+        ((self.options.lm_weight * log_prob + self.options.word_bonus) as f64, context)
+    }
+
+    /// The unfinished word's letters into `word_text`: the open run's, then back to the last delimiter.
+    fn spell_word(&mut self, hypothesis: &Hypothesis) {
+        self.word_text.clear();
+        self.spelled.clear();
+        let mut run = hypothesis.open;
+        loop {
+            if self.labels.kind(run.label) != Label::Letter {
+                break;
+            }
+            self.spelled.push(run.label);
+            if run.parent == NONE {
+                break;
+            }
+            run = self.runs[run.parent as usize];
+        }
+        for &label in self.spelled.iter().rev() {
+            self.word_text.push_str(self.labels.text(label));
+        }
+    }
+
+    /// Keeps the `beam_width` best candidates and makes them the hypotheses of this frame.
+    fn keep_best(&mut self) {
+        let width = self.options.beam_width;
+        if self.candidates.len() > width {
+            self.candidates.select_nth_unstable_by(width - 1, |a, b| b.score.total_cmp(&a.score));
+            self.candidates.truncate(width);
+        }
+        self.next_beams.clear();
+        for i in 0..self.candidates.len() {
+            let candidate = self.candidates[i];
+            let from = self.beams[candidate.from];
+            let mut next = Hypothesis {
+                score: candidate.score,
+                context: candidate.context,
+                word_hash: candidate.word_hash,
+                word_letters: candidate.word_letters,
+                ..from
+            };
+            match candidate.step {
+                Step::Blank => next.after_blank = true,
+                Step::Repeat => next.open.end = self.frame,
+                Step::Emit(label) => {
+                    if from.open.label != NONE {
+                        next.history = self.runs.len() as u32;
+                        self.runs.push(Run { parent: from.history, ..from.open });
+                    }
+                    next.open = Run { label, start: self.frame, end: self.frame, parent: next.history };
+                    next.after_blank = false;
+                }
+            }
+            self.next_beams.push(next);
+        }
+        std::mem::swap(&mut self.beams, &mut self.next_beams);
+        if self.runs.len() >= self.compact_at {
+            self.compact_runs();
+        }
+    }
+
+    /// Drops the runs no hypothesis reaches any more. Parents precede their children in the arena,
+    /// so one pass in order renumbers them.
+    fn compact_runs(&mut self) {
+        let mut new_index = vec![NONE; self.runs.len()];
+        let mut live = Vec::new();
+        for hypothesis in &self.beams {
+            let mut run = hypothesis.history;
+            while run != NONE && new_index[run as usize] == NONE {
+                new_index[run as usize] = 0;
+                live.push(run);
+                run = self.runs[run as usize].parent;
+            }
+        }
+        live.sort_unstable();
+        let mut kept = Vec::with_capacity(live.len());
+        for &old in &live {
+            let run = self.runs[old as usize];
+            let parent = if run.parent == NONE { NONE } else { new_index[run.parent as usize] };
+            new_index[old as usize] = kept.len() as u32;
+            kept.push(Run { parent, ..run });
+        }
+        for hypothesis in &mut self.beams {
+            if hypothesis.history != NONE {
+                hypothesis.history = new_index[hypothesis.history as usize];
+            }
+            hypothesis.open.parent = hypothesis.history;
+        }
+        self.runs = kept;
+        self.compact_at = (2 * self.runs.len()).max(MIN_COMPACT_AT);
+    }
+
+    /// Words of a hypothesis's path, timed as greedy decoding times them: a word spans from the first
+    /// frame of its first letter to the end of the last frame of its last letter.
+    fn transcript(&self, hypothesis: &Hypothesis) -> Transcript {
+        let mut path = Vec::new();
+        if hypothesis.open.label != NONE {
+            path.push(hypothesis.open);
+        }
+        let mut run = hypothesis.history;
+        while run != NONE {
+            path.push(self.runs[run as usize]);
+            run = self.runs[run as usize].parent;
+        }
+        let seconds = |frame: u32| frame as f64 * self.labels.seconds_per_frame;
+        let mut words = Vec::new();
+        let mut current: Option<Word> = None;
+        for run in path.iter().rev() {
+            match self.labels.kind(run.label) {
+                Label::Letter => {
+                    let word = current.get_or_insert_with(|| Word::starting_at(seconds(run.start)));
+                    word.text.push_str(self.labels.text(run.label));
+                    word.end = seconds(run.end + 1);
+                }
+                Label::Delimiter => words.extend(current.take()),
+                Label::Blank => {}
+            }
+        }
+        words.extend(current);
+        Transcript::from_words(words, seconds(self.frame))
+    }
+}
+
+fn extend_hash(hash: u64, label: u32) -> u64 {
+    (hash.rotate_left(7) ^ (label as u64 + 1)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lm::test_file;
+    use crate::vocab::Vocab;
+
+    /// Blank, `|`, a silent `<unk>` and five letters.
+    fn labels() -> (Vocab, Labels) {
+        let table = [("<pad>", 0), ("|", 1), ("<unk>", 2), ("к", 3), ("и", 4), ("н", 5), ("э", 6), ("а", 7)];
+        let vocab = Vocab::from_table(table.iter().map(|&(t, id)| (t.to_string(), id)).collect()).unwrap();
+        let labels = Labels::new(&vocab, table.len(), 0.02);
+        (vocab, labels)
+    }
+
+    fn decode(labels: &Labels, lm: Option<&WordLm>, options: BeamOptions, frames: &[Vec<f32>]) -> Transcript {
+        let mut search = BeamSearch::new(labels, lm, options);
+        frames.iter().for_each(|frame| search.push_frame(frame));
+        search.finish()
+    }
+
+    /// Logits that are mostly blank, with runs of letters and delimiters, and noise everywhere.
+    fn random_frames(seed: u64, frames: usize, labels: usize) -> Vec<Vec<f32>> {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        (0..frames)
+            .map(|_| {
+                let favoured = if uniform() < 0.5 { 0 } else { (uniform() * labels as f32) as usize % labels };
+                (0..labels).map(|label| 3.0 * uniform() + if label == favoured { 2.5 } else { 0.0 }).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn without_an_lm_any_beam_gives_the_greedy_text_and_times() {
+        let (vocab, labels) = labels();
+        for seed in 0..200 {
+            let frames = random_frames(seed, 60, 8);
+            let greedy_ids: Vec<u32> = frames
+                .iter()
+                .map(|f| f.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as u32)
+                .collect();
+            let greedy = vocab.decode(&greedy_ids, 0.02);
+            assert!(!greedy.words.is_empty());
+            for beam_width in [1, 4, 16] {
+                let options = BeamOptions { beam_width, ..BeamOptions::default() };
+                assert_eq!(decode(&labels, None, options, &frames), greedy, "seed {seed}, beam {beam_width}");
+            }
+        }
+    }
+
+    /// Frames that spell `letters` (one label each, `|` included), each label at ln 0.9 and the
+    /// alternative given for a position at `alternative.1`.
+    fn spelled(letters: &[u32], alternative: Option<(usize, u32, f32)>) -> Vec<Vec<f32>> {
+        let mut frames = Vec::new();
+        for (i, &label) in letters.iter().enumerate() {
+            let mut frame = vec![-10.0; 8];
+            frame[label as usize] = 0.9f32.ln();
+            if let Some((_, other, log_prob)) = alternative.filter(|a| a.0 == i) {
+                frame[other as usize] = log_prob;
+            }
+            frames.push(frame);
+            let mut blank = vec![-10.0; 8];
+            blank[0] = 0.0;
+            frames.push(blank);
+        }
+        frames
+    }
+
+    #[test]
+    fn the_lm_picks_the_known_word_when_the_audio_hesitates_but_unknown_words_stay_possible() {
+        let (_, labels) = labels();
+        let ln = |p: f32| p.ln();
+        let file = test_file::write(
+            &[("<s>", -20.0, 0.0), ("</s>", ln(0.2), 0.0), ("кини", ln(0.4), 0.0), ("кэнэ", ln(0.0001), 0.0)],
+            &[],
+            ln(0.001),
+        );
+        let lm = WordLm::from_bytes(file, "test.lm").unwrap();
+        let options = BeamOptions { beam_width: 8, lm_weight: 1.0, word_bonus: 0.0, prune_log_prob: 8.0 };
+        // "кэнэ" by a hair (ln 0.9 against ln 0.8 at both vowels): greedy reads it; the LM, which finds
+        // "кини" 4000 times likelier, turns both vowels.
+        let (k, i, n, e) = (3, 4, 5, 6);
+        let mut frames = spelled(&[k, e, n, e], Some((1, i, 0.8f32.ln())));
+        frames[6][i as usize] = 0.8f32.ln();
+        let no_lm = decode(&labels, None, options, &frames);
+        assert_eq!(no_lm.text, "кэнэ");
+        let with_lm = decode(&labels, Some(&lm), options, &frames);
+        assert_eq!(with_lm.text, "кини");
+        assert_eq!(with_lm.words[0].start, no_lm.words[0].start);
+        // A word the LM has never seen, spoken clearly, is still written: a penalty, not a ban.
+        let frames = spelled(&[k, i, n, i, 1, n, a(), k, a()], None);
+        assert_eq!(decode(&labels, Some(&lm), options, &frames).text, "кини нака");
+    }
+
+    fn a() -> u32 {
+        7
+    }
+
+    #[test]
+    fn word_bonus_trades_against_the_lm_cost_of_each_word() {
+        let (_, labels) = labels();
+        let ln = |p: f32| p.ln();
+        let file = test_file::write(&[("<s>", -20.0, 0.0), ("</s>", ln(0.5), 0.0), ("ка", ln(0.3), 0.0), ("кака", ln(0.2), 0.0)], &[], ln(0.001));
+        let lm = WordLm::from_bytes(file, "test.lm").unwrap();
+        // "ка ка" or "кака": the delimiter between the two is as likely as a blank.
+        let (k, a, delimiter) = (3, 7, 1);
+        let mut frames = spelled(&[k, a, delimiter, k, a], None);
+        frames[4][delimiter as usize] = 0.0;
+        frames[4][0] = 0.0;
+        let text = |word_bonus| {
+            let options = BeamOptions { beam_width: 8, lm_weight: 1.0, word_bonus, prune_log_prob: 8.0 };
+            decode(&labels, Some(&lm), options, &frames).text
+        };
+        assert_eq!(text(0.0), "кака", "without a bonus, one word costs the LM less than two");
+        assert_eq!(text(10.0), "ка ка");
+    }
+
+    #[test]
+    fn long_audio_keeps_the_run_arena_small() {
+        let (vocab, labels) = labels();
+        let frames = random_frames(7, 20_000, 8);
+        let mut search = BeamSearch::new(&labels, None, BeamOptions::default());
+        frames.iter().for_each(|frame| search.push_frame(frame));
+        let path_runs = search.best().words.iter().map(|w| w.text.chars().count()).sum::<usize>();
+        assert!(search.runs.len() < 4 * path_runs.max(MIN_COMPACT_AT), "{} runs for a path of {path_runs} letters", search.runs.len());
+        let greedy_ids: Vec<u32> = frames
+            .iter()
+            .map(|f| f.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as u32)
+            .collect();
+        assert_eq!(search.finish(), vocab.decode(&greedy_ids, 0.02));
+    }
+}

@@ -1,0 +1,133 @@
+//! CTC decoding: the model's per-frame logits into words with times.
+//!
+//! - greedy: the most likely label per frame ([`crate::vocab::Vocab::decode`]);
+//! - [`beam`]: prefix beam search with the language's word LM ([`crate::lm`]).
+//!
+//! Both take frames as they come, chunk by chunk, so progress reports can show the text so far.
+
+pub mod beam;
+
+use candle_core::Tensor;
+
+pub use beam::BeamOptions;
+use beam::BeamSearch;
+
+use crate::lm::WordLm;
+use crate::transcript::Transcript;
+use crate::vocab::Vocab;
+
+/// How logits become text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decoding {
+    /// The most likely label per frame.
+    Greedy,
+    /// Beam search, with the language's LM when `language_model` is set and the language has one.
+    /// Without an LM, beam search finds the greedy path (see [`beam`]), so it runs only when asked
+    /// for with `language_model: false`; otherwise greedy decoding stands in for it.
+    BeamSearch { options: BeamOptions, language_model: bool },
+}
+
+/// The LM when there is one, greedy decoding otherwise.
+impl Default for Decoding {
+    fn default() -> Self {
+        Decoding::BeamSearch { options: BeamOptions::default(), language_model: true }
+    }
+}
+
+/// What each label id of the CTC head does in decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Label {
+    /// The CTC blank and the special tokens, which give no text.
+    Blank,
+    /// `|`, between words.
+    Delimiter,
+    Letter,
+}
+
+/// The vocabulary as the beam search reads it: a kind and a text per label id.
+#[derive(Debug, Clone)]
+pub(crate) struct Labels {
+    kinds: Vec<Label>,
+    texts: Vec<String>,
+    blanks: Vec<u32>,
+    delimiter: Option<u32>,
+    seconds_per_frame: f64,
+}
+
+impl Labels {
+    pub(crate) fn new(vocab: &Vocab, head_size: usize, seconds_per_frame: f64) -> Self {
+        let (mut kinds, mut texts) = (Vec::with_capacity(head_size), Vec::with_capacity(head_size));
+        for id in 0..head_size as u32 {
+            let (kind, text) = vocab.label(id);
+            kinds.push(kind);
+            texts.push(text.to_string());
+        }
+        let ids_of = |wanted| (0..head_size as u32).filter(|&id| kinds[id as usize] == wanted).collect::<Vec<_>>();
+        let blanks = ids_of(Label::Blank);
+        let delimiter = ids_of(Label::Delimiter).first().copied();
+        Self { blanks, delimiter, kinds, texts, seconds_per_frame }
+    }
+
+    fn kind(&self, label: u32) -> Label {
+        self.kinds.get(label as usize).copied().unwrap_or(Label::Blank)
+    }
+
+    fn text(&self, label: u32) -> &str {
+        self.texts.get(label as usize).map_or("", String::as_str)
+    }
+
+    fn best_blank(&self, log_probs: &[f32]) -> f32 {
+        self.blanks.iter().map(|&id| log_probs[id as usize]).fold(f32::NEG_INFINITY, f32::max)
+    }
+
+    fn delimiter_log_prob(&self, log_probs: &[f32]) -> f32 {
+        self.delimiter.map_or(f32::NEG_INFINITY, |id| log_probs[id as usize])
+    }
+}
+
+/// Decodes a stream of logit chunks.
+pub(crate) enum FrameDecoder<'a> {
+    Greedy { vocab: &'a Vocab, ids: Vec<u32>, seconds_per_frame: f64 },
+    Beam(Box<BeamSearch<'a>>),
+}
+
+impl<'a> FrameDecoder<'a> {
+    pub(crate) fn new(decoding: Decoding, vocab: &'a Vocab, labels: &'a Labels, lm: Option<&'a WordLm>) -> Self {
+        match decoding {
+            Decoding::BeamSearch { options, language_model: false } => Self::Beam(Box::new(BeamSearch::new(labels, None, options))),
+            Decoding::BeamSearch { options, language_model: true } if lm.is_some() => {
+                Self::Beam(Box::new(BeamSearch::new(labels, lm, options)))
+            }
+            _ => Self::Greedy { vocab, ids: Vec::new(), seconds_per_frame: labels.seconds_per_frame },
+        }
+    }
+
+    /// The next `[frames, labels]` logits.
+    pub(crate) fn push(&mut self, logits: &Tensor) -> candle_core::Result<()> {
+        match self {
+            Self::Greedy { ids, .. } => ids.extend(crate::wav2vec2::model::argmax_per_frame(logits)?),
+            Self::Beam(search) => {
+                let labels = logits.dim(1)?;
+                for frame in logits.flatten_all()?.to_vec1::<f32>()?.chunks_exact(labels) {
+                    search.push_frame(frame);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The text so far.
+    pub(crate) fn partial(&self) -> Transcript {
+        match self {
+            Self::Greedy { vocab, ids, seconds_per_frame } => vocab.decode(ids, *seconds_per_frame),
+            Self::Beam(search) => search.best(),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Transcript {
+        match self {
+            Self::Greedy { .. } => self.partial(),
+            Self::Beam(mut search) => search.finish(),
+        }
+    }
+}
