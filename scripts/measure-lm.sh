@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# What the word LM does for the built-in model: CER and WER of greedy decoding, beam search without an LM,
+# and beam search with LMs of several sizes built by scripts/build_lm.py from the sakhaspell counts, on
+#   - the demo model's held-out synthetic test set (make-demo-model.sh's synth-adapter test.tsv: held-out
+#     voices, sentences sampled from the same bigram counts as the LM, which flatters the LM), and
+#   - "other text": the Yakut UDHR (scripts/udhr_sakha_sentences.py) spoken by the same held-out voices,
+#     text the LM was not built from.
+# For each LM size, α (--lm-weight) and β (--word-bonus) come from a grid search on the synthetic DEV set
+# (eval's grid mode); the test sets are decoded once with the best pair. Writes the table into
+# BENCHMARKS.md between its measure-lm.sh markers and prints it. About an hour on 2 cores.
+#
+# Usage: scripts/measure-lm.sh [WORK_DIR]   (default ~/.cache/sakha-asr/lm-data)
+# Environment: PYTHON (default python3; needs numpy and soundfile for the synthetic speech),
+#   SIZES (default below: name:max-words:max-bigrams, "all" for no limit), ALPHAS, BETAS (grid lists),
+#   BEAM (default: the CLI's).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-$HOME/.cache/sakha-asr/lm-data}
+python=${PYTHON:-python3}
+sizes=${SIZES:-"S:20000:60000 M:50000:200000 L:100000:400000 XL:all:all"}
+alphas=${ALPHAS:-0.3,0.5,0.8,1.2}
+betas=${BETAS:-0,1,2,3}
+beam=${BEAM:+--beam $BEAM}
+cli=target/release/sakha-asr
+lower_orders="kn-estimated kn-kept residual unigram"
+mkdir -p "$work/lm" "$work/eval"
+
+scripts/install-tools.sh --speech
+synth=$work/synth-adapter
+other=$work/other-text
+# The demo model's dev and test sets (train hours 0 leaves the sentence stream and voice draws unchanged).
+[ -f "$synth/test.tsv" ] ||
+  nice -n 10 "$python" scripts/make_synthetic_sakha.py --out "$synth" --voices adapter --train-hours 0 --seed 2 -j 2
+if [ ! -f "$other/test.tsv" ]; then
+  "$python" scripts/udhr_sakha_sentences.py "$work/udhr-sah.txt"
+  nice -n 10 "$python" scripts/make_synthetic_sakha.py --out "$other" --sentences "$work/udhr-sah.txt" --seed 2 -j 2
+fi
+
+cargo build --release -p sakha-asr
+
+# eval NAME TSV_DIR ARGS...: runs the CLI's eval once, its output kept in eval/NAME.txt
+run_eval() {
+  local name=$1 data=$2
+  shift 2
+  echo "== $name" >&2
+  nice -n 10 "$cli" eval --tsv "$data/test.tsv" --clips "$data/clips" "$@" > "$work/eval/$name.txt"
+  tail -n 2 "$work/eval/$name.txt" >&2
+}
+
+for set in synth other; do
+  data=$synth; [ $set = other ] && data=$other
+  run_eval "$set-greedy" "$data" --greedy
+  run_eval "$set-beam" "$data" --no-lm $beam
+done
+
+# The lower-order distributions build_lm.py offers, on the full vocabulary, by held-out perplexity.
+for order in $lower_orders; do
+  nice -n 10 "$python" scripts/build_lm.py --lower-order "$order" --stats-json "$work/lm/order-$order.json" \
+    --heldout "$synth/dev.tsv" --heldout "$other/test.tsv" 2> "$work/lm/order-$order.log"
+done
+
+for size in $sizes; do
+  IFS=: read -r name words bigrams <<< "$size"
+  limits=()
+  [ "$words" = all ] || limits+=(--max-words "$words")
+  [ "$bigrams" = all ] || limits+=(--max-bigrams "$bigrams")
+  lm=$work/lm/$name.lm
+  nice -n 10 "$python" scripts/build_lm.py "${limits[@]}" --out "$lm" --stats-json "$work/lm/$name.json" \
+    --heldout "$synth/test.tsv" --heldout "$other/test.tsv" 2> "$work/lm/$name.log"
+  echo "== $name: grid on the synthetic dev set" >&2
+  nice -n 10 "$cli" eval --tsv "$synth/dev.tsv" --clips "$synth/clips" --lm "$lm" $beam \
+    --lm-weight "$alphas" --word-bonus "$betas" > "$work/eval/dev-grid-$name.txt"
+  # the pair with the lowest WER, then the lowest CER
+  read -r alpha beta < <(awk -F'|' '$2 ~ /[0-9]/ { gsub(/[ %]/, ""); print $4, $5, $2, $3 }' \
+    "$work/eval/dev-grid-$name.txt" | sort -g -k1,1 -k2,2 | head -n 1 | cut -d' ' -f3,4)
+  echo "$alpha $beta" > "$work/eval/best-$name.txt"
+  for set in synth other; do
+    data=$synth; [ $set = other ] && data=$other
+    run_eval "$set-lm-$name" "$data" --lm "$lm" $beam --lm-weight "$alpha" --word-bonus "$beta"
+  done
+done
+
+"$python" - "$work" "$sizes" "$alphas" "$betas" "$lower_orders" <<'EOF'
+import json, re, sys
+from pathlib import Path
+
+work, sizes = Path(sys.argv[1]), [s.split(":")[0] for s in sys.argv[2].split()]
+
+
+def rates(name):
+    text = (work / "eval" / f"{name}.txt").read_text()
+    return tuple(float(re.search(rf"^{k}: ([0-9.]+) %", text, re.M).group(1)) for k in ("CER", "WER"))
+
+
+def utterances(test_set):
+    return re.search(r"^utterances: (\d+) scored", (work / "eval" / f"{test_set}-greedy.txt").read_text(), re.M).group(1)
+
+
+def cells(name):
+    return [f"{v:.2f} %" for pair in zip(rates(f"synth-{name}"), rates(f"other-{name}")) for v in pair]
+
+
+rows = [["greedy", "", "", "", "", "", *cells("greedy")], ["beam, no LM", "", "", "", "", "", *cells("beam")]]
+for size in sizes:
+    stats = json.loads((work / "lm" / f"{size}.json").read_text())
+    synth, other = (v for k, v in stats.items() if k.startswith("heldout:"))
+    alpha, beta = (work / "eval" / f"best-{size}.txt").read_text().split()
+    rows.append([f"beam + LM {size}", f"{stats['bytes'] / 1e6:.2f} MB", f"{stats['words'] - 2:,}",
+                 f"{stats['bigrams']:,}", f"{synth['perplexity']:.0f} / {synth['oov_rate'] * 100:.1f} %",
+                 f"{other['perplexity']:.0f} / {other['oov_rate'] * 100:.1f} %", *cells(f"lm-{size}"),
+                 f"{alpha}, {beta}"])
+header = ["decoding", "LM size", "words", "bigrams", "perplexity / OOV, synth test", "perplexity / OOV, other",
+          "CER synth", "CER other", "WER synth", "WER other", "α, β (dev grid)"]
+
+
+def markdown(header, rows):
+    return "\n".join("| " + " | ".join(r + [""] * (len(header) - len(r))) + " |"
+                     for r in [header, ["---"] * len(header), *rows])
+
+
+table = markdown(header, rows)
+orders = []
+for order in sys.argv[5].split():
+    stats = json.loads((work / "lm" / f"order-{order}.json").read_text())
+    dev, other = (v for k, v in stats.items() if k.startswith("heldout:"))
+    orders.append([order, f"{dev['perplexity']:.1f}", f"{other['perplexity']:.1f}"])
+order_table = markdown(["lower order (full vocabulary, all bigrams)", "perplexity, synth dev", "perplexity, other"],
+                       orders)
+section = f"""<!-- measure-lm.sh: begin -->
+## Word LM in decoding (built-in model, `scripts/measure-lm.sh`)
+
+Held-out voices. "synth": the demo model's synthetic test set ({utterances("synth")} utterances); its sentences were
+sampled from the same sakhaspell bigram counts the LM is built from, which flatters the LM. "other": the Yakut
+UDHR (scripts/udhr_sakha_sentences.py, {utterances("other")} segments) spoken by the same held-out voices, text the LM was
+not built from (legal language, far from the news-like corpus). LMs from `scripts/build_lm.py` (interpolated
+Kneser-Ney on the count-5-truncated bigrams, D = 1.0); α and β from a grid on the synthetic dev set
+(LM weights {sys.argv[3]}, word bonuses {sys.argv[4]}).
+
+{table}
+
+Perplexity counts </s> and scores unknown words as one class (<unk>), so it is comparable only at one
+vocabulary. Lower orders compared (`build_lm.py --lower-order`): KN continuation counts estimated from the
+kept contexts plus the residual tokens (the default), KN counts of the kept contexts alone, residual
+tokens (each word's tokens outside kept bigrams), plain unigram counts. The synthetic dev sentences use
+kept bigrams only, so the lower order matters most for "other".
+
+{order_table}
+<!-- measure-lm.sh: end -->
+"""
+bench = Path("BENCHMARKS.md")
+text = bench.read_text()
+begin, end = text.find("<!-- measure-lm.sh: begin -->"), text.find("<!-- measure-lm.sh: end -->")
+if begin >= 0 and end > begin:
+    text = text[:begin] + section + text[end + len("<!-- measure-lm.sh: end -->\n"):]
+else:
+    text = text.rstrip() + "\n\n" + section
+bench.write_text(text)
+print(section)
+EOF
