@@ -166,10 +166,9 @@ pub fn convert_hf_dir(from: &Path, out: &Path, quantization: Quantization, langu
         base: base_entry,
         default_language: languages[0].clone(),
         languages: entries,
+        language_models: Default::default(),
     };
-    let manifest_path = out.join(package::MANIFEST_FILE);
-    let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Package(e.to_string()))? + "\n";
-    std::fs::write(&manifest_path, json).map_err(|source| Error::Io { path: manifest_path, source })?;
+    manifest.write_to(out)?;
     Ok(manifest)
 }
 

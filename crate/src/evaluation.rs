@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::metrics::{char_errors, word_errors, ErrorCounts};
-use crate::{audio, text, Error, Recognizer};
+use crate::{audio, text, Decoding, Error, Recognizer};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestItem {
@@ -59,41 +59,54 @@ pub struct Report {
 }
 
 /// Transcribes every item and scores it; `on_item` sees each result as it comes (for progress).
-pub fn evaluate(
+pub fn evaluate(recognizer: &Recognizer, items: &[TestItem], mut on_item: impl FnMut(&UtteranceResult)) -> Report {
+    let decoding = recognizer.decoding();
+    let mut reports = evaluate_decodings(recognizer, items, &[decoding], |_, result| on_item(result));
+    reports.remove(0)
+}
+
+/// Scores each of `decodings` on every item, running the model once per item (a grid search over
+/// decoder settings costs one pass of the model). `on_item` sees each result with its decoding's index.
+pub fn evaluate_decodings(
     recognizer: &Recognizer,
     items: &[TestItem],
-    mut on_item: impl FnMut(&UtteranceResult),
-) -> Report {
-    let mut report = Report::default();
-    let (mut words, mut chars) = (ErrorCounts::default(), ErrorCounts::default());
+    decodings: &[Decoding],
+    mut on_item: impl FnMut(usize, &UtteranceResult),
+) -> Vec<Report> {
+    let mut reports = vec![Report::default(); decodings.len()];
+    let mut counts = vec![(ErrorCounts::default(), ErrorCounts::default()); decodings.len()];
     for item in items {
-        let hypothesis = audio::load_audio_file(&item.clip)
-            .map_err(Error::from)
-            .and_then(|samples| recognizer.transcribe(&samples));
-        let hypothesis = match hypothesis {
-            Ok(transcript) => text::normalize(&transcript.text),
-            Err(e) => {
-                report.failures.push((item.clip.clone(), e.to_string()));
-                continue;
-            }
-        };
+        let logits = audio::load_audio_file(&item.clip).map_err(Error::from).and_then(|samples| recognizer.logits(&samples));
         let reference = text::normalize(&item.sentence);
-        let (w, c) = (word_errors(&reference, &hypothesis), char_errors(&reference, &hypothesis));
-        words += w;
-        chars += c;
-        let result = UtteranceResult {
-            clip: item.clip.clone(),
-            reference,
-            hypothesis,
-            word_errors: w.edits,
-            words: w.reference_length,
-            char_errors: c.edits,
-            chars: c.reference_length,
-        };
-        on_item(&result);
-        report.utterances.push(result);
+        for (i, &decoding) in decodings.iter().enumerate() {
+            let hypothesis = match logits.as_ref().map_err(|e| e.to_string()).and_then(|logits| {
+                recognizer.decode_with(logits, decoding).map_err(|e| e.to_string())
+            }) {
+                Ok(transcript) => text::normalize(&transcript.text),
+                Err(e) => {
+                    reports[i].failures.push((item.clip.clone(), e));
+                    continue;
+                }
+            };
+            let (w, c) = (word_errors(&reference, &hypothesis), char_errors(&reference, &hypothesis));
+            counts[i].0 += w;
+            counts[i].1 += c;
+            let result = UtteranceResult {
+                clip: item.clip.clone(),
+                reference: reference.clone(),
+                hypothesis,
+                word_errors: w.edits,
+                words: w.reference_length,
+                char_errors: c.edits,
+                chars: c.reference_length,
+            };
+            on_item(i, &result);
+            reports[i].utterances.push(result);
+        }
     }
-    report.wer = words.rate();
-    report.cer = chars.rate();
-    report
+    for (report, (words, chars)) in reports.iter_mut().zip(&counts) {
+        report.wer = words.rate();
+        report.cer = chars.rate();
+    }
+    reports
 }

@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::convert::{self, Quantization};
+use sakha_asr::lm::WordLm;
 use sakha_asr::package::{self, PackageDir};
-use sakha_asr::{audio, evaluation, Chunking, Recognizer, Transcript};
+use sakha_asr::{audio, evaluation, BeamOptions, Chunking, Decoding, Recognizer, Transcript};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -36,6 +38,96 @@ enum Command {
     /// Word and character error rates on a Common Voice-style test set (TSV + clips folder).
     #[command(after_help = EXIT_CODES)]
     Eval(EvalArgs),
+    /// Put a word LM (made by scripts/build_lm.py) into a package, as its language's.
+    AddLm(AddLmArgs),
+}
+
+#[derive(clap::Args)]
+struct AddLmArgs {
+    /// The package folder (model.json, made by `sakha-asr convert`).
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+
+    /// The language the LM is for. Default: the package's default language.
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
+
+    /// The LM file.
+    #[arg(value_name = "LM_FILE")]
+    lm: PathBuf,
+}
+
+/// How the CTC output becomes text: with the language's word LM when there is one (beam search),
+/// greedily otherwise.
+#[derive(clap::Args)]
+struct DecodingArgs {
+    /// Decode with this word LM (made by scripts/build_lm.py) instead of the package's own.
+    #[arg(long, value_name = "FILE")]
+    lm: Option<PathBuf>,
+
+    /// Greedy decoding (the most likely letter per frame), even when there is an LM.
+    #[arg(long, conflicts_with_all = ["lm", "no_lm"])]
+    greedy: bool,
+
+    /// Beam search without the LM (the same text as greedy decoding, which also takes the most
+    /// likely path; for comparisons).
+    #[arg(long)]
+    no_lm: bool,
+
+    /// Hypotheses kept by the beam search.
+    #[arg(long, value_name = "N", default_value_t = BeamOptions::default().beam_width, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    beam: usize,
+
+    /// Weight of the LM's log-probabilities against the acoustic model's (eval: a comma list runs a grid).
+    #[arg(long, value_name = "ALPHA", value_delimiter = ',', default_values_t = [BeamOptions::default().lm_weight])]
+    lm_weight: Vec<f32>,
+
+    /// Added to the score for each word (eval: a comma list runs a grid).
+    #[arg(long, value_name = "BETA", value_delimiter = ',', default_values_t = [BeamOptions::default().word_bonus])]
+    word_bonus: Vec<f32>,
+
+    /// Added (at most 0) for each word the LM does not know (eval: a comma list runs a grid).
+    #[arg(long, value_name = "PENALTY", value_delimiter = ',', allow_negative_numbers = true, default_values_t = [BeamOptions::default().unknown_word_penalty])]
+    unknown_word_penalty: Vec<f32>,
+}
+
+impl DecodingArgs {
+    /// Every combination of the LM weights and word bonuses given.
+    fn decodings(&self) -> Vec<Decoding> {
+        if self.greedy {
+            return vec![Decoding::Greedy];
+        }
+        let mut decodings = Vec::new();
+        for &lm_weight in &self.lm_weight {
+            for &word_bonus in &self.word_bonus {
+                for &unknown_word_penalty in &self.unknown_word_penalty {
+                    let options = BeamOptions { beam_width: self.beam, lm_weight, word_bonus, unknown_word_penalty, ..BeamOptions::default() };
+                    decodings.push(Decoding::BeamSearch { options, language_model: !self.no_lm });
+                }
+            }
+        }
+        decodings
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.lm_weight.iter().chain(&self.word_bonus).chain(&self.unknown_word_penalty).any(|v| !v.is_finite()) {
+            bail!("--lm-weight, --word-bonus and --unknown-word-penalty take finite numbers");
+        }
+        if self.unknown_word_penalty.iter().any(|&v| v > 0.0) {
+            bail!("--unknown-word-penalty must be at most 0 (a reward would prefer misspellings)");
+        }
+        Ok(())
+    }
+
+    /// Gives the recognizer's language the `--lm` file, when one was given.
+    fn apply_lm(&self, recognizer: &mut Recognizer) -> Result<()> {
+        if let Some(path) = &self.lm {
+            let bytes = std::fs::read(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            let lm = WordLm::from_bytes(bytes, &path.display().to_string())?;
+            recognizer.language_mut().set_language_model(Some(std::sync::Arc::new(lm)));
+        }
+        Ok(())
+    }
 }
 
 #[derive(clap::Args)]
@@ -58,6 +150,9 @@ struct EvalArgs {
     /// Also write every utterance's normalised reference, hypothesis and error counts as JSON.
     #[arg(long, value_name = "FILE.json")]
     per_utterance: Option<PathBuf>,
+
+    #[command(flatten)]
+    decoding: DecodingArgs,
 }
 
 #[derive(clap::Args)]
@@ -78,6 +173,11 @@ struct ConvertArgs {
     /// Output folder for the package.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+
+    /// A word LM (made by scripts/build_lm.py) for the package's default language, or `LANG=FILE`
+    /// for another (repeatable).
+    #[arg(long, value_name = "[LANG=]FILE")]
+    lm: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -125,6 +225,9 @@ struct TranscribeArgs {
     #[arg(long)]
     timings: bool,
 
+    #[command(flatten)]
+    decoding: DecodingArgs,
+
     /// Audio files to transcribe.
     #[arg(required = true, value_name = "AUDIO")]
     audio: Vec<PathBuf>,
@@ -154,6 +257,7 @@ mod embedded {
     pub const MANIFEST: &[u8] = include_bytes!("../models/default/model.json");
     pub const BASE: &[u8] = include_bytes!("../models/default/base.gguf");
     pub const LANGUAGE: &[u8] = include_bytes!("../models/default/sah.gguf");
+    pub const LANGUAGE_MODEL: Option<&[u8]> = None;
 }
 
 fn main() -> ExitCode {
@@ -163,7 +267,26 @@ fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe(args),
         Command::Convert(args) => convert(args),
         Command::Eval(args) => eval(args),
+        Command::AddLm(args) => add_lm(args),
     }
+}
+
+fn add_lm(args: AddLmArgs) -> ExitCode {
+    match add_lm_file(&args.model, args.lang.as_deref(), &args.lm) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn add_lm_file(package: &Path, language: Option<&str>, lm: &Path) -> Result<()> {
+    let bytes = std::fs::read(lm).map_err(|e| anyhow!("{}: {e}", lm.display()))?;
+    let mut package_dir = PackageDir::open(package)?;
+    let entry = package_dir.add_language_model(language, &bytes)?;
+    println!("{}\t{} bytes\tsha256 {}", package.join(&entry.file).display(), entry.bytes, entry.sha256);
+    Ok(())
 }
 
 /// Every layer allocates its output afresh, megabytes at a time. glibc serves such blocks with mmap and
@@ -180,7 +303,18 @@ fn keep_freed_memory_in_process() {
 }
 
 fn eval(args: EvalArgs) -> ExitCode {
-    let recognizer = match load_model(args.model.as_deref(), args.lang.as_deref()) {
+    let decodings = args.decoding.decodings();
+    let usage = args.decoding.check().and_then(|()| match (decodings.len(), &args.per_utterance) {
+        (1, _) | (_, None) => Ok(()),
+        _ => Err(anyhow!("--per-utterance takes one decoding, not a grid of --lm-weight / --word-bonus values")),
+    });
+    if let Err(e) = usage {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let recognizer = match load_model(args.model.as_deref(), args.lang.as_deref())
+        .and_then(|mut recognizer| args.decoding.apply_lm(&mut recognizer).map(|()| recognizer))
+    {
         Ok(recognizer) => recognizer,
         Err(e) => {
             eprintln!("error: cannot load the model: {e}");
@@ -195,24 +329,34 @@ fn eval(args: EvalArgs) -> ExitCode {
         }
     };
     let mut done = 0;
-    let report = evaluation::evaluate(&recognizer, &items, |_| {
-        done += 1;
-        if done % 50 == 0 {
+    let reports = evaluation::evaluate_decodings(&recognizer, &items, &decodings, |decoding, _| {
+        done += usize::from(decoding == 0);
+        if decoding == 0 && done % 50 == 0 {
             eprintln!("{done} of {} done", items.len());
         }
     });
+    let report = &reports[0];
     for (clip, reason) in &report.failures {
         eprintln!("error: {}: {reason}", clip.display());
     }
-    println!(
-        "utterances: {} scored, {} failed\nWER: {:.2} %\nCER: {:.2} %",
-        report.utterances.len(),
-        report.failures.len(),
-        report.wer * 100.0,
-        report.cer * 100.0
-    );
+    println!("utterances: {} scored, {} failed", report.utterances.len(), report.failures.len());
+    if let [report] = &reports[..] {
+        println!("decoding: {}", describe(decodings[0], &recognizer));
+        println!("WER: {:.2} %\nCER: {:.2} %", report.wer * 100.0, report.cer * 100.0);
+    } else {
+        println!(
+            "decoding: {}\n\n| LM weight | word bonus | unknown-word penalty | WER | CER |\n|---|---|---|---|---|",
+            describe(decodings[0], &recognizer)
+        );
+        for (decoding, report) in decodings.iter().zip(&reports) {
+            if let Decoding::BeamSearch { options, .. } = decoding {
+                let (wer, cer) = (report.wer * 100.0, report.cer * 100.0);
+                println!("| {} | {} | {} | {wer:.2} % | {cer:.2} % |", options.lm_weight, options.word_bonus, options.unknown_word_penalty);
+            }
+        }
+    }
     if let Some(path) = &args.per_utterance {
-        let written = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other).and_then(|json| std::fs::write(path, json));
+        let written = serde_json::to_vec_pretty(report).map_err(std::io::Error::other).and_then(|json| std::fs::write(path, json));
         if let Err(e) = written {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(3);
@@ -225,16 +369,38 @@ fn eval(args: EvalArgs) -> ExitCode {
     }
 }
 
-fn convert(args: ConvertArgs) -> ExitCode {
-    match convert::convert_hf_dir(&args.from, &args.out, args.quant, &args.lang) {
-        Ok(manifest) => {
-            let mut files = vec![&manifest.base];
-            files.extend(manifest.languages.values());
-            for file in files {
-                println!("{}\t{} bytes\tsha256 {}", args.out.join(&file.file).display(), file.bytes, file.sha256);
-            }
-            ExitCode::SUCCESS
+/// What a decoding does with this recognizer's language, for reports.
+fn describe(decoding: Decoding, recognizer: &Recognizer) -> String {
+    match decoding {
+        Decoding::BeamSearch { options, language_model: true } if recognizer.language_model().is_some() => {
+            format!(
+                "beam search ({}) with the word LM (weight {}, word bonus {}, unknown-word penalty {})",
+                options.beam_width, options.lm_weight, options.word_bonus, options.unknown_word_penalty
+            )
         }
+        Decoding::BeamSearch { options, language_model: false } => format!("beam search ({}) without an LM", options.beam_width),
+        _ => "greedy".to_string(),
+    }
+}
+
+fn convert(args: ConvertArgs) -> ExitCode {
+    let converted = convert::convert_hf_dir(&args.from, &args.out, args.quant, &args.lang).map_err(anyhow::Error::from).and_then(|manifest| {
+        let mut files = vec![&manifest.base];
+        files.extend(manifest.languages.values());
+        for file in files {
+            println!("{}\t{} bytes\tsha256 {}", args.out.join(&file.file).display(), file.bytes, file.sha256);
+        }
+        for lm in &args.lm {
+            let (language, file) = match lm.split_once('=') {
+                Some((language, file)) => (Some(language), file),
+                None => (None, lm.as_str()),
+            };
+            add_lm_file(&args.out, language, Path::new(file))?;
+        }
+        Ok(())
+    });
+    match converted {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
@@ -248,13 +414,16 @@ fn transcribe(args: TranscribeArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let started = Instant::now();
-    let mut recognizer = match load_model(args.model.as_deref(), args.lang.as_deref()) {
+    let mut recognizer = match load_model(args.model.as_deref(), args.lang.as_deref())
+        .and_then(|mut recognizer| args.decoding.apply_lm(&mut recognizer).map(|()| recognizer))
+    {
         Ok(recognizer) => recognizer,
         Err(e) => {
             eprintln!("error: cannot load the model: {e}");
             return ExitCode::from(3);
         }
     };
+    recognizer.set_decoding(args.decoding.decodings()[0]);
     recognizer.set_chunking(Chunking {
         chunk_seconds: args.chunk_seconds,
         context_seconds: args.context_seconds,
@@ -299,7 +468,10 @@ fn check_outputs(args: &TranscribeArgs) -> Result<()> {
     if !(args.chunk_seconds >= 1.0 && args.context_seconds >= 0.0 && args.min_pause_seconds >= 0.0) {
         bail!("--chunk-seconds must be at least 1, --context-seconds and --min-pause-seconds at least 0");
     }
-    Ok(())
+    if args.decoding.decodings().len() > 1 {
+        bail!("--lm-weight, --word-bonus and --unknown-word-penalty take one value each here (lists are for eval's grid search)");
+    }
+    args.decoding.check()
 }
 
 fn load_model(dir: Option<&Path>, lang: Option<&str>) -> Result<Recognizer> {
@@ -308,7 +480,7 @@ fn load_model(dir: Option<&Path>, lang: Option<&str>) -> Result<Recognizer> {
         Some(dir) => HfModelDir::new(dir).load(lang)?,
         None => {
             let manifest = package::Manifest::from_json(embedded::MANIFEST)?;
-            package::recognizer_from_bytes(&manifest, embedded::BASE, embedded::LANGUAGE, lang)?
+            package::recognizer_from_bytes(&manifest, embedded::BASE, embedded::LANGUAGE, embedded::LANGUAGE_MODEL, lang)?
         }
     })
 }

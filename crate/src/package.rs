@@ -4,7 +4,8 @@
 //!   and sha256, so a download can be checked before it is cached or run;
 //! - `base.gguf`: the language-independent model; the HF `config.json` rides in its metadata, matrices
 //!   are quantized (GGUF, so candle's quantized kernels and tooling apply);
-//! - `<lang>.gguf`: one small file per language with its MMS adapters, CTC head and vocabulary.
+//! - `<lang>.gguf`: one small file per language with its MMS adapters, CTC head and vocabulary;
+//! - `<lang>.lm` (optional): the language's word LM for beam-search decoding ([`crate::lm`]).
 //!
 //! `sakha-asr convert` (see `convert.rs`) writes packages from HF checkpoints.
 
@@ -16,6 +17,7 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::lm::WordLm;
 use crate::recognizer::Language;
 use crate::vocab::Vocab;
 use crate::wav2vec2::weights::checked_product;
@@ -50,6 +52,10 @@ pub struct Manifest {
     pub base: FileEntry,
     pub languages: BTreeMap<String, FileEntry>,
     pub default_language: String,
+    /// Word LMs by language, for those that have one. Older readers ignore the field and decode
+    /// greedily, so it needs no new format version.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub language_models: BTreeMap<String, FileEntry>,
 }
 
 impl Manifest {
@@ -68,13 +74,23 @@ impl Manifest {
     /// A manifest's values are joined to a folder and fetched: file names must stay in the package
     /// folder, sizes and digests must be ones a file can have, and the default language must exist.
     fn validate(&self) -> Result<(), Error> {
-        check_entry("base", &self.base)?;
+        check_entry("base", &self.base, GGUF)?;
         if self.languages.is_empty() {
             return Err(Error::invalid(MANIFEST_FILE, "languages", "there are none; a package needs at least one language file"));
         }
         for (language, entry) in &self.languages {
             check_language_name(language, MANIFEST_FILE)?;
-            check_entry(&format!("languages.{language}"), entry)?;
+            check_entry(&format!("languages.{language}"), entry, GGUF)?;
+        }
+        for (language, entry) in &self.language_models {
+            if !self.languages.contains_key(language) {
+                return Err(Error::invalid(
+                    MANIFEST_FILE,
+                    format!("language_models.{language}"),
+                    "a word LM for a language the package does not have",
+                ));
+            }
+            check_entry(&format!("language_models.{language}"), entry, LANGUAGE_MODEL)?;
         }
         if !self.languages.contains_key(&self.default_language) {
             return Err(Error::invalid(
@@ -98,7 +114,24 @@ impl Manifest {
             available: self.languages.keys().cloned().collect(),
         })
     }
+
+    /// Writes `model.json` into the package folder `dir`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn write_to(&self, dir: &std::path::Path) -> Result<(), Error> {
+        let path = dir.join(MANIFEST_FILE);
+        let json = serde_json::to_string_pretty(self).map_err(|e| Error::Package(e.to_string()))? + "\n";
+        std::fs::write(&path, json).map_err(|source| Error::Io { path, source })
+    }
+
+    /// The word LM file of `language` (the default language when `None`), if it has one.
+    pub fn language_model_entry(&self, language: Option<&str>) -> Option<&FileEntry> {
+        self.language_models.get(language.unwrap_or(&self.default_language))
+    }
 }
+
+/// File name endings by kind; a file is read as the kind its name says.
+const GGUF: &str = ".gguf";
+const LANGUAGE_MODEL: &str = ".lm";
 
 fn check_version(version: Option<u64>, file: &str) -> Result<(), Error> {
     match version {
@@ -120,13 +153,13 @@ const MIN_FILE_BYTES: u64 = 24;
 /// Far above any wav2vec2 package (MMS-1B in f32 is 4 GB), so only impossible sizes are refused.
 const MAX_FILE_BYTES: u64 = 1 << 40;
 
-fn check_entry(field: &str, entry: &FileEntry) -> Result<(), Error> {
-    if !is_plain_name(&entry.file) || !entry.file.ends_with(".gguf") {
+fn check_entry(field: &str, entry: &FileEntry, ending: &str) -> Result<(), Error> {
+    if !is_plain_name(&entry.file) || !entry.file.ends_with(ending) {
         return Err(Error::invalid(
             MANIFEST_FILE,
             format!("{field}.file"),
             format!(
-                "{:?} is not a plain file name ending in .gguf (letters, digits, '.', '-', '_'): a package's \
+                "{:?} is not a plain file name ending in {ending} (letters, digits, '.', '-', '_'): a package's \
                  files sit next to its model.json",
                 entry.file
             ),
@@ -212,7 +245,8 @@ impl GgufFile {
 /// One file of a package read as it arrives, in pieces of any size, and checked against its
 /// manifest entry: the sha256 is computed on the way, the GGUF header is checked and parsed once it
 /// is complete, and each tensor takes its final form (for our int8 kernel: packed) as soon as its
-/// bytes are in. So no copy of the whole file is ever held, only the tensor being filled.
+/// bytes are in. So no copy of the whole file is ever held, only the tensor being filled. A word LM
+/// (`.lm`) is read in place once complete ([`WordLm`]), so its bytes are collected as they are.
 ///
 /// Nothing it parsed is handed out before [`FileLoader::finish`] has compared size and digest with
 /// the manifest, and a damaged file is reported as such ([`Error::FileMismatch`]) even when the
@@ -223,7 +257,12 @@ pub struct FileLoader {
     hasher: Option<Sha256>,
     received: u64,
     /// The first error the file's contents gave; later bytes are then only hashed.
-    parsed: Result<GgufStream, Error>,
+    parsed: Result<Contents, Error>,
+}
+
+enum Contents {
+    Gguf(GgufStream),
+    LanguageModel(Vec<u8>),
 }
 
 impl FileLoader {
@@ -238,8 +277,14 @@ impl FileLoader {
         Self::with_hasher(entry, None)
     }
 
+    /// The manifest's checks tie each kind of file to its name's ending.
     fn with_hasher(entry: &FileEntry, hasher: Option<Sha256>) -> Self {
-        Self { entry: entry.clone(), hasher, received: 0, parsed: Ok(GgufStream::new(&entry.file, entry.bytes)) }
+        let contents = if entry.file.ends_with(LANGUAGE_MODEL) {
+            Contents::LanguageModel(Vec::new())
+        } else {
+            Contents::Gguf(GgufStream::new(&entry.file, entry.bytes))
+        };
+        Self { entry: entry.clone(), hasher, received: 0, parsed: Ok(contents) }
     }
 
     /// The file's next bytes.
@@ -253,10 +298,14 @@ impl FileLoader {
         if let Some(hasher) = &mut self.hasher {
             hasher.update(chunk);
         }
-        if let Ok(stream) = &mut self.parsed {
-            if let Err(e) = stream.push(chunk) {
-                self.parsed = Err(e);
+        match &mut self.parsed {
+            Ok(Contents::Gguf(stream)) => {
+                if let Err(e) = stream.push(chunk) {
+                    self.parsed = Err(e);
+                }
             }
+            Ok(Contents::LanguageModel(bytes)) => bytes.extend_from_slice(chunk),
+            Err(_) => {}
         }
     }
 
@@ -278,15 +327,23 @@ impl FileLoader {
         if let Some(hasher) = self.hasher {
             check_digest(&self.entry, self.received, &hex(&hasher.finalize()))?;
         }
-        let gguf = self.parsed?.finish()?;
-        Ok(LoadedFile { name: self.entry.file, gguf })
+        let contents = match self.parsed? {
+            Contents::Gguf(stream) => Loaded::Gguf(stream.finish()?),
+            Contents::LanguageModel(bytes) => Loaded::LanguageModel(WordLm::from_bytes(bytes, &self.entry.file)?),
+        };
+        Ok(LoadedFile { name: self.entry.file, contents })
     }
 }
 
 /// A package file that arrived whole and matched its manifest entry, parsed.
 pub struct LoadedFile {
     name: String,
-    gguf: GgufFile,
+    contents: Loaded,
+}
+
+enum Loaded {
+    Gguf(GgufFile),
+    LanguageModel(WordLm),
 }
 
 impl LoadedFile {
@@ -299,7 +356,23 @@ impl LoadedFile {
 
     /// `language`'s adapters, CTC head and vocabulary, from its file, for a base of `config`.
     pub fn into_language(self, config: &Config, language: &str) -> Result<Language, Error> {
-        language_from_gguf(config, self.gguf, &self.name, language)
+        let (name, gguf) = self.into_gguf()?;
+        language_from_gguf(config, gguf, &name, language)
+    }
+
+    /// The word LM of a `.lm` file.
+    pub fn into_language_model(self) -> Result<WordLm, Error> {
+        match self.contents {
+            Loaded::LanguageModel(lm) => Ok(lm),
+            Loaded::Gguf(_) => Err(Error::Package(format!("{} is a model file, not a word LM", self.name))),
+        }
+    }
+
+    fn into_gguf(self) -> Result<(String, GgufFile), Error> {
+        match self.contents {
+            Loaded::Gguf(gguf) => Ok((self.name, gguf)),
+            Loaded::LanguageModel(_) => Err(Error::Package(format!("{} is a word LM, not a model file", self.name))),
+        }
     }
 }
 
@@ -748,23 +821,34 @@ fn language_from_gguf(config: &Config, file: GgufFile, name: &str, expected: &st
     Language::load(config, Some(language), &file.weights, vocab, name)
 }
 
-/// A recognizer from the bytes of a package's files; every file is verified first.
+/// A recognizer from the bytes of a package's files, with the language's word LM when
+/// `language_model` holds its file's bytes; every file is verified first.
 pub fn recognizer_from_bytes(
     manifest: &Manifest,
     base: &[u8],
     language_file: &[u8],
+    language_model: Option<&[u8]>,
     language: Option<&str>,
 ) -> Result<Recognizer, Error> {
     let (language, language_entry) = manifest.language_entry(language)?;
     let base = LoadedFile::from_bytes(&manifest.base, base)?;
-    recognizer_from_files(base, LoadedFile::from_bytes(language_entry, language_file)?, language)
+    let mut recognizer = recognizer_from_files(base, LoadedFile::from_bytes(language_entry, language_file)?, language)?;
+    if let Some(bytes) = language_model {
+        let entry = manifest.language_model_entry(Some(language)).ok_or_else(|| {
+            Error::Package(format!("{MANIFEST_FILE} lists no word LM for {language:?}"))
+        })?;
+        let lm = LoadedFile::from_bytes(entry, bytes)?.into_language_model()?;
+        recognizer.language_mut().set_language_model(Some(std::sync::Arc::new(lm)));
+    }
+    Ok(recognizer)
 }
 
 /// A recognizer from a package's base file and `language`'s file.
 pub fn recognizer_from_files(base: LoadedFile, language_file: LoadedFile, language: &str) -> Result<Recognizer, Error> {
-    let (config, weights) = base_from_gguf(base.gguf, &base.name)?;
+    let (name, gguf) = base.into_gguf()?;
+    let (config, weights) = base_from_gguf(gguf, &name)?;
     let language = language_file.into_language(&config, language)?;
-    Recognizer::from_file(config, &weights, language, &base.name)
+    Recognizer::from_file(config, &weights, language, &name)
 }
 
 /// A package folder on disk.
@@ -805,16 +889,43 @@ impl PackageDir {
         loader.finish()
     }
 
+    /// A recognizer for `language` (the default language when `None`), with its word LM if the
+    /// package has one.
     pub fn load(&self, language: Option<&str>) -> Result<Recognizer, Error> {
         let (language, entry) = self.manifest.language_entry(language)?;
         let base = self.open_verified(&self.manifest.base)?;
-        recognizer_from_files(base, self.open_verified(entry)?, language)
+        let mut recognizer = recognizer_from_files(base, self.open_verified(entry)?, language)?;
+        let lm = self.language_model(language)?;
+        recognizer.language_mut().set_language_model(lm);
+        Ok(recognizer)
     }
 
-    /// Loads another language of the package, for [`Recognizer::set_language`].
+    /// Loads another language of the package, with its word LM, for [`Recognizer::set_language`].
     pub fn language(&self, config: &Config, language: &str) -> Result<Language, Error> {
         let (language, entry) = self.manifest.language_entry(Some(language))?;
-        self.open_verified(entry)?.into_language(config, language)
+        let mut loaded = self.open_verified(entry)?.into_language(config, language)?;
+        loaded.set_language_model(self.language_model(language)?);
+        Ok(loaded)
+    }
+
+    fn language_model(&self, language: &str) -> Result<Option<std::sync::Arc<WordLm>>, Error> {
+        let Some(entry) = self.manifest.language_model_entry(Some(language)) else { return Ok(None) };
+        Ok(Some(std::sync::Arc::new(self.open_verified(entry)?.into_language_model()?)))
+    }
+
+    /// Puts the word LM file `lm_bytes` into the package as `language`'s (replacing one it had):
+    /// checked as an LM first, written as `<language>.lm`, and listed in `model.json`.
+    pub fn add_language_model(&mut self, language: Option<&str>, lm_bytes: &[u8]) -> Result<&FileEntry, Error> {
+        let (language, _) = self.manifest.language_entry(language)?;
+        let language = language.to_string();
+        let file = format!("{language}{LANGUAGE_MODEL}");
+        WordLm::from_bytes(lm_bytes.to_vec(), &file)?;
+        let path = self.dir.join(&file);
+        std::fs::write(&path, lm_bytes).map_err(|source| Error::Io { path, source })?;
+        let entry = FileEntry { file, bytes: lm_bytes.len() as u64, sha256: sha256_hex(lm_bytes) };
+        self.manifest.language_models.insert(language.clone(), entry);
+        self.manifest.write_to(&self.dir)?;
+        Ok(&self.manifest.language_models[&language])
     }
 }
 

@@ -150,6 +150,10 @@ impl Recognizer {
         self.decoding = decoding;
     }
 
+    pub fn decoding(&self) -> Decoding {
+        self.decoding
+    }
+
     /// Seconds of audio per output frame (0.02 for MMS).
     pub fn seconds_per_frame(&self) -> f64 {
         self.config.samples_per_frame() as f64 / SAMPLE_RATE as f64

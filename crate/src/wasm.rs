@@ -93,7 +93,7 @@ impl WebRecognizer {
         language: Option<String>,
     ) -> Result<WebRecognizer, JsError> {
         let manifest = Manifest::from_json(manifest.as_bytes())?;
-        let recognizer = package::recognizer_from_bytes(&manifest, base, language_file, language.as_deref())?;
+        let recognizer = package::recognizer_from_bytes(&manifest, base, language_file, None, language.as_deref())?;
         Ok(Self { recognizer, manifest })
     }
 

@@ -75,7 +75,7 @@ impl Package {
         };
         let read = |file: &str| std::fs::read(dir.join(file)).unwrap();
         let from_bytes = Manifest::from_json(&read(MANIFEST_FILE))
-            .and_then(|manifest| package::recognizer_from_bytes(&manifest, &read(BASE), &read(LANGUAGE), None));
+            .and_then(|manifest| package::recognizer_from_bytes(&manifest, &read(BASE), &read(LANGUAGE), None, None));
         let streamed = Manifest::from_json(&read(MANIFEST_FILE)).and_then(|manifest| {
             let (language, entry) = manifest.language_entry(None)?;
             let base = byte_by_byte(&manifest.base, &read(BASE))?;

@@ -51,7 +51,7 @@ fn logits(recognizer: &Recognizer) -> Vec<Vec<f32>> {
 fn any_cutting_of_the_files_gives_the_recognizer_loading_them_whole_gives() {
     for quantization in [Quantization::F32, Quantization::Q8_0, Quantization::Q4K] {
         let files = converted(quantization);
-        let whole = package::recognizer_from_bytes(&files.manifest, &files.base, &files.language, None).unwrap();
+        let whole = package::recognizer_from_bytes(&files.manifest, &files.base, &files.language, None, None).unwrap();
         let expected = logits(&whole);
         let language_entry = &files.manifest.languages["sah"];
         // Single bytes, odd sizes that straddle every header field and tensor boundary, and pieces

@@ -27,6 +27,10 @@ pub struct BeamOptions {
     pub lm_weight: f32,
     /// β: added for each word, against the LM's pull towards fewer, longer words.
     pub word_bonus: f32,
+    /// Added (at most 0) for each word the LM does not know. The LM's own unknown-word probability is
+    /// that of the whole class of rarer words (several percent of all words), far likelier than any
+    /// one misspelling, so without it a one-letter slip would outscore the word it spoils.
+    pub unknown_word_penalty: f32,
     /// Labels less likely than the frame's most likely one by more than this (in ln) are not tried.
     pub prune_log_prob: f32,
 }
@@ -34,7 +38,7 @@ pub struct BeamOptions {
 /// α and β from the grid search on the demo model's synthetic dev set (scripts/measure-lm.sh).
 impl Default for BeamOptions {
     fn default() -> Self {
-        Self { beam_width: 16, lm_weight: 0.5, word_bonus: 1.0, prune_log_prob: 8.0 }
+        Self { beam_width: 16, lm_weight: 0.5, word_bonus: 1.0, unknown_word_penalty: -10.0, prune_log_prob: 8.0 }
     }
 }
 
@@ -275,7 +279,8 @@ impl<'a> BeamSearch<'a> {
             }
         };
         let (log_prob, context) = lm.score(hypothesis.context, id);
-        ((self.options.lm_weight * log_prob + self.options.word_bonus) as f64, context)
+        let penalty = if id.is_none() { self.options.unknown_word_penalty } else { 0.0 };
+        ((self.options.lm_weight * log_prob + self.options.word_bonus + penalty) as f64, context)
     }
 
     /// The unfinished word's letters into `word_text`: the open run's, then back to the last delimiter.
@@ -485,7 +490,7 @@ mod tests {
             ln(0.001),
         );
         let lm = WordLm::from_bytes(file, "test.lm").unwrap();
-        let options = BeamOptions { beam_width: 8, lm_weight: 1.0, word_bonus: 0.0, prune_log_prob: 8.0 };
+        let options = BeamOptions { beam_width: 8, lm_weight: 1.0, word_bonus: 0.0, unknown_word_penalty: -3.0, prune_log_prob: 8.0 };
         // "кэнэ" by a hair (ln 0.9 against ln 0.8 at both vowels): greedy reads it; the LM, which finds
         // "кини" 4000 times likelier, turns both vowels.
         let (k, i, n, e) = (3, 4, 5, 6);
@@ -517,7 +522,7 @@ mod tests {
         frames[4][delimiter as usize] = 0.0;
         frames[4][0] = 0.0;
         let text = |word_bonus| {
-            let options = BeamOptions { beam_width: 8, lm_weight: 1.0, word_bonus, prune_log_prob: 8.0 };
+            let options = BeamOptions { beam_width: 8, lm_weight: 1.0, word_bonus, unknown_word_penalty: 0.0, prune_log_prob: 8.0 };
             decode(&labels, Some(&lm), options, &frames).text
         };
         assert_eq!(text(0.0), "кака", "without a bonus, one word costs the LM less than two");
