@@ -79,15 +79,15 @@ struct DecodingArgs {
     beam: usize,
 
     /// Weight of the LM's log-probabilities against the acoustic model's (eval: a comma list runs a grid).
-    #[arg(long, value_name = "ALPHA", value_delimiter = ',', default_values_t = [BeamOptions::default().lm_weight])]
+    #[arg(long, value_name = "ALPHA", allow_hyphen_values = true, value_delimiter = ',', default_values_t = [BeamOptions::default().lm_weight])]
     lm_weight: Vec<f32>,
 
     /// Added to the score for each word (eval: a comma list runs a grid).
-    #[arg(long, value_name = "BETA", value_delimiter = ',', default_values_t = [BeamOptions::default().word_bonus])]
+    #[arg(long, value_name = "BETA", allow_hyphen_values = true, value_delimiter = ',', default_values_t = [BeamOptions::default().word_bonus])]
     word_bonus: Vec<f32>,
 
     /// Added (at most 0) for each word the LM does not know (eval: a comma list runs a grid).
-    #[arg(long, value_name = "PENALTY", value_delimiter = ',', allow_negative_numbers = true, default_values_t = [BeamOptions::default().unknown_word_penalty])]
+    #[arg(long, value_name = "PENALTY", allow_hyphen_values = true, value_delimiter = ',', default_values_t = [BeamOptions::default().unknown_word_penalty])]
     unknown_word_penalty: Vec<f32>,
 }
 

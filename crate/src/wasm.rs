@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::package::{self, FileLoader, LoadedFile, Manifest};
 use crate::wav2vec2::SAMPLE_RATE;
-use crate::{Chunking, Transcript, Word};
+use crate::{BeamOptions, Chunking, Decoding, Transcript, Word};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -27,6 +27,19 @@ export interface Manifest {
   base: FileEntry;
   languages: Record<string, FileEntry>;
   default_language: string;
+  /** Word LMs (`<lang>.lm`) of the languages that have one. */
+  language_models?: Record<string, FileEntry>;
+}
+/**
+ * How `transcribe` turns the model's output into text. `languageModel: false` decodes greedily even when
+ * a word LM is loaded; the other fields tune the beam search that runs with the LM.
+ */
+export interface DecodingOptions {
+  languageModel?: boolean;
+  beam?: number;
+  lmWeight?: number;
+  wordBonus?: number;
+  unknownWordPenalty?: number;
 }
 "#;
 
@@ -122,6 +135,37 @@ impl WebRecognizer {
         let (language, entry) = self.manifest.language_entry(Some(language))?;
         let language = LoadedFile::from_bytes(entry, language_file)?.into_language(self.recognizer.config(), language)?;
         self.recognizer.set_language(language);
+        Ok(())
+    }
+
+    /// Gives the current language the word LM of `file`, a finished `PackageFile.languageModel` of this
+    /// package for that language (used up). Switching language drops it.
+    #[wasm_bindgen(js_name = setLanguageModel)]
+    pub fn set_language_model(&mut self, file: PackageFile) -> Result<(), JsError> {
+        let (language, loaded) = file.into_loaded()?;
+        if Some(language.as_str()) != self.recognizer.language() {
+            return Err(JsError::new(&format!(
+                "this word LM is for {language:?}, but the recognizer's language is {:?}",
+                self.recognizer.language().unwrap_or_default()
+            )));
+        }
+        let lm = loaded.into_language_model()?;
+        self.recognizer.language_mut().set_language_model(Some(std::sync::Arc::new(lm)));
+        Ok(())
+    }
+
+    /// Whether the current language has a word LM to decode with.
+    #[wasm_bindgen(getter, js_name = hasLanguageModel)]
+    pub fn has_language_model(&self) -> bool {
+        self.recognizer.language_model().is_some()
+    }
+
+    /// How `transcribe` decodes from now on (see `DecodingOptions`); omitted fields take their defaults.
+    #[wasm_bindgen(js_name = setDecoding)]
+    pub fn set_decoding(&mut self, #[wasm_bindgen(unchecked_param_type = "DecodingOptions")] options: JsValue) -> Result<(), JsError> {
+        let options: DecodingOptions = serde_wasm_bindgen::from_value(options)
+            .map_err(|e| JsError::new(&format!("setDecoding takes {{languageModel, beam, lmWeight, wordBonus, unknownWordPenalty}}: {e}")))?;
+        self.recognizer.set_decoding(options.into_decoding()?);
         Ok(())
     }
 
@@ -227,6 +271,18 @@ impl PackageFile {
         Ok(Self { language: Some(language.to_string()), state: FileState::Loading(loader(entry, stored)) })
     }
 
+    /// The word LM file of `language` (the default language's when omitted) of the package whose
+    /// `model.json` text is `manifest`; `stored` as for `base`. Throws when that language has none.
+    #[wasm_bindgen(js_name = languageModel)]
+    pub fn language_model(manifest: &str, language: Option<String>, stored: Option<bool>) -> Result<PackageFile, JsError> {
+        let manifest = Manifest::from_json(manifest.as_bytes())?;
+        let (language, _) = manifest.language_entry(language.as_deref())?;
+        let entry = manifest
+            .language_model_entry(Some(language))
+            .ok_or_else(|| JsError::new(&format!("this package has no word LM for {language:?} (model.json lists none)")))?;
+        Ok(Self { language: Some(language.to_string()), state: FileState::Loading(loader(entry, stored)) })
+    }
+
     /// The file's next bytes.
     pub fn push(&mut self, chunk: &[u8]) {
         if let FileState::Loading(loader) = &mut self.state {
@@ -277,6 +333,40 @@ impl PackageFile {
             FileState::Loaded(loaded) => Ok((self.language.unwrap_or_default(), loaded)),
             _ => Err(JsError::new("a PackageFile must be finished before the recognizer takes it")),
         }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DecodingOptions {
+    language_model: Option<bool>,
+    beam: Option<u32>,
+    lm_weight: Option<f32>,
+    word_bonus: Option<f32>,
+    unknown_word_penalty: Option<f32>,
+}
+
+impl DecodingOptions {
+    fn into_decoding(self) -> Result<Decoding, JsError> {
+        let defaults = BeamOptions::default();
+        let beam = self.beam.map_or(defaults.beam_width, |beam| beam as usize);
+        let options = BeamOptions {
+            beam_width: beam,
+            lm_weight: self.lm_weight.unwrap_or(defaults.lm_weight),
+            word_bonus: self.word_bonus.unwrap_or(defaults.word_bonus),
+            unknown_word_penalty: self.unknown_word_penalty.unwrap_or(defaults.unknown_word_penalty),
+            ..defaults
+        };
+        let finite = [options.lm_weight, options.word_bonus, options.unknown_word_penalty].iter().all(|v| v.is_finite());
+        if !(1..=1024).contains(&beam) || !finite || options.unknown_word_penalty > 0.0 {
+            return Err(JsError::new(
+                "setDecoding: beam must be 1 to 1024, lmWeight, wordBonus and unknownWordPenalty finite, unknownWordPenalty at most 0",
+            ));
+        }
+        Ok(match self.language_model {
+            Some(false) => Decoding::Greedy,
+            _ => Decoding::BeamSearch { options, language_model: true },
+        })
     }
 }
 
