@@ -220,8 +220,8 @@ struct TranscribeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = Chunking::default().min_pause_seconds.unwrap_or(0.0))]
     min_pause_seconds: f64,
 
-    /// Print timings to stderr as one JSON object per input: model load, and audio decoding plus
-    /// recognition, in seconds.
+    /// Print timings to stderr as one JSON object per input: model load, audio decoding plus
+    /// recognition, and of that the CTC decoding (greedy or beam search), in seconds.
     #[arg(long)]
     timings: bool,
 
@@ -434,12 +434,12 @@ fn transcribe(args: TranscribeArgs) -> ExitCode {
     for path in &args.audio {
         let started = Instant::now();
         match transcribe_file(&recognizer, path, &args) {
-            Ok(()) if args.timings => {
+            Ok(decoding_s) if args.timings => {
                 let inference_s = started.elapsed().as_secs_f64();
-                let record = serde_json::json!({ "file": path, "load_s": load_s, "inference_s": inference_s });
+                let record = serde_json::json!({ "file": path, "load_s": load_s, "inference_s": inference_s, "decoding_s": decoding_s });
                 eprintln!("{record}");
             }
-            Ok(()) => {}
+            Ok(_) => {}
             Err(e) if e.is::<OutputError>() => {
                 eprintln!("error: {e}");
                 return ExitCode::from(3);
@@ -493,20 +493,25 @@ struct OutputError {
     source: std::io::Error,
 }
 
-/// Errors name the input: audio errors do so themselves, recognition errors get it prefixed.
-fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) -> Result<()> {
+/// Errors name the input: audio errors do so themselves, recognition errors get it prefixed. Returns
+/// the seconds decoding took when it ran apart from the model (see `--timings`).
+fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) -> Result<Option<f64>> {
     let samples = audio::load_audio_file(path)?;
     let about_input = |e: sakha_asr::Error| anyhow!("{}: {e}", path.display());
-    let transcript = match &args.dump_logits {
-        Some(npy) => {
-            let logits = recognizer.logits(&samples).map_err(about_input)?;
+    // Logits first and decoding apart (the same text as `transcribe`) when they are kept or timed.
+    let (transcript, decoding_s) = if args.dump_logits.is_some() || args.timings {
+        let logits = recognizer.logits(&samples).map_err(about_input)?;
+        if let Some(npy) = &args.dump_logits {
             logits.write_npy(npy).map_err(|e| OutputError {
                 path: npy.display().to_string(),
                 source: std::io::Error::other(e.to_string()),
             })?;
-            recognizer.decode(&logits).map_err(about_input)?
         }
-        None => recognizer.transcribe(&samples).map_err(about_input)?,
+        let started = Instant::now();
+        let transcript = recognizer.decode(&logits).map_err(about_input)?;
+        (transcript, Some(started.elapsed().as_secs_f64()))
+    } else {
+        (recognizer.transcribe(&samples).map_err(about_input)?, None)
     };
     let rendered = render(&transcript, path, args.format)?;
     let written = match &args.output_dir {
@@ -527,7 +532,8 @@ fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) 
                 .map_err(|source| OutputError { path: "stdout".into(), source })
         }
     };
-    Ok(written?)
+    written?;
+    Ok(decoding_s)
 }
 
 fn render(transcript: &Transcript, path: &Path, format: Format) -> Result<String> {

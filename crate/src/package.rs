@@ -280,7 +280,9 @@ impl FileLoader {
     /// The manifest's checks tie each kind of file to its name's ending.
     fn with_hasher(entry: &FileEntry, hasher: Option<Sha256>) -> Self {
         let contents = if entry.file.ends_with(LANGUAGE_MODEL) {
-            Contents::LanguageModel(Vec::new())
+            // Room for the whole file at once (wasm memory never shrinks, so no doubling growth), but
+            // not on a manifest's word alone beyond any real LM's size.
+            Contents::LanguageModel(Vec::with_capacity(entry.bytes.min(1 << 26) as usize))
         } else {
             Contents::Gguf(GgufStream::new(&entry.file, entry.bytes))
         };
