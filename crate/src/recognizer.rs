@@ -154,6 +154,11 @@ impl Recognizer {
         self.decoding
     }
 
+    /// Labels the CTC head scores per frame: the width of [`Recognizer::logits`].
+    pub fn label_count(&self) -> usize {
+        self.language.head.vocab_size()
+    }
+
     /// Seconds of audio per output frame (0.02 for MMS).
     pub fn seconds_per_frame(&self) -> f64 {
         self.config.samples_per_frame() as f64 / SAMPLE_RATE as f64

@@ -236,6 +236,35 @@ impl WebRecognizer {
     }
 }
 
+/// The recognizer's two halves apart, for other decoders and for measuring each.
+#[wasm_bindgen(js_class = Recognizer)]
+impl WebRecognizer {
+    /// The CTC logits of 16 kHz mono samples: frames × `labelCount` values, row by row.
+    pub fn logits(&self, samples: &[f32]) -> Result<Vec<f32>, JsError> {
+        Ok(self.recognizer.logits(samples)?.flatten_all()?.to_vec1()?)
+    }
+
+    /// Labels per frame of `logits`: the current language's vocabulary size.
+    #[wasm_bindgen(getter, js_name = labelCount)]
+    pub fn label_count(&self) -> usize {
+        self.recognizer.label_count()
+    }
+
+    /// Decodes `logits` (from `logits`, or of the same shape) as `transcribe` would (see `setDecoding`).
+    #[wasm_bindgen(unchecked_return_type = "Transcript")]
+    pub fn decode(&self, logits: &[f32]) -> Result<JsValue, JsError> {
+        let labels = self.recognizer.label_count();
+        if logits.is_empty() || logits.len() % labels != 0 {
+            return Err(JsError::new(&format!(
+                "decode takes frames × {labels} logits; got {} values",
+                logits.len()
+            )));
+        }
+        let logits = candle_core::Tensor::from_slice(logits, (logits.len() / labels, labels), &candle_core::Device::Cpu)?;
+        to_js(&self.recognizer.decode(&logits)?)
+    }
+}
+
 /// One file of a package given to the recognizer in pieces as it is read (from the Cache API or the
 /// network), so the page never holds the whole file: `push` each piece in order, then `finish`, which
 /// checks size and sha256 against the manifest, then hand it to `Recognizer.fromFiles` or
