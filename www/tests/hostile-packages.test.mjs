@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { before, test } from "node:test";
 
 const PKG = new URL("../../pkg/", import.meta.url);
@@ -208,6 +209,63 @@ test("a manifest whose file names leave the package folder is refused", () => {
   ]) {
     assertRefused(pkg({ manifest: patch }), pattern);
   }
+});
+
+/** A word LM file's sections (a 32-byte header, then u32/f32 arrays, then the words' text; scripts/build_lm.py). */
+function lmLayout(bytes) {
+  const words = bytes.readUInt32LE(12);
+  const bigrams = bytes.readUInt32LE(16);
+  const at = (u32s) => 32 + 4 * u32s;
+  return { words, bigrams, wordEnd: at(0), unigram: at(words), bigramWord: at(4 * words), text: at(4 * words + 2 * bigrams) };
+}
+
+/** `bytes` with the header's checksum (CRC-32 of everything after the header) made to match again. */
+function withLmChecksum(bytes) {
+  bytes.writeUInt32LE(crc32(bytes.subarray(32)), 28);
+  return bytes;
+}
+
+/**
+ * A language model file streamed into `PackageFile.languageModel` of a manifest whose size and sha256
+ * match it throws a JS Error (not a trap, not a "FileMismatch") whose message matches `pattern`.
+ */
+function assertLmRefused(bytes, pattern) {
+  const manifest = JSON.parse(read("model.json").toString());
+  manifest.language_models = { sah: { file: "sah.lm", bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") } };
+  const file = asr.PackageFile.languageModel(JSON.stringify(manifest), "sah");
+  try {
+    for (let at = 0; at < bytes.length; at += 4099) file.push(bytes.subarray(at, at + 4099));
+    assert.throws(
+      () => file.finish(),
+      (e) => {
+        assert.ok(!(e instanceof WebAssembly.RuntimeError), `a wasm trap: ${e.stack}`);
+        assert.ok(e instanceof Error && e.name !== "FileMismatch", `${e.name}: ${e.message}`);
+        assert.match(e.message, pattern);
+        return true;
+      },
+    );
+  } finally {
+    file.free();
+  }
+}
+
+test("a language model file that lies is refused with an Error, never a trap or a huge allocation", () => {
+  // Copies of the tiny LM fixture (crate/tests/fixtures/lm).
+  const lm = () => readFileSync(new URL("../../crate/tests/fixtures/lm/tiny.lm", import.meta.url));
+  const { words, wordEnd, unigram, bigramWord, text } = lmLayout(lm());
+  // Each lie changes the file in place and returns the bytes to serve.
+  const cases = [
+    [(b) => (b.write("NOT-AnLM", 0, "latin1"), b), /^sah\.lm: magic: not a sakha-asr word LM file/],
+    [(b) => (b.writeUInt32LE(2, 8), b), /^sah\.lm: version: LM format version 2, but this sakha-asr reads version 1: update sakha-asr/],
+    [(b) => ((b[text] ^= 0x20), b), /^sah\.lm: checksum: .*damaged/],
+    [(b) => b.subarray(0, text), /^sah\.lm: size: .*truncated or damaged/],
+    // Counts that would need gigabytes; the checksum does not cover the header.
+    [(b) => (b.writeUInt32LE(0xffff_fff0, 12), b), /^sah\.lm: size: .*4294967280 words.*truncated or damaged/],
+    [(b) => (b.writeUInt32LE(words, bigramWord), withLmChecksum(b)), /^sah\.lm: next_word\[0\]: not a word id/],
+    [(b) => (b.writeUInt32LE(b.readUInt32LE(wordEnd), wordEnd + 4), withLmChecksum(b)), /^sah\.lm: word_end\[1\]: empty word/],
+    [(b) => (b.writeFloatLE(NaN, unigram + 8), withLmChecksum(b)), /^sah\.lm: unigram\[2\]: not a finite log probability/],
+  ];
+  for (const [lie, pattern] of cases) assertLmRefused(lie(lm()), pattern);
 });
 
 test("after all the lies, the untouched package still loads and transcribes", () => {

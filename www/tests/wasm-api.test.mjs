@@ -2,6 +2,7 @@
 // that uses the package directly relies on — results, progress, and errors as JS Error objects.
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { before, test } from "node:test";
 
@@ -103,6 +104,72 @@ test("setChunking sets the window length of long audio and refuses windows under
     assert.throws(() => r.setChunking(0.5, 2), (e) => e instanceof Error && /chunkSeconds must be at least 1/.test(e.message));
     assert.throws(() => r.setChunking(10, -1), (e) => e instanceof Error && /contextSeconds at least 0/.test(e.message));
     assert.throws(() => r.setChunking(NaN, 2), Error);
+  } finally {
+    r.free();
+  }
+});
+
+/** `bytes` streamed into `sink` (a PackageFile) in odd-sized pieces, then finished. */
+function fed(sink, bytes) {
+  for (let at = 0; at < bytes.length; at += 4099) sink.push(bytes.subarray(at, at + 4099));
+  sink.finish();
+  return sink;
+}
+
+/** The tiny word LM fixture (crate/tests/fixtures/lm: a dozen Sakha words). */
+const TINY_LM = readFileSync(new URL("../../crate/tests/fixtures/lm/tiny.lm", import.meta.url));
+
+/** The built-in package's model.json with the tiny LM listed as Sakha's language model. */
+function manifestWithLm() {
+  const listed = JSON.parse(manifest());
+  const sha256 = createHash("sha256").update(TINY_LM).digest("hex");
+  listed.language_models = { sah: { file: "sah.lm", bytes: TINY_LM.length, sha256 } };
+  return JSON.stringify(listed);
+}
+
+const sakhaLm = () => fed(asr.PackageFile.languageModel(manifestWithLm(), "sah"), TINY_LM);
+
+test("a recognizer decodes with the package's language model, greedily when told, and drops it with its language", () => {
+  const r = recognizer();
+  try {
+    const audio = samples(12);
+    assert.equal(r.hasLanguageModel, false);
+    const greedy = r.transcribe(audio);
+    r.setLanguageModel(sakhaLm());
+    assert.equal(r.hasLanguageModel, true);
+    const reports = [];
+    const withLm = r.transcribe(audio, (progress) => reports.push(progress));
+    // Partials come from the best beam so far (the final scoring of the sentence's end may still change it).
+    assert.ok(reports.length >= 2 && reports.every((p) => p.partial.text.length > 0), `${reports.length} reports`);
+    assert.notEqual(withLm.text, greedy.text, "a dozen words' LM changes the text");
+    assert.equal(withLm.text, withLm.words.map((w) => w.text).join(" "));
+    r.setDecoding({ languageModel: false });
+    assert.deepEqual(r.transcribe(audio), greedy);
+    r.setDecoding({ languageModel: true });
+    assert.deepEqual(r.transcribe(audio), withLm);
+
+    r.setLanguageFile(fed(asr.PackageFile.language(manifest(), "sah"), read("sah.gguf")));
+    assert.equal(r.hasLanguageModel, false, "a language switch drops the old language's model");
+    assert.deepEqual(r.transcribe(audio), greedy);
+  } finally {
+    r.free();
+  }
+});
+
+test("a manifest without a language model, bad decoding options and a wrong file are JS Errors", () => {
+  const expectError = (run, pattern) => assert.throws(run, (e) => e instanceof Error && pattern.test(e.message));
+  const bare = JSON.parse(manifest());
+  delete bare.language_models;
+  expectError(() => asr.PackageFile.languageModel(JSON.stringify(bare), "sah"), /no word LM for "sah" \(model\.json lists none\)/);
+  expectError(() => asr.PackageFile.languageModel(manifestWithLm(), "kaz"), /no language "kaz"; it has: sah/);
+  const r = recognizer();
+  try {
+    r.setLanguageModel(sakhaLm());
+    expectError(() => r.setDecoding({ beam: 0 }), /beam must be 1 to 1024/);
+    expectError(() => r.setDecoding({ lmWeight: NaN }), /lmWeight, wordBonus and unknownWordPenalty finite/);
+    expectError(() => r.setDecoding({ languageModel: "yes" }), /setDecoding takes \{languageModel, .*invalid type/);
+    expectError(() => r.setLanguageModel(fed(asr.PackageFile.language(manifest(), "sah"), read("sah.gguf"))), /sah\.gguf is a model file, not a word LM/);
+    assert.ok(r.transcribe(samples(1)).text.length > 0, "the recognizer still works");
   } finally {
     r.free();
   }
