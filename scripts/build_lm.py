@@ -11,7 +11,7 @@ alike are merged, words that normalise to nothing or to several words (hyphenate
 
 Smoothing: interpolated Kneser-Ney, adapted to a bigram list truncated at `min_count`. A context h
 keeps its full corpus count c(h) (its unigram count), so the mass of its pruned bigrams (count below
-`min_count`, about 45 % of sakhaspell's bigram tokens) is not lost but goes, with the discounts, to the
+`min_count`, about 40 % of sakhaspell's bigram tokens) is not lost but goes, with the discounts, to the
 lower order. The lower order is KN's continuation distribution, P1(w) ∝ N1+(• w), the number of distinct
 words seen before w; the truncated list only shows the frequent left contexts, so N1+(• w) is estimated
 as the kept contexts plus w's tokens outside kept bigrams divided by the mean count of a pruned bigram
@@ -19,6 +19,8 @@ as the kept contexts plus w's tokens outside kept bigrams divided by the mean co
 bigrams (most of the vocabulary) would get no lower-order mass at all. `--lower-order` chooses other
 lower orders for comparison (see BENCHMARKS.md for the held-out perplexities that chose the default).
 Words of the corpus below the unigram list's min count, and words pruned by --max-words, form <unk>.
+The discount D of a kept bigram defaults to 1.0: Good-Turing's estimate from sakhaspell's kept counts of
+counts, r - (r+1) n(r+1) / n(r), is 0.9-1.1 for every r from 5 to 12.
 
 Pruning: --max-words keeps the most frequent words; --max-bigrams (or --target-mb) keeps the bigrams
 whose removal would cost most (Stolcke's relative-entropy criterion, without the back-off weight change).
@@ -42,7 +44,7 @@ File format 1 (little-endian; natural logs; crate/src/lm.rs has the same table):
   | 4·M   | ln P(next word | context) (f32) |
   | text  | the words' UTF-8 bytes, then zero padding to a multiple of 4 |
 Scoring: a bigram in the context's row scores its stored value; a known word outside the row scores
-back-off(context) + unigram(word); an unknown word back-off(context) + P(unknown); after an unknown word
+back-off(context) + unigram(word); an unknown word back-off(context) + ln P(unknown word); after an unknown word
 there is no context and a word scores its unigram value. A sentence scores from <s> to </s>.
 
 Examples:

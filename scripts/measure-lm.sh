@@ -5,21 +5,23 @@
 #     voices, sentences sampled from the same bigram counts as the LM, which flatters the LM), and
 #   - "other text": the Yakut UDHR (scripts/udhr_sakha_sentences.py) spoken by the same held-out voices,
 #     text the LM was not built from.
-# For each LM size, α (--lm-weight) and β (--word-bonus) come from a grid search on the synthetic DEV set
-# (eval's grid mode); the test sets are decoded once with the best pair. Writes the table into
+# For each LM size, α (--lm-weight), β (--word-bonus) and the unknown-word penalty come from a grid search
+# on the synthetic DEV set (eval's grid mode); the test sets are decoded once with the best triple. Writes the table into
 # BENCHMARKS.md between its measure-lm.sh markers and prints it. About an hour on 2 cores.
 #
 # Usage: scripts/measure-lm.sh [WORK_DIR]   (default ~/.cache/sakha-asr/lm-data)
 # Environment: PYTHON (default python3; needs numpy and soundfile for the synthetic speech),
-#   SIZES (default below: name:max-words:max-bigrams, "all" for no limit), ALPHAS, BETAS (grid lists),
-#   BEAM (default: the CLI's).
+#   SIZES (default below: name:max-words:max-bigrams, "all" for no limit), ALPHAS, BETAS, PENALTIES (grid
+#   lists), BEAM (default: the CLI's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$HOME/.cache/sakha-asr/lm-data}
 python=${PYTHON:-python3}
 sizes=${SIZES:-"S:20000:60000 M:50000:200000 L:100000:400000 XL:all:all"}
-alphas=${ALPHAS:-0.3,0.5,0.8,1.2}
-betas=${BETAS:-0,1,2,3}
+# Ranges from trial grids on a third of the dev set: beyond them WER only rose.
+alphas=${ALPHAS:-0.3,0.45,0.6}
+betas=${BETAS:-3,4,5,6}
+penalties=${PENALTIES:--4,-6,-9}
 beam=${BEAM:+--beam $BEAM}
 cli=target/release/sakha-asr
 lower_orders="kn-estimated kn-kept residual unigram"
@@ -69,18 +71,19 @@ for size in $sizes; do
     --heldout "$synth/test.tsv" --heldout "$other/test.tsv" 2> "$work/lm/$name.log"
   echo "== $name: grid on the synthetic dev set" >&2
   nice -n 10 "$cli" eval --tsv "$synth/dev.tsv" --clips "$synth/clips" --lm "$lm" $beam \
-    --lm-weight "$alphas" --word-bonus "$betas" > "$work/eval/dev-grid-$name.txt"
-  # the pair with the lowest WER, then the lowest CER
-  read -r alpha beta < <(awk -F'|' '$2 ~ /[0-9]/ { gsub(/[ %]/, ""); print $4, $5, $2, $3 }' \
-    "$work/eval/dev-grid-$name.txt" | sort -g -k1,1 -k2,2 | head -n 1 | cut -d' ' -f3,4)
-  echo "$alpha $beta" > "$work/eval/best-$name.txt"
+    --lm-weight "$alphas" --word-bonus "$betas" --unknown-word-penalty "$penalties" > "$work/eval/dev-grid-$name.txt"
+  # the triple with the lowest WER, then the lowest CER
+  read -r alpha beta penalty < <(awk -F'|' '$2 ~ /[0-9]/ { gsub(/[ %]/, ""); print $5, $6, $2, $3, $4 }' \
+    "$work/eval/dev-grid-$name.txt" | sort -g -k1,1 -k2,2 | head -n 1 | cut -d' ' -f3-5)
+  echo "$alpha $beta $penalty" > "$work/eval/best-$name.txt"
   for set in synth other; do
     data=$synth; [ $set = other ] && data=$other
-    run_eval "$set-lm-$name" "$data" --lm "$lm" $beam --lm-weight "$alpha" --word-bonus "$beta"
+    run_eval "$set-lm-$name" "$data" --lm "$lm" $beam --lm-weight "$alpha" --word-bonus "$beta" \
+      --unknown-word-penalty "$penalty"
   done
 done
 
-"$python" - "$work" "$sizes" "$alphas" "$betas" "$lower_orders" <<'EOF'
+"$python" - "$work" "$sizes" "$alphas" "$betas" "$penalties" "$lower_orders" <<'EOF'
 import json, re, sys
 from pathlib import Path
 
@@ -90,6 +93,9 @@ work, sizes = Path(sys.argv[1]), [s.split(":")[0] for s in sys.argv[2].split()]
 def rates(name):
     text = (work / "eval" / f"{name}.txt").read_text()
     return tuple(float(re.search(rf"^{k}: ([0-9.]+) %", text, re.M).group(1)) for k in ("CER", "WER"))
+
+
+beam_width = re.search(r"beam search \((\d+)\)", (work / "eval" / "synth-beam.txt").read_text()).group(1)
 
 
 def utterances(test_set):
@@ -104,13 +110,13 @@ rows = [["greedy", "", "", "", "", "", *cells("greedy")], ["beam, no LM", "", ""
 for size in sizes:
     stats = json.loads((work / "lm" / f"{size}.json").read_text())
     synth, other = (v for k, v in stats.items() if k.startswith("heldout:"))
-    alpha, beta = (work / "eval" / f"best-{size}.txt").read_text().split()
+    alpha, beta, penalty = (work / "eval" / f"best-{size}.txt").read_text().split()
     rows.append([f"beam + LM {size}", f"{stats['bytes'] / 1e6:.2f} MB", f"{stats['words'] - 2:,}",
                  f"{stats['bigrams']:,}", f"{synth['perplexity']:.0f} / {synth['oov_rate'] * 100:.1f} %",
                  f"{other['perplexity']:.0f} / {other['oov_rate'] * 100:.1f} %", *cells(f"lm-{size}"),
-                 f"{alpha}, {beta}"])
+                 f"{alpha}, {beta}, {penalty}"])
 header = ["decoding", "LM size", "words", "bigrams", "perplexity / OOV, synth test", "perplexity / OOV, other",
-          "CER synth", "CER other", "WER synth", "WER other", "α, β (dev grid)"]
+          "CER synth", "CER other", "WER synth", "WER other", "α, β, unknown-word penalty (dev grid)"]
 
 
 def markdown(header, rows):
@@ -120,7 +126,7 @@ def markdown(header, rows):
 
 table = markdown(header, rows)
 orders = []
-for order in sys.argv[5].split():
+for order in sys.argv[6].split():
     stats = json.loads((work / "lm" / f"order-{order}.json").read_text())
     dev, other = (v for k, v in stats.items() if k.startswith("heldout:"))
     orders.append([order, f"{dev['perplexity']:.1f}", f"{other['perplexity']:.1f}"])
@@ -133,8 +139,9 @@ Held-out voices. "synth": the demo model's synthetic test set ({utterances("synt
 sampled from the same sakhaspell bigram counts the LM is built from, which flatters the LM. "other": the Yakut
 UDHR (scripts/udhr_sakha_sentences.py, {utterances("other")} segments) spoken by the same held-out voices, text the LM was
 not built from (legal language, far from the news-like corpus). LMs from `scripts/build_lm.py` (interpolated
-Kneser-Ney on the count-5-truncated bigrams, D = 1.0); α and β from a grid on the synthetic dev set
-(LM weights {sys.argv[3]}, word bonuses {sys.argv[4]}).
+Kneser-Ney on the count-5-truncated bigrams, D = 1.0); beam {beam_width}; α, β and the unknown-word
+penalty from a grid on the synthetic dev set (LM weights {sys.argv[3]}, word bonuses {sys.argv[4]},
+penalties {sys.argv[5]}).
 
 {table}
 
