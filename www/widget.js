@@ -57,7 +57,8 @@ const TEMPLATE = `
 </div>`;
 
 class SakhaAsrElement extends HTMLElement {
-  static observedAttributes = ["model", "language", "language-model"];
+  // `language-model` is not among them: it is read at each transcription.
+  static observedAttributes = ["model", "language"];
 
   #client = new AsrClient();
   #model = null;
@@ -82,8 +83,7 @@ class SakhaAsrElement extends HTMLElement {
 
   attributeChangedCallback(name, previous, value) {
     // Initial attributes arrive before connectedCallback, which does the first load itself.
-    // `language-model` is read at each transcription.
-    if (!this.#ui || !this.isConnected || previous === value || name === "language-model") return;
+    if (!this.#ui || !this.isConnected || previous === value) return;
     if (name === "language" && this.#model) this.#switchLanguage(value);
     else this.#load();
   }
