@@ -156,6 +156,30 @@ test("a recognizer decodes with the package's language model, greedily when told
   }
 });
 
+test("decode(logits(samples)) is transcribe(samples), greedy and with the language model", () => {
+  const r = recognizer();
+  try {
+    const audio = samples(3);
+    const logits = r.logits(audio);
+    assert.ok(logits instanceof Float32Array);
+    const frames = logits.length / r.labelCount;
+    assert.ok(Number.isInteger(frames) && Math.abs(frames - 150) <= 2, `${frames} frames for 3 s (20 ms each)`);
+    const greedy = r.decode(logits);
+    assert.deepEqual(greedy, r.transcribe(audio));
+    r.setLanguageModel(sakhaLm());
+    const withLm = r.decode(logits);
+    assert.deepEqual(withLm, r.transcribe(audio));
+    assert.notEqual(withLm.text, greedy.text);
+    assert.throws(
+      () => r.decode(logits.subarray(1)),
+      (e) => e instanceof Error && e.message === `decode takes frames × ${r.labelCount} logits; got ${logits.length - 1} values`,
+    );
+    assert.throws(() => r.decode(new Float32Array(0)), Error);
+  } finally {
+    r.free();
+  }
+});
+
 test("a manifest without a language model, bad decoding options and a wrong file are JS Errors", () => {
   const expectError = (run, pattern) => assert.throws(run, (e) => e instanceof Error && pattern.test(e.message));
   const bare = JSON.parse(manifest());
