@@ -196,16 +196,28 @@ impl WordLm {
 
     /// The id of `word`, by binary search over the sorted word text.
     pub fn word_id(&self, word: &str) -> Option<u32> {
+        let first = self.first_not_below(word.as_bytes());
+        (first < self.words && self.word_bytes(first) == word.as_bytes()).then_some(first as u32)
+    }
+
+    /// Whether some word of the model starts with `prefix`.
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        let first = self.first_not_below(prefix.as_bytes());
+        first < self.words && self.word_bytes(first).starts_with(prefix.as_bytes())
+    }
+
+    /// The id of the first word not before `bytes` in byte order (`words` if there is none).
+    fn first_not_below(&self, bytes: &[u8]) -> usize {
         let (mut low, mut high) = (0, self.words);
         while low < high {
             let middle = (low + high) / 2;
-            match self.word_bytes(middle).cmp(word.as_bytes()) {
-                std::cmp::Ordering::Less => low = middle + 1,
-                std::cmp::Ordering::Greater => high = middle,
-                std::cmp::Ordering::Equal => return Some(middle as u32),
+            if self.word_bytes(middle) < bytes {
+                low = middle + 1;
+            } else {
+                high = middle;
             }
         }
-        None
+        low
     }
 
     /// ln P(`word` | `context`), `None` being a word the model does not know; and the context that
@@ -335,6 +347,8 @@ mod tests {
         let lm = WordLm::from_bytes(small_lm(), "small.lm").unwrap();
         let (kini, kelle) = (lm.word_id("кини").unwrap(), lm.word_id("кэллэ").unwrap());
         assert_eq!(lm.word_id("кинилэр"), None);
+        assert!(lm.has_prefix("кэл") && lm.has_prefix("кэллэ") && lm.has_prefix(""));
+        assert!(!lm.has_prefix("кэллэр") && !lm.has_prefix("я"));
         let close = |a: f32, b: f32| assert!((a - b).abs() < 1e-6, "{a} != {b}");
         close(lm.score(lm.sentence_start(), Some(kini)).0, 0.6f32.ln());
         close(lm.score(Context::Word(kelle), Some(kini)).0, 0.6f32.ln() + 0.3f32.ln());

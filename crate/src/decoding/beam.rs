@@ -38,7 +38,7 @@ pub struct BeamOptions {
 /// α and β from the grid search on the demo model's synthetic dev set (scripts/measure-lm.sh).
 impl Default for BeamOptions {
     fn default() -> Self {
-        Self { beam_width: 16, lm_weight: 0.5, word_bonus: 1.0, unknown_word_penalty: -10.0, prune_log_prob: 8.0 }
+        Self { beam_width: 16, lm_weight: 0.3, word_bonus: 3.0, unknown_word_penalty: -5.0, prune_log_prob: 8.0 }
     }
 }
 
@@ -59,15 +59,28 @@ struct Hypothesis {
     /// an f32 sum would round away differences between paths.
     score: f64,
     context: Context,
-    /// The unfinished word's letters, hashed, and how many there are.
-    word_hash: u64,
-    word_letters: u32,
+    word: PartialWord,
     /// The path's label runs before the open one (an arena index, `NONE` for none).
     history: u32,
     /// The last label run; `label` is `NONE` before the first.
     open: Run,
     /// Whether the last frame was blank (or silent): the open run can no longer grow.
     after_blank: bool,
+}
+
+/// The letters of a hypothesis's unfinished word.
+#[derive(Debug, Clone, Copy)]
+struct PartialWord {
+    hash: u64,
+    letters: u32,
+    /// Whether some word of the LM starts with these letters (always, without an LM). The unknown-word
+    /// penalty is paid as soon as this turns false, not where the word ends: otherwise a hypothesis
+    /// that never ends its word would defer every cost and crowd the others out of the beam.
+    known_prefix: bool,
+}
+
+impl PartialWord {
+    const EMPTY: Self = Self { hash: 0, letters: 0, known_prefix: true };
 }
 
 /// What makes two hypotheses' futures alike: then only the better one is kept.
@@ -95,8 +108,7 @@ struct Candidate {
     from: usize,
     step: Step,
     context: Context,
-    word_hash: u64,
-    word_letters: u32,
+    word: PartialWord,
 }
 
 pub(crate) struct BeamSearch<'a> {
@@ -111,8 +123,10 @@ pub(crate) struct BeamSearch<'a> {
     runs: Vec<Run>,
     /// The arena size at which it is next compacted.
     compact_at: usize,
-    /// LM ids of the words met so far, by the hash of their letters.
+    /// LM ids of the words met so far, and whether the LM has words starting so, by the hash of their
+    /// letters.
     word_ids: HashMap<u64, Option<u32>>,
+    known_prefixes: HashMap<u64, bool>,
     word_text: String,
     spelled: Vec<u32>,
     log_probs: Vec<f32>,
@@ -126,8 +140,7 @@ impl<'a> BeamSearch<'a> {
         let start = Hypothesis {
             score: 0.0,
             context: lm.map_or(Context::Unknown, WordLm::sentence_start),
-            word_hash: 0,
-            word_letters: 0,
+            word: PartialWord::EMPTY,
             history: NONE,
             open: Run { label: NONE, start: 0, end: 0, parent: NONE },
             after_blank: true,
@@ -144,6 +157,7 @@ impl<'a> BeamSearch<'a> {
             runs: Vec::new(),
             compact_at: MIN_COMPACT_AT,
             word_ids: HashMap::new(),
+            known_prefixes: HashMap::new(),
             word_text: String::new(),
             spelled: Vec::new(),
             log_probs: Vec::new(),
@@ -160,14 +174,13 @@ impl<'a> BeamSearch<'a> {
         for from in 0..self.beams.len() {
             let hypothesis = self.beams[from];
             // A word delimiter with no word before it changes nothing in the text: it counts as blank.
-            let blank = if hypothesis.word_letters == 0 { blank.max(delimiter) } else { blank };
+            let blank = if hypothesis.word.letters == 0 { blank.max(delimiter) } else { blank };
             self.offer(Candidate {
                 score: hypothesis.score + blank as f64,
                 from,
                 step: Step::Blank,
                 context: hypothesis.context,
-                word_hash: hypothesis.word_hash,
-                word_letters: hypothesis.word_letters,
+                word: hypothesis.word,
             });
             for i in 0..self.tried_labels.len() {
                 let label = self.tried_labels[i];
@@ -176,26 +189,24 @@ impl<'a> BeamSearch<'a> {
                     from,
                     step: Step::Repeat,
                     context: hypothesis.context,
-                    word_hash: hypothesis.word_hash,
-                    word_letters: hypothesis.word_letters,
+                    word: hypothesis.word,
                 };
                 if label == hypothesis.open.label && !hypothesis.after_blank {
                     self.offer(repeat);
                     continue;
                 }
                 match self.labels.kind(label) {
-                    Label::Delimiter if hypothesis.word_letters == 0 => {}
+                    Label::Delimiter if hypothesis.word.letters == 0 => {}
                     Label::Delimiter => {
                         let (word_score, context) = self.finish_word(&hypothesis);
                         let score = repeat.score + word_score;
-                        self.offer(Candidate { score, step: Step::Emit(label), context, word_hash: 0, word_letters: 0, ..repeat });
+                        self.offer(Candidate { score, step: Step::Emit(label), context, word: PartialWord::EMPTY, ..repeat });
                     }
-                    Label::Letter => self.offer(Candidate {
-                        step: Step::Emit(label),
-                        word_hash: extend_hash(hypothesis.word_hash, label),
-                        word_letters: hypothesis.word_letters + 1,
-                        ..repeat
-                    }),
+                    Label::Letter => {
+                        let word = self.extend_word(&hypothesis, label);
+                        let penalty = if hypothesis.word.known_prefix && !word.known_prefix { self.options.unknown_word_penalty } else { 0.0 };
+                        self.offer(Candidate { score: repeat.score + penalty as f64, step: Step::Emit(label), word, ..repeat });
+                    }
                     Label::Blank => {}
                 }
             }
@@ -218,7 +229,7 @@ impl<'a> BeamSearch<'a> {
             let hypothesis = self.beams[i];
             let mut score = hypothesis.score;
             let mut context = hypothesis.context;
-            if hypothesis.word_letters > 0 {
+            if hypothesis.word.letters > 0 {
                 let (word_score, next) = self.finish_word(&hypothesis);
                 score += word_score;
                 context = next;
@@ -254,7 +265,7 @@ impl<'a> BeamSearch<'a> {
             Step::Repeat => (hypothesis.open.label, false),
             Step::Emit(label) => (label, false),
         };
-        let key = MergeKey { context: candidate.context, word_hash: candidate.word_hash, last_label, after_blank };
+        let key = MergeKey { context: candidate.context, word_hash: candidate.word.hash, last_label, after_blank };
         match self.merge.get(&key) {
             Some(&i) if self.candidates[i].score >= candidate.score => {}
             Some(&i) => self.candidates[i] = candidate,
@@ -269,18 +280,38 @@ impl<'a> BeamSearch<'a> {
     /// Without an LM, words cost nothing, so the search follows the acoustic model alone.
     fn finish_word(&mut self, hypothesis: &Hypothesis) -> (f64, Context) {
         let Some(lm) = self.lm else { return (0.0, Context::Unknown) };
-        let id = match self.word_ids.get(&hypothesis.word_hash) {
+        let id = match self.word_ids.get(&hypothesis.word.hash) {
             Some(&id) => id,
             None => {
                 self.spell_word(hypothesis);
                 let id = lm.word_id(&self.word_text);
-                self.word_ids.insert(hypothesis.word_hash, id);
+                self.word_ids.insert(hypothesis.word.hash, id);
                 id
             }
         };
         let (log_prob, context) = lm.score(hypothesis.context, id);
-        let penalty = if id.is_none() { self.options.unknown_word_penalty } else { 0.0 };
+        // An unknown word whose letters all began known words has not paid its penalty yet.
+        let penalty = if id.is_none() && hypothesis.word.known_prefix { self.options.unknown_word_penalty } else { 0.0 };
         ((self.options.lm_weight * log_prob + self.options.word_bonus + penalty) as f64, context)
+    }
+
+    /// The hypothesis's unfinished word with `label` added.
+    fn extend_word(&mut self, hypothesis: &Hypothesis, label: u32) -> PartialWord {
+        let hash = extend_hash(hypothesis.word.hash, label);
+        let mut known_prefix = hypothesis.word.known_prefix;
+        if let (Some(lm), true) = (self.lm, known_prefix) {
+            known_prefix = match self.known_prefixes.get(&hash) {
+                Some(&known) => known,
+                None => {
+                    self.spell_word(hypothesis);
+                    self.word_text.push_str(self.labels.text(label));
+                    let known = lm.has_prefix(&self.word_text);
+                    self.known_prefixes.insert(hash, known);
+                    known
+                }
+            };
+        }
+        PartialWord { hash, letters: hypothesis.word.letters + 1, known_prefix }
     }
 
     /// The unfinished word's letters into `word_text`: the open run's, then back to the last delimiter.
@@ -314,13 +345,7 @@ impl<'a> BeamSearch<'a> {
         for i in 0..self.candidates.len() {
             let candidate = self.candidates[i];
             let from = self.beams[candidate.from];
-            let mut next = Hypothesis {
-                score: candidate.score,
-                context: candidate.context,
-                word_hash: candidate.word_hash,
-                word_letters: candidate.word_letters,
-                ..from
-            };
+            let mut next = Hypothesis { score: candidate.score, context: candidate.context, word: candidate.word, ..from };
             match candidate.step {
                 Step::Blank => next.after_blank = true,
                 Step::Repeat => next.open.end = self.frame,
