@@ -277,7 +277,8 @@ impl WordLm {
 
     fn u32_at(&self, section: usize, i: usize) -> u32 {
         let at = section + 4 * i;
-        u32::from_le_bytes([self.bytes[at], self.bytes[at + 1], self.bytes[at + 2], self.bytes[at + 3]])
+        // In range: `from_bytes` checked every section against the file's size.
+        u32::from_le_bytes(self.bytes[at..at + 4].try_into().unwrap_or_default())
     }
 
     fn f32_at(&self, section: usize, i: usize) -> f32 {

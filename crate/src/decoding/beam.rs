@@ -12,7 +12,7 @@
 //! and the word lookup cache are reused, and the letter runs of every path live in one arena that is
 //! compacted when it grows.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Label, Labels};
 use crate::lm::{Context, WordLm};
@@ -38,7 +38,7 @@ pub struct BeamOptions {
 /// α and β from the grid search on the demo model's synthetic dev set (scripts/measure-lm.sh).
 impl Default for BeamOptions {
     fn default() -> Self {
-        Self { beam_width: 16, lm_weight: 0.3, word_bonus: 3.0, unknown_word_penalty: -5.0, prune_log_prob: 8.0 }
+        Self { beam_width: 16, lm_weight: 0.3, word_bonus: 3.0, unknown_word_penalty: -8.0, prune_log_prob: 8.0 }
     }
 }
 
@@ -129,7 +129,7 @@ pub(crate) struct BeamSearch<'a> {
     known_prefixes: HashMap<u64, bool>,
     word_text: String,
     spelled: Vec<u32>,
-    log_probs: Vec<f32>,
+    frame_scores: Vec<f32>,
     tried_labels: Vec<u32>,
 }
 
@@ -153,28 +153,28 @@ impl<'a> BeamSearch<'a> {
             beams: vec![start],
             next_beams: Vec::new(),
             candidates: Vec::new(),
-            merge: HashMap::new(),
+            merge: HashMap::default(),
             runs: Vec::new(),
             compact_at: MIN_COMPACT_AT,
-            word_ids: HashMap::new(),
-            known_prefixes: HashMap::new(),
+            word_ids: HashMap::default(),
+            known_prefixes: HashMap::default(),
             word_text: String::new(),
             spelled: Vec::new(),
-            log_probs: Vec::new(),
+            frame_scores: Vec::new(),
             tried_labels: Vec::new(),
         }
     }
 
     /// One frame's logits (one per label).
     pub(crate) fn push_frame(&mut self, logits: &[f32]) {
-        self.log_softmax(logits);
-        let (blank, delimiter) = (self.labels.best_blank(&self.log_probs), self.labels.delimiter_log_prob(&self.log_probs));
+        self.read_frame(logits);
+        let (blank, delimiter) = (self.labels.best_blank(&self.frame_scores), self.labels.delimiter_score(&self.frame_scores));
         self.candidates.clear();
         self.merge.clear();
         for from in 0..self.beams.len() {
             let hypothesis = self.beams[from];
             // A word delimiter with no word before it changes nothing in the text: it counts as blank.
-            let blank = if hypothesis.word.letters == 0 { blank.max(delimiter) } else { blank };
+            let blank = if hypothesis.word.letters == 0 { larger(blank, delimiter) } else { blank };
             self.offer(Candidate {
                 score: hypothesis.score + blank as f64,
                 from,
@@ -185,7 +185,7 @@ impl<'a> BeamSearch<'a> {
             for i in 0..self.tried_labels.len() {
                 let label = self.tried_labels[i];
                 let repeat = Candidate {
-                    score: hypothesis.score + self.log_probs[label as usize] as f64,
+                    score: hypothesis.score + self.frame_scores[label as usize] as f64,
                     from,
                     step: Step::Repeat,
                     context: hypothesis.context,
@@ -244,15 +244,17 @@ impl<'a> BeamSearch<'a> {
         self.transcript(&best.expect("the beam is never empty").1)
     }
 
-    fn log_softmax(&mut self, logits: &[f32]) {
-        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let log_sum = max + logits.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
-        self.log_probs.clear();
-        self.log_probs.extend(logits.iter().map(|&x| x - log_sum));
-        let threshold = max - log_sum - self.options.prune_log_prob;
+    /// The frame's scores, relative to its best label, and the labels worth trying. These are the
+    /// logits, not log-probabilities: log-softmax subtracts the same log-sum from every label of a
+    /// frame, and every hypothesis takes one label per frame, so it changes no comparison, and its
+    /// exponentials are slow in wasm.
+    fn read_frame(&mut self, logits: &[f32]) {
+        let best = logits.iter().copied().fold(f32::NEG_INFINITY, larger);
+        self.frame_scores.clear();
+        self.frame_scores.extend(logits.iter().map(|&x| x - best));
         self.tried_labels.clear();
-        for (label, &log_prob) in self.log_probs.iter().enumerate() {
-            if log_prob >= threshold && self.labels.kind(label as u32) != Label::Blank {
+        for (label, &score) in self.frame_scores.iter().enumerate() {
+            if score >= -self.options.prune_log_prob && self.labels.kind(label as u32) != Label::Blank {
                 self.tried_labels.push(label as u32);
             }
         }
@@ -425,6 +427,16 @@ impl<'a> BeamSearch<'a> {
         }
         words.extend(current);
         Transcript::from_words(words, seconds(self.frame))
+    }
+}
+
+/// `f32::max` without its NaN rule, which wasm has no instruction for (it calls libm's fmaxf); the
+/// model's logits are finite.
+pub(super) fn larger(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 

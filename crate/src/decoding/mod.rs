@@ -76,12 +76,12 @@ impl Labels {
         self.texts.get(label as usize).map_or("", String::as_str)
     }
 
-    fn best_blank(&self, log_probs: &[f32]) -> f32 {
-        self.blanks.iter().map(|&id| log_probs[id as usize]).fold(f32::NEG_INFINITY, f32::max)
+    fn best_blank(&self, frame_scores: &[f32]) -> f32 {
+        self.blanks.iter().map(|&id| frame_scores[id as usize]).fold(f32::NEG_INFINITY, beam::larger)
     }
 
-    fn delimiter_log_prob(&self, log_probs: &[f32]) -> f32 {
-        self.delimiter.map_or(f32::NEG_INFINITY, |id| log_probs[id as usize])
+    fn delimiter_score(&self, frame_scores: &[f32]) -> f32 {
+        self.delimiter.map_or(f32::NEG_INFINITY, |id| frame_scores[id as usize])
     }
 }
 
