@@ -8,6 +8,8 @@ const WORKER_URL = ofThisBuild("./worker.js", import.meta.url);
 
 export class AsrClient {
   #worker = null;
+  /** The blob URL the worker started from, when it needed one (see startWorker). */
+  #workerObjectUrl = null;
   #pending = new Map();
   #nextId = 1;
 
@@ -20,7 +22,7 @@ export class AsrClient {
    */
   async load(modelUrl, { language, build, threads, onProgress } = {}) {
     this.dispose();
-    this.#worker = startWorker();
+    ({ worker: this.#worker, objectUrl: this.#workerObjectUrl } = startWorker());
     this.#worker.onmessage = ({ data }) => this.#receive(data);
     this.#worker.onerror = (event) => {
       event.preventDefault();
@@ -49,6 +51,8 @@ export class AsrClient {
   dispose() {
     this.#worker?.terminate();
     this.#worker = null;
+    if (this.#workerObjectUrl) URL.revokeObjectURL(this.#workerObjectUrl);
+    this.#workerObjectUrl = null;
     this.#failAll(new AsrError(ErrorKind.RECOGNIZER, "The recognizer was stopped."));
   }
 
@@ -96,12 +100,14 @@ export class AsrClient {
 }
 
 /**
- * A module worker running worker.js. When this script was loaded from another origin (the widget
- * embedded in someone else's page), browsers refuse a cross-origin worker URL, so the worker starts
- * from a same-origin blob that imports it (the host must then send CORS headers).
+ * A module worker running worker.js, and the object URL it started from (null if none). When this
+ * script was loaded from another origin (the widget embedded in someone else's page), browsers refuse
+ * a cross-origin worker URL, so the worker starts from a same-origin blob that imports it (the host
+ * must then send CORS headers); the blob's URL is revoked when the worker is disposed of.
  */
 function startWorker() {
-  if (WORKER_URL.origin === location.origin) return new Worker(WORKER_URL, { type: "module" });
+  if (WORKER_URL.origin === location.origin) return { worker: new Worker(WORKER_URL, { type: "module" }), objectUrl: null };
   const shim = new Blob([`import ${JSON.stringify(WORKER_URL.href)};`], { type: "text/javascript" });
-  return new Worker(URL.createObjectURL(shim), { type: "module" });
+  const objectUrl = URL.createObjectURL(shim);
+  return { worker: new Worker(objectUrl, { type: "module" }), objectUrl };
 }

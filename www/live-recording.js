@@ -41,10 +41,15 @@ export class LiveRecording {
 
   /** Stops recording; resolves to all of it, resampled, once any live pass has finished. */
   async stop(sampleRate) {
-    clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#microphone.stop();
+    await this.cancel();
     await this.#pass;
     return this.#microphone.samples(sampleRate);
+  }
+
+  /** Stops the timer and the microphone; what was recorded is dropped. */
+  cancel() {
+    clearInterval(this.#timer);
+    this.#timer = null;
+    return this.#microphone.stop();
   }
 }

@@ -61,6 +61,8 @@ class SakhaAsrElement extends HTMLElement {
   static observedAttributes = ["model", "language"];
 
   #client = new AsrClient();
+  /** Counts loads and language switches: the outcome of one that another has overtaken is dropped. */
+  #loads = 0;
   #model = null;
   #recording = null;
   #transcript = null;
@@ -76,7 +78,11 @@ class SakhaAsrElement extends HTMLElement {
     this.#load();
   }
 
+  /** A removed element lets go of everything: microphone, timer, worker (and its object URL). */
   disconnectedCallback() {
+    this.#loads++;
+    this.#recording?.cancel();
+    this.#recording = null;
     this.#client.dispose();
     this.#model = null;
   }
@@ -108,27 +114,28 @@ class SakhaAsrElement extends HTMLElement {
     });
   }
 
-  async #load() {
+  #load() {
     this.#setReady(false, "Loading speech recognition…");
-    try {
-      const url = new URL(this.getAttribute("model") ?? DEFAULT_MODEL, document.baseURI).href;
-      this.#model = await this.#client.load(url, {
-        language: this.getAttribute("language") ?? undefined,
-        onProgress: ({ loaded, total }) => this.#showProgress(loaded / total),
-      });
-      this.#ready();
-    } catch (e) {
-      this.#fail(e);
-    }
+    const url = new URL(this.getAttribute("model") ?? DEFAULT_MODEL, document.baseURI).href;
+    const language = this.getAttribute("language") ?? undefined;
+    return this.#loadModel((onProgress) => this.#client.load(url, { language, onProgress }));
   }
 
-  async #switchLanguage(language) {
+  #switchLanguage(language) {
     this.#setReady(false, `Switching to ${language}…`);
+    return this.#loadModel((onProgress) => this.#client.setLanguage(language, { onProgress }));
+  }
+
+  /** Runs a load or language switch; a newer one, or the element's removal, makes it moot. */
+  async #loadModel(start) {
+    const load = ++this.#loads;
     try {
-      this.#model = await this.#client.setLanguage(language, { onProgress: ({ loaded, total }) => this.#showProgress(loaded / total) });
+      const model = await start(({ loaded, total }) => load === this.#loads && this.#showProgress(loaded / total));
+      if (load !== this.#loads) return;
+      this.#model = model;
       this.#ready();
     } catch (e) {
-      this.#fail(e);
+      if (load === this.#loads) this.#fail(e);
     }
   }
 
@@ -207,6 +214,8 @@ class SakhaAsrElement extends HTMLElement {
   }
 
   #fail(error) {
+    // Work cut short by the element's removal is no error to report.
+    if (!this.isConnected) return;
     this.#ui.progress.hidden = true;
     this.#ui.status.classList.add("error");
     this.#ui.status.textContent = error.message;
