@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes a trained demo package the built-in model and records its scores on a small committed subset of
-# its held-out test set, which crate/tests/demo_model.rs re-checks on every test run.
+# Makes a trained demo package the built-in model, with its word LM (scripts/install-demo-lm.sh), and
+# records its scores on a small committed subset of its held-out test set, which
+# crate/tests/demo_model.rs re-checks on every test run.
 # Usage: scripts/install-demo-model.sh PACKAGE_DIR TEST_DIR [UTTERANCES]
 #   PACKAGE_DIR: a package from `sakha-asr convert` with the language sah (e.g. WORK/package-adapter-q8_0)
 #   TEST_DIR: a Common Voice-style folder whose test.tsv was held out from training (WORK/synth-adapter)
@@ -33,7 +34,5 @@ tail -n +2 "$subset/test.tsv" | cut -f1 | while read -r clip; do
   sox "$test_dir/clips/${clip%.flac}.wav" "$subset/clips/$clip"
 done
 
-cargo build --release -p sakha-asr
-target/release/sakha-asr eval --model "$models" --tsv "$subset/test.tsv" --clips "$subset/clips" | tee "$subset/scores.txt"
-sha=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base"]["sha256"])' "$models/model.json")
-echo "model base.gguf sha256: $sha" >> "$subset/scores.txt"
+# The word LM, and the scores with and without it.
+scripts/install-demo-lm.sh

@@ -257,7 +257,7 @@ mod embedded {
     pub const MANIFEST: &[u8] = include_bytes!("../models/default/model.json");
     pub const BASE: &[u8] = include_bytes!("../models/default/base.gguf");
     pub const LANGUAGE: &[u8] = include_bytes!("../models/default/sah.gguf");
-    pub const LANGUAGE_MODEL: Option<&[u8]> = None;
+    pub const LANGUAGE_MODEL: Option<&[u8]> = Some(include_bytes!("../models/default/sah.lm"));
 }
 
 fn main() -> ExitCode {

@@ -8,7 +8,7 @@ use sakha_asr::audio::load_audio_file;
 use sakha_asr::evaluation::{evaluate, read_tsv};
 use sakha_asr::metrics::char_errors;
 use sakha_asr::package::PackageDir;
-use sakha_asr::{text, Chunking};
+use sakha_asr::{text, Chunking, Decoding};
 
 /// Reads `WER: x %` / `CER: x %` and the model's sha256 from the recorded scores.
 fn recorded(scores: &str, key: &str) -> String {
@@ -16,7 +16,7 @@ fn recorded(scores: &str, key: &str) -> String {
 }
 
 #[test]
-fn the_built_in_model_keeps_its_recorded_error_rates() {
+fn the_built_in_model_keeps_its_recorded_error_rates_with_and_without_its_language_model() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let subset = root.join("tests/demo-eval");
     let scores = std::fs::read_to_string(subset.join("scores.txt")).unwrap();
@@ -26,16 +26,25 @@ fn the_built_in_model_keeps_its_recorded_error_rates() {
         recorded(&scores, "model base.gguf sha256:"),
         "the built-in model changed: re-run scripts/install-demo-model.sh to record its scores"
     );
-    let recognizer = package.load(None).unwrap();
+    let mut recognizer = package.load(None).unwrap();
+    assert!(recognizer.language_model().is_some(), "the built-in package carries its word LM");
     let items = read_tsv(&subset.join("test.tsv"), &subset.join("clips")).unwrap();
     assert!(items.len() >= 20);
-    let report = evaluate(&recognizer, &items, |_| {});
-    assert!(report.failures.is_empty(), "{:?}", report.failures);
     let percent = |key: &str| recorded(&scores, key).trim_end_matches('%').trim().parse::<f64>().unwrap();
-    // Recorded with two decimals; the same model and audio give the same counts on any x86-64 or arm CPU
-    // unless a quantized kernel rounds differently, which may move a letter or two.
-    assert!(report.cer * 100.0 <= percent("CER:") + 0.5, "CER {:.2} % vs recorded {}", report.cer * 100.0, percent("CER:"));
-    assert!(report.wer * 100.0 <= percent("WER:") + 2.0, "WER {:.2} % vs recorded {}", report.wer * 100.0, percent("WER:"));
+    let mut wer = Vec::new();
+    for (decoding, name) in [(Decoding::Greedy, "greedy"), (Decoding::default(), "lm")] {
+        recognizer.set_decoding(decoding);
+        let report = evaluate(&recognizer, &items, |_| {});
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        let (cer, recorded_cer) = (report.cer * 100.0, percent(&format!("{name} CER:")));
+        let (wer_now, recorded_wer) = (report.wer * 100.0, percent(&format!("{name} WER:")));
+        // Recorded with two decimals; the same model and audio give the same counts on any x86-64 or arm
+        // CPU unless a quantized kernel rounds differently, which may move a letter or two.
+        assert!(cer <= recorded_cer + 0.5, "{name}: CER {cer:.2} % vs recorded {recorded_cer}");
+        assert!(wer_now <= recorded_wer + 2.0, "{name}: WER {wer_now:.2} % vs recorded {recorded_wer}");
+        wer.push(wer_now);
+    }
+    assert!(wer[1] < wer[0] * 0.7, "the LM cuts WER by at least 30 % relative: {:.2} % against {:.2} % greedy", wer[1], wer[0]);
 }
 
 /// A recording of several sentences is cut at the pauses between them and each recognised as an
@@ -58,6 +67,8 @@ fn long_recordings_are_cut_at_pauses_between_sentences() {
     joins.pop();
     let reference = items.iter().map(|item| text::normalize(&item.sentence)).collect::<Vec<_>>().join(" ");
     let mut recognizer = PackageDir::open(root.join("models/default")).unwrap().load(None).unwrap();
+    // Letter by letter, so the rates measure where the audio is cut, not what the LM mends.
+    recognizer.set_decoding(Decoding::Greedy);
 
     // 60 s chunks: here the only cuts are at pauses, so the progress reports mark them
     recognizer.set_chunking(Chunking { chunk_seconds: 60.0, ..Chunking::default() });
