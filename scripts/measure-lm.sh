@@ -17,13 +17,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$HOME/.cache/sakha-asr/lm-data}
 python=${PYTHON:-python3}
-sizes=${SIZES:-"S:20000:60000 M:50000:200000 L:100000:400000 XL:all:all"}
+sizes=${SIZES:-"S:50000:50000 M:100000:100000 L:100000:400000 XL:all:all"}
 # Ranges from trial grids on a third of the dev set: beyond them WER only rose.
 alphas=${ALPHAS:-0.3,0.45,0.6}
-betas=${BETAS:-3,4,5,6}
+betas=${BETAS:-2,3,4,5,6}
 penalties=${PENALTIES:--4,-6,-9}
 beam=${BEAM:+--beam $BEAM}
-cli=target/release/sakha-asr
+cli=$work/sakha-asr
 lower_orders="kn-estimated kn-kept residual unigram"
 mkdir -p "$work/lm" "$work/eval"
 
@@ -39,6 +39,8 @@ if [ ! -f "$other/test.tsv" ]; then
 fi
 
 cargo build --release -p sakha-asr
+# one binary for the whole run, even if the tree is rebuilt meanwhile (a run takes the better part of an hour)
+cp target/release/sakha-asr "$work/sakha-asr"
 
 # eval NAME TSV_DIR ARGS...: runs the CLI's eval once, its output kept in eval/NAME.txt
 run_eval() {
