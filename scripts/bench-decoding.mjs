@@ -60,7 +60,9 @@ async function inPage(page, model, repeats) {
       const lmBytes = await get(manifest.language_models[language].file);
       const memoryBefore = wasm.memory.buffer.byteLength;
       const lm = asr.PackageFile.languageModel(manifestText, language);
-      lm.push(lmBytes);
+      // In pieces, as the worker streams a file in: one whole-file argument would itself take the
+      // file's size in wasm memory for the length of the call.
+      for (let at = 0; at < lmBytes.length; at += 1 << 16) lm.push(lmBytes.subarray(at, at + (1 << 16)));
       lm.finish();
       recognizer.setLanguageModel(lm);
       const memoryAfter = wasm.memory.buffer.byteLength;

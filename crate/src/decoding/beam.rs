@@ -35,10 +35,11 @@ pub struct BeamOptions {
     pub prune_log_prob: f32,
 }
 
-/// α and β from the grid search on the demo model's synthetic dev set (scripts/measure-lm.sh).
+/// α, β and the penalty: the best of the grid on the demo model's synthetic dev set for the built-in
+/// package's LM (scripts/measure-lm.sh; BENCHMARKS.md).
 impl Default for BeamOptions {
     fn default() -> Self {
-        Self { beam_width: 16, lm_weight: 0.3, word_bonus: 3.0, unknown_word_penalty: -8.0, prune_log_prob: 8.0 }
+        Self { beam_width: 16, lm_weight: 0.6, word_bonus: 5.0, unknown_word_penalty: -9.0, prune_log_prob: 8.0 }
     }
 }
 
