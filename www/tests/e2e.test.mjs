@@ -366,7 +366,9 @@ test("a q8_0 package transcribes in the browser as the CLI does, up to rounding"
   }
 });
 
-test("the <sakha-asr> widget transcribes inside a foreign page and reports by events", async () => {
+// Up to rounding, as the page's texts above: the word LM's beam search can turn a letter the q8_0
+// kernels round otherwise into another word boundary.
+test("the <sakha-asr> widget transcribes inside a foreign page and reports by events", async (t) => {
   const { context, page } = await freshPage({ width: 1100, height: 700 });
   try {
     await recordWidgetEvents(page);
@@ -374,17 +376,18 @@ test("the <sakha-asr> widget transcribes inside a foreign page and reports by ev
     const events = await widgetResult(page, SPEECH);
     const result = events.find((e) => e.type === "sakha-asr-result");
     assert.ok(result, `no result event: ${JSON.stringify(events)}`);
-    const expected = nativeTranscript(SPEECH);
-    assert.equal(result.detail.transcript.text, expected.text);
-    assert.deepEqual(result.detail.transcript.words, expected.words);
-    assert.equal(await page.inputValue("#comment"), expected.text);
+    const { text, words, duration } = result.detail.transcript;
+    assertCloseToCli(t, "widget", text, nativeTranscript(SPEECH).text);
+    assert.equal(text, words.map((word) => word.text).join(" "));
+    assert.ok(words.every((word, i) => (words[i - 1]?.end ?? 0) <= word.start && word.start <= word.end && word.end <= duration));
+    assert.equal(await page.inputValue("#comment"), text);
     await page.screenshot({ path: join(SCREENSHOTS, "widget-example.png"), fullPage: true });
   } finally {
     await context.close();
   }
 });
 
-test("the widget also works embedded in a page of another origin", async () => {
+test("the widget also works embedded in a page of another origin", async (t) => {
   // The host page lives on a second server (another port: another origin) and loads the widget
   // from the first, so the worker must start through its same-origin shim.
   const hostDir = join(WORK, "host-site");
@@ -407,7 +410,7 @@ test("the widget also works embedded in a page of another origin", async () => {
     const events = await widgetResult(page, SPEECH);
     const result = events.find((e) => e.type === "sakha-asr-result");
     assert.ok(result, `no result event: ${JSON.stringify(events)}`);
-    assert.equal(result.detail.transcript.text, nativeTranscript(SPEECH).text);
+    assertCloseToCli(t, "widget from another origin", result.detail.transcript.text, nativeTranscript(SPEECH).text);
     assert.deepEqual([...origins].filter((o) => o !== "null").sort(), [host.url, server.url].sort());
   } finally {
     await context.close();
