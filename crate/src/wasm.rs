@@ -163,8 +163,15 @@ impl WebRecognizer {
     /// How `transcribe` decodes from now on (see `DecodingOptions`); omitted fields take their defaults.
     #[wasm_bindgen(js_name = setDecoding)]
     pub fn set_decoding(&mut self, #[wasm_bindgen(unchecked_param_type = "DecodingOptions")] options: JsValue) -> Result<(), JsError> {
-        let options: DecodingOptions = serde_wasm_bindgen::from_value(options)
-            .map_err(|e| JsError::new(&format!("setDecoding takes {{languageModel, beam, lmWeight, wordBonus, unknownWordPenalty}}: {e}")))?;
+        const KEYS: [&str; 5] = ["languageModel", "beam", "lmWeight", "wordBonus", "unknownWordPenalty"];
+        let usage = |why: String| JsError::new(&format!("setDecoding takes {{{}}}: {why}", KEYS.join(", ")));
+        // serde_wasm_bindgen reads only the fields it knows, so a misspelt key would pass unnoticed.
+        if let Some(object) = options.dyn_ref::<js_sys::Object>() {
+            if let Some(key) = js_sys::Object::keys(object).iter().filter_map(|k| k.as_string()).find(|k| !KEYS.contains(&k.as_str())) {
+                return Err(usage(format!("unknown option {key:?}")));
+            }
+        }
+        let options: DecodingOptions = serde_wasm_bindgen::from_value(options).map_err(|e| usage(e.to_string()))?;
         self.recognizer.set_decoding(options.into_decoding()?);
         Ok(())
     }
@@ -254,7 +261,7 @@ impl WebRecognizer {
     #[wasm_bindgen(unchecked_return_type = "Transcript")]
     pub fn decode(&self, logits: &[f32]) -> Result<JsValue, JsError> {
         let labels = self.recognizer.label_count();
-        if logits.is_empty() || logits.len() % labels != 0 {
+        if logits.is_empty() || !logits.len().is_multiple_of(labels) {
             return Err(JsError::new(&format!(
                 "decode takes frames × {labels} logits; got {} values",
                 logits.len()
@@ -366,7 +373,7 @@ impl PackageFile {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct DecodingOptions {
     language_model: Option<bool>,
     beam: Option<u32>,

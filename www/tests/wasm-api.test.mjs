@@ -189,6 +189,7 @@ test("a manifest without a language model, bad decoding options and a wrong file
   const r = recognizer();
   try {
     r.setLanguageModel(sakhaLm());
+    expectError(() => r.setDecoding({ beem: 8 }), /setDecoding takes \{languageModel, beam, lmWeight, wordBonus, unknownWordPenalty\}: unknown option "beem"/);
     expectError(() => r.setDecoding({ beam: 0 }), /beam must be 1 to 1024/);
     expectError(() => r.setDecoding({ lmWeight: NaN }), /lmWeight, wordBonus and unknownWordPenalty finite/);
     expectError(() => r.setDecoding({ languageModel: "yes" }), /setDecoding takes \{languageModel, .*invalid type/);
