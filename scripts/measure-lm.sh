@@ -17,11 +17,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-$HOME/.cache/sakha-asr/lm-data}
 python=${PYTHON:-python3}
-sizes=${SIZES:-"S:50000:50000 M:100000:100000 L:100000:400000 XL:all:all"}
-# Ranges from trial grids on a third of the dev set: beyond them WER only rose.
-alphas=${ALPHAS:-0.3,0.45,0.6}
-betas=${BETAS:-2,3,4,5,6}
-penalties=${PENALTIES:--4,-6,-9}
+sizes=${SIZES:-"S:50000:50000 M:100000:100000 XL:all:all"}
+# Ranges from trial grids on the dev set: the best unknown-word penalty lay beyond -9 once the LM
+# had 50 k words or more (the synthetic sentences hardly have unknown words).
+alphas=${ALPHAS:-0.45,0.6,0.8}
+betas=${BETAS:-2,3,4,5}
+penalties=${PENALTIES:--9,-16,-22}
 beam=${BEAM:+--beam $BEAM}
 cli=$work/sakha-asr
 lower_orders="kn-estimated kn-kept residual unigram"
