@@ -29,8 +29,9 @@ struct Package {
 impl Package {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        for file in [MANIFEST_FILE, BASE, LANGUAGE] {
-            std::fs::copy(Path::new(MODEL).join(file), dir.path().join(file)).unwrap();
+        for file in std::fs::read_dir(MODEL).unwrap() {
+            let file = file.unwrap();
+            std::fs::copy(file.path(), dir.path().join(file.file_name())).unwrap();
         }
         Self { dir }
     }
@@ -52,6 +53,11 @@ impl Package {
             let entry = manifest["languages"]["sah"].take();
             manifest["languages"] = json!({ name: entry });
             manifest["default_language"] = name.into();
+            // Its word LM goes with it.
+            if let Some(models) = manifest.get_mut("language_models") {
+                let lm = models["sah"].take();
+                *models = json!({ name: lm });
+            }
         })
     }
 
