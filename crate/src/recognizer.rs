@@ -36,8 +36,7 @@ impl Language {
     ) -> Result<Self, Error> {
         let head = LanguageHead::load(config, weights).map_err(Error::weights(source))?;
         vocab.check_head(head.vocab_size(), source)?;
-        let seconds_per_frame = config.samples_per_frame() as f64 / SAMPLE_RATE as f64;
-        let labels = Labels::new(&vocab, head.vocab_size(), seconds_per_frame);
+        let labels = Labels::new(&vocab, head.vocab_size(), config.seconds_per_frame());
         Ok(Self { name: name.map(Into::into), head, vocab, labels, lm: None })
     }
 
@@ -161,7 +160,7 @@ impl Recognizer {
 
     /// Seconds of audio per output frame (0.02 for MMS).
     pub fn seconds_per_frame(&self) -> f64 {
-        self.config.samples_per_frame() as f64 / SAMPLE_RATE as f64
+        self.config.seconds_per_frame()
     }
 
     /// CTC logits `[frames, vocab]` for 16 kHz mono samples, as transformers' `Wav2Vec2ForCTC` returns

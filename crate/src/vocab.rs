@@ -7,8 +7,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::decoding::Label;
-use crate::transcript::{Transcript, Word};
+use crate::decoding::{transcript_from_runs, Label};
+use crate::transcript::Transcript;
 use crate::Error;
 
 const BLANK: &str = "<pad>";
@@ -97,30 +97,16 @@ impl Vocab {
     }
 
     /// Greedy CTC decoding of per-frame token ids: merge runs of the same id, drop blanks and special
-    /// tokens, split words at `|`. A word spans from the first frame of its first letter to the end of
-    /// the last frame of its last letter.
+    /// tokens, split words at `|` (words timed as [`crate::decoding::transcript_from_runs`] says).
     pub fn decode(&self, frame_ids: &[u32], seconds_per_frame: f64) -> Transcript {
-        let mut words = Vec::new();
-        let mut current: Option<Word> = None;
-        let mut previous = None;
-        let frame_time = |frame: usize| frame as f64 * seconds_per_frame;
+        let mut runs: Vec<(u32, u32, u32)> = Vec::new();
         for (frame, &id) in frame_ids.iter().enumerate() {
-            let repeated = previous == Some(id);
-            previous = Some(id);
-            match self.token(id) {
-                Token::Text(letters) => {
-                    let word = current.get_or_insert_with(|| Word::starting_at(frame_time(frame)));
-                    if !repeated {
-                        word.text.push_str(letters);
-                    }
-                    word.end = frame_time(frame + 1);
-                }
-                Token::WordDelimiter => words.extend(current.take()),
-                Token::Blank | Token::Silent => {}
+            match runs.last_mut() {
+                Some(run) if run.0 == id => run.2 = frame as u32,
+                _ => runs.push((id, frame as u32, frame as u32)),
             }
         }
-        words.extend(current);
-        Transcript::from_words(words, frame_time(frame_ids.len()))
+        transcript_from_runs(runs, |id| self.label(id), frame_ids.len(), seconds_per_frame)
     }
 }
 

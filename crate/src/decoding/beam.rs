@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::{Label, Labels};
 use crate::lm::{Context, WordLm};
-use crate::transcript::{Transcript, Word};
+use crate::transcript::Transcript;
 
 /// Settings of the beam search (the CLI's `--beam`, `--lm-weight`, `--word-bonus`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -400,8 +400,7 @@ impl<'a> BeamSearch<'a> {
         self.compact_at = (2 * self.runs.len()).max(MIN_COMPACT_AT);
     }
 
-    /// Words of a hypothesis's path, timed as greedy decoding times them: a word spans from the first
-    /// frame of its first letter to the end of the last frame of its last letter.
+    /// Words of a hypothesis's path, timed as greedy decoding times them.
     fn transcript(&self, hypothesis: &Hypothesis) -> Transcript {
         let mut path = Vec::new();
         if hypothesis.open.label != NONE {
@@ -412,22 +411,9 @@ impl<'a> BeamSearch<'a> {
             path.push(self.runs[run as usize]);
             run = self.runs[run as usize].parent;
         }
-        let seconds = |frame: u32| frame as f64 * self.labels.seconds_per_frame;
-        let mut words = Vec::new();
-        let mut current: Option<Word> = None;
-        for run in path.iter().rev() {
-            match self.labels.kind(run.label) {
-                Label::Letter => {
-                    let word = current.get_or_insert_with(|| Word::starting_at(seconds(run.start)));
-                    word.text.push_str(self.labels.text(run.label));
-                    word.end = seconds(run.end + 1);
-                }
-                Label::Delimiter => words.extend(current.take()),
-                Label::Blank => {}
-            }
-        }
-        words.extend(current);
-        Transcript::from_words(words, seconds(self.frame))
+        let runs = path.iter().rev().map(|run| (run.label, run.start, run.end));
+        let label_of = |label| (self.labels.kind(label), self.labels.text(label));
+        super::transcript_from_runs(runs, label_of, self.frame as usize, self.labels.seconds_per_frame)
     }
 }
 

@@ -13,7 +13,7 @@ pub use beam::BeamOptions;
 use beam::BeamSearch;
 
 use crate::lm::WordLm;
-use crate::transcript::Transcript;
+use crate::transcript::{Transcript, Word};
 use crate::vocab::Vocab;
 
 /// How logits become text.
@@ -83,6 +83,33 @@ impl Labels {
     fn delimiter_score(&self, frame_scores: &[f32]) -> f32 {
         self.delimiter.map_or(f32::NEG_INFINITY, |id| frame_scores[id as usize])
     }
+}
+
+/// The words of a path given as its runs of one label each (`label`, first frame, last frame), in
+/// order: a word spans from the first frame of its first letter to the end of the last frame of its
+/// last letter, and `|` ends it. Greedy decoding and the beam search both time words this way.
+pub(crate) fn transcript_from_runs<'v>(
+    runs: impl IntoIterator<Item = (u32, u32, u32)>,
+    label_of: impl Fn(u32) -> (Label, &'v str),
+    frames: usize,
+    seconds_per_frame: f64,
+) -> Transcript {
+    let seconds = |frame: usize| frame as f64 * seconds_per_frame;
+    let mut words = Vec::new();
+    let mut current: Option<Word> = None;
+    for (label, start, end) in runs {
+        match label_of(label) {
+            (Label::Letter, letters) => {
+                let word = current.get_or_insert_with(|| Word::starting_at(seconds(start as usize)));
+                word.text.push_str(letters);
+                word.end = seconds(end as usize + 1);
+            }
+            (Label::Delimiter, _) => words.extend(current.take()),
+            (Label::Blank, _) => {}
+        }
+    }
+    words.extend(current);
+    Transcript::from_words(words, seconds(frames))
 }
 
 /// Decodes a stream of logit chunks.

@@ -193,6 +193,11 @@ impl Config {
         self.conv_stride.iter().product()
     }
 
+    /// Seconds of audio per output frame (0.02 for MMS).
+    pub fn seconds_per_frame(&self) -> f64 {
+        self.samples_per_frame() as f64 / SAMPLE_RATE as f64
+    }
+
     /// The fewest samples that yield one output frame: the conv stack's receptive field (400 for MMS).
     /// Saturates instead of overflowing, so [`Config::validate`] can compute it on any config.
     pub fn min_samples(&self) -> usize {
