@@ -13,7 +13,7 @@ import {
   assertCloseToCli,
   editDistance,
   isCached,
-  launchChromium,
+  launchChromiumWithMicrophone,
   nativeTranscript,
   recordWidgetEvents,
   transcribeFile,
@@ -48,12 +48,7 @@ before(async () => {
   assert.ok(CLI, "SAKHA_ASR_CLI must name the native CLI (scripts/test-web.sh sets it)");
   mkdirSync(SCREENSHOTS, { recursive: true });
   server = await startServer({ root: WWW, mounts: { "/test-models/": join(WORK, "models") }, hidden: ["/tests/"] });
-  browser = await launchChromium([
-    // A microphone that plays a file, allowed without a prompt.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    `--use-file-for-fake-audio-capture=${SPEECH}`,
-  ]);
+  browser = await launchChromiumWithMicrophone(SPEECH);
 });
 
 after(async () => {

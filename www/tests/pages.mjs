@@ -14,6 +14,15 @@ export function launchChromium(args = []) {
   });
 }
 
+/** Chromium with a fake microphone that plays `audioFile`, allowed without a prompt. */
+export function launchChromiumWithMicrophone(audioFile) {
+  return launchChromium([
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    `--use-file-for-fake-audio-capture=${audioFile}`,
+  ]);
+}
+
 export function nativeTranscript(file, ...options) {
   const output = execFileSync(process.env.SAKHA_ASR_CLI, ["transcribe", "--format", "json", ...options, file], { encoding: "utf8" });
   return JSON.parse(output).transcript;

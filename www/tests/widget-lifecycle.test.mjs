@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { launchChromium, recordWidgetEvents } from "./pages.mjs";
+import { launchChromiumWithMicrophone, recordWidgetEvents } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -29,11 +29,7 @@ before(async () => {
      <sakha-asr></sakha-asr>`,
   );
   host = await startServer({ root: hostDir });
-  browser = await launchChromium([
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    `--use-file-for-fake-audio-capture=${SPEECH}`,
-  ]);
+  browser = await launchChromiumWithMicrophone(SPEECH);
 });
 
 after(async () => {
