@@ -238,7 +238,7 @@ function report(results, chunking, profile, started, load) {
     "",
     `Written by \`scripts/bench-browser.sh\` (${started.toISOString().slice(0, 16)} UTC); re-run it to refresh this section. ` +
       `Headless Chromium (${CHROMIUM_VERSION}), each stack in a module worker of the same page: ours through the app's ` +
-      "own worker (`www/worker.js`, which picks its build), onnxruntime-web " +
+      "own worker (`js/worker.js`, which picks its build), onnxruntime-web " +
       `${ORT_VERSION} (wasm execution provider) in \`scripts/bench-browser/ort-worker.js\`. Same model as above ` +
       "(MMS-300m shape, random weights): our packages from `sakha-asr convert`, theirs exported by torch to ONNX " +
       "(opset 17) and quantized by onnxruntime's `quantize_dynamic` (MatMuls only: its ConvInteger is slower in onnxruntime-web than float convs). Same audio (bench.py's speech-like signal), " +

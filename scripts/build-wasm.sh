@@ -4,7 +4,7 @@
 #             wasm-bindgen (ES module, TypeScript types) into a folder of its own and optimised by
 #             wasm-opt -O3 (with SAKHA_ASR_WASM_NAMES=1 also -g: the name section stays, so browser
 #             CPU profiles name Rust functions; scripts/bench-browser.sh builds so); the page's
-#             worker picks one at run time (www/wasm-build.js):
+#             worker picks one at run time (js/wasm-build.js); the package's JavaScript (js/) is copied beside them:
 #               pkg/          +simd128, one thread (.cargo/config.toml): every browser with wasm SIMD,
 #                             and Node 20, which does not validate relaxed SIMD; the default
 #               pkg/relaxed/  also +relaxed-simd, one thread (stable Rust)
@@ -78,6 +78,9 @@ bind "$target_dir/$target/release/$module" pkg
 bind "$target_dir/wasm-relaxed/$target/release/$module" pkg/relaxed
 bind "$target_dir/wasm-threads/$target/release/$module" pkg/threads
 
+# The package's JavaScript (worker, loader, client, element) beside the wasm builds.
+cp js/*.js pkg/
+
 crate_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' crate/Cargo.toml | head -1)
 cat > pkg/package.json <<JSON
 {
@@ -89,7 +92,7 @@ cat > pkg/package.json <<JSON
   "main": "sakha_asr.js",
   "module": "sakha_asr.js",
   "types": "sakha_asr.d.ts",
-  "files": ["sakha_asr.js", "sakha_asr.d.ts", "sakha_asr_bg.wasm", "sakha_asr_bg.wasm.d.ts", "relaxed/sakha_asr*", "threads/sakha_asr*", "threads/snippets/"],
+  "files": ["*.js", "sakha_asr.d.ts", "sakha_asr_bg.wasm", "sakha_asr_bg.wasm.d.ts", "relaxed/sakha_asr*", "threads/sakha_asr*", "threads/snippets/"],
   "sideEffects": false,
   "keywords": ["speech-recognition", "asr", "sakha", "yakut", "wav2vec2", "mms", "webassembly"]
 }
@@ -101,6 +104,7 @@ for build in . relaxed threads; do
   mkdir -p "www/pkg/$build"
   cp "pkg/$build/sakha_asr.js" "pkg/$build/sakha_asr_bg.wasm" "www/pkg/$build/"
 done
+cp js/*.js www/pkg/
 # wasm-bindgen-rayon's script that starts each thread's worker.
 cp -r pkg/threads/snippets www/pkg/threads/
 cp -r crate/models/default www/models/default

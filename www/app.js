@@ -1,12 +1,12 @@
 // The page: model and language choice, audio from files or the microphone, progress, the transcript
 // and its downloads. The recognizer itself runs in a worker behind AsrClient.
 
-import { AsrClient } from "./asr-client.js";
-import { decodeToMono } from "./audio.js";
-import { LiveRecording } from "./live-recording.js";
-import { clearModelCache, formatSize } from "./model-loader.js";
-import { BUILD, ErrorKind, Stage } from "./protocol.js";
-import { describeWasm } from "./wasm-build.js";
+import { AsrClient } from "./pkg/asr-client.js";
+import { decodeToMono } from "./pkg/audio.js";
+import { LiveRecording } from "./pkg/live-recording.js";
+import { clearModelCache, formatSize } from "./pkg/model-loader.js";
+import { BUILD, ErrorKind, Stage } from "./pkg/protocol.js";
+import { describeWasm } from "./pkg/wasm-build.js";
 
 const $ = (id) => document.getElementById(id);
 

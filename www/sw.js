@@ -21,19 +21,12 @@ const APP_FILES = [
   "index.html",
   "app.css",
   "app.js",
-  "asr-client.js",
-  "audio.js",
   "build-version.js",
-  "live-recording.js",
-  "mic-worklet.js",
-  "model-loader.js",
-  "protocol.js",
-  "wasm-build.js",
-  "worker.js",
   "widget.js",
   "manifest.webmanifest",
   "icon.svg",
-  // Every wasm build (www/wasm-build.js picks one in the worker), listed by scripts/build-wasm.sh.
+  // The package in pkg/: its modules and every wasm build (pkg/wasm-build.js picks one in the
+  // worker), listed by scripts/build-wasm.sh.
   ...self.SAKHA_ASR_WASM_FILES,
 ];
 const APP_URLS = new Set(APP_FILES.map((file) => new URL(file, self.registration.scope).href));

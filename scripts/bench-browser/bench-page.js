@@ -2,7 +2,7 @@
 // sees it. scripts/bench-browser.mjs calls window.bench.* and reads the results; the page itself holds
 // no policy (which runs, how many, medians).
 
-import { AsrClient } from "/asr-client.js";
+import { AsrClient } from "/pkg/asr-client.js";
 
 async function samplesOf(url) {
   const response = await fetch(url);
@@ -30,7 +30,7 @@ let worker = null;
 
 window.bench = {
   /**
-   * Our app's own worker (www/worker.js through www/asr-client.js) loads the package at `modelUrl`;
+   * Our app's own worker (js/worker.js through js/asr-client.js) loads the package at `modelUrl`;
    * `options` may ask for a wasm build and thread count (`build`, `threads`), else the worker picks.
    */
   async loadOurs(modelUrl, options) {

@@ -1,10 +1,10 @@
 // Our recognizer at a chosen window length (Recognizer.setChunking), for the chunk-length rows of the
-// browser benchmark: the build the app's worker would pick (www/wasm-build.js; one thread on a plain
+// browser benchmark: the build the app's worker would pick (js/wasm-build.js; one thread on a plain
 // page), the package fetched directly (no Cache API: only recognition is timed here). Messages:
 //   {type: "load", modelUrl}                              -> {type: "loaded", build, threads}
 //   {type: "run", samples, chunkSeconds, contextSeconds}  -> {type: "done", text}
 
-import { startWasm } from "/wasm-build.js";
+import { startWasm } from "/pkg/wasm-build.js";
 
 let recognizer = null;
 

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { formatSize } from "../model-loader.js";
+import { formatSize } from "../pkg/model-loader.js";
 import {
   assertCloseToCli,
   editDistance,
@@ -424,7 +424,7 @@ describe("a deploy while a tab is open", () => {
     cpSync(WWW, next.dir, { recursive: true, filter: (path) => path !== join(WWW, "tests") });
     const version = join(next.dir, "build-version.js");
     writeFileSync(version, readFileSync(version, "utf8").replace(`"${build}"`, `"${next.build}"`));
-    const protocol = join(next.dir, "protocol.js");
+    const protocol = join(next.dir, "pkg", "protocol.js");
     const source = readFileSync(protocol, "utf8");
     const raised = source.replace(/PROTOCOL_VERSION = (\d+);/, (_, version) => `PROTOCOL_VERSION = ${Number(version) + 1};`);
     assert.notEqual(raised, source, "protocol.js defines PROTOCOL_VERSION");
@@ -438,7 +438,7 @@ describe("a deploy while a tab is open", () => {
 
   /** The build the recognizer's current worker asked for in its URL, and the one its code says it is. */
   async function workerBuilds(page) {
-    const worker = page.workers().findLast((w) => new URL(w.url()).pathname === "/worker.js");
+    const worker = page.workers().findLast((w) => new URL(w.url()).pathname === "/pkg/worker.js");
     return { asked: new URL(worker.url()).searchParams.get("build"), runs: await worker.evaluate(() => globalThis.SAKHA_ASR_BUILD) };
   }
 

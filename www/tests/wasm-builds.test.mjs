@@ -1,4 +1,4 @@
-// Which wasm build the app page runs (www/wasm-build.js), in Debian's Chromium, which validates relaxed
+// Which wasm build the app page runs (js/wasm-build.js), in Debian's Chromium, which validates relaxed
 // SIMD: relaxed SIMD on one thread where the page is not cross-origin isolated, the threaded build
 // where it is, the plain SIMD build (the one Node runs) when asked; each gives the CLI's text for the
 // sample, and the page says which build and how many threads it runs. Run by scripts/test-web.sh.

@@ -42,7 +42,7 @@
 //
 // A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
 
-import "./build-version.js";
+import "../build-version.js";
 
 /** Raise it with any change to the messages below. */
 export const PROTOCOL_VERSION = 4;

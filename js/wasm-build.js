@@ -10,7 +10,7 @@ import { AsrError, ErrorKind, ofThisBuild } from "./protocol.js";
 
 export const WasmBuild = Object.freeze({ SIMD128: "simd128", RELAXED: "relaxed", THREADS: "threads" });
 
-const FOLDERS = { simd128: "./pkg/", relaxed: "./pkg/relaxed/", threads: "./pkg/threads/" };
+const FOLDERS = { simd128: "./", relaxed: "./relaxed/", threads: "./threads/" };
 
 /** More workers than this gain little on the matrix sizes of one utterance, and each costs memory. */
 const MAX_THREADS = 8;
