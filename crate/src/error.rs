@@ -35,6 +35,10 @@ pub enum Error {
     #[error("{0}")]
     InvalidAudio(String),
 
+    /// Settings that cannot work together (a stream without a maximum piece length).
+    #[error("{0}")]
+    InvalidSettings(String),
+
     /// A malformed evaluation TSV.
     #[error("{0}")]
     TestSet(String),

@@ -76,11 +76,11 @@ pub fn evaluate_decodings(
     let mut reports = vec![Report::default(); decodings.len()];
     let mut counts = vec![(ErrorCounts::default(), ErrorCounts::default()); decodings.len()];
     for item in items {
-        let logits = audio::load_audio_file(&item.clip).map_err(Error::from).and_then(|samples| recognizer.logits(&samples));
+        let logits = audio::load_audio_file(&item.clip).map_err(Error::from).and_then(|samples| recognizer.piece_logits(&samples));
         let reference = text::normalize(&item.sentence);
         for (i, &decoding) in decodings.iter().enumerate() {
             let hypothesis = match logits.as_ref().map_err(|e| e.to_string()).and_then(|logits| {
-                recognizer.decode_with(logits, decoding).map_err(|e| e.to_string())
+                recognizer.decode_pieces(logits, decoding).map_err(|e| e.to_string())
             }) {
                 Ok(transcript) => text::normalize(&transcript.text),
                 Err(e) => {

@@ -5,6 +5,7 @@
 //! - [`decoding`]: greedy or beam-search decoding with the word language model of [`lm`].
 //! - [`transcript`]: the result and its text / SRT / WebVTT renderings.
 //! - [`recognizer`]: model + language, samples in, transcript out.
+//! - [`streaming`]: audio recognised as it arrives, piece by piece.
 //! - [`hf_dir`] and [`audio`] (native `cli` feature): model folders and audio files on disk.
 
 #[cfg(feature = "cli")]
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod package;
 mod pauses;
 pub mod recognizer;
+pub mod streaming;
 pub mod text;
 pub mod transcript;
 pub mod vocab;
@@ -31,5 +33,6 @@ mod wasm;
 
 pub use error::Error;
 pub use decoding::{BeamOptions, Decoding};
-pub use recognizer::{Chunking, Language, Progress, Recognizer};
-pub use transcript::{Transcript, Word};
+pub use recognizer::{Chunking, Language, PieceLogits, Progress, Recognizer};
+pub use streaming::{Stream, StreamUpdate};
+pub use transcript::{Segment, Transcript, Word};

@@ -220,6 +220,11 @@ struct TranscribeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = Chunking::default().min_pause_seconds.unwrap_or(0.0))]
     min_pause_seconds: f64,
 
+    /// Where no pause comes for this many seconds, cut at the quietest moment of the last half of
+    /// them (the rule live recognition shares, which must bound what it holds); 0 turns this off.
+    #[arg(long, value_name = "SECONDS", default_value_t = Chunking::default().max_piece_seconds.unwrap_or(0.0))]
+    max_piece_seconds: f64,
+
     /// Print timings to stderr as one JSON object per input: model load, audio decoding plus
     /// recognition, and of that the CTC decoding (greedy or beam search), in seconds.
     #[arg(long)]
@@ -428,6 +433,7 @@ fn transcribe(args: TranscribeArgs) -> ExitCode {
         chunk_seconds: args.chunk_seconds,
         context_seconds: args.context_seconds,
         min_pause_seconds: (args.min_pause_seconds > 0.0).then_some(args.min_pause_seconds),
+        max_piece_seconds: (args.max_piece_seconds > 0.0).then_some(args.max_piece_seconds),
     });
     let load_s = started.elapsed().as_secs_f64();
     let mut failed = 0;
@@ -465,8 +471,8 @@ fn check_outputs(args: &TranscribeArgs) -> Result<()> {
     if several && args.dump_logits.is_some() {
         bail!("--dump-logits takes exactly one audio file");
     }
-    if !(args.chunk_seconds >= 1.0 && args.context_seconds >= 0.0 && args.min_pause_seconds >= 0.0) {
-        bail!("--chunk-seconds must be at least 1, --context-seconds and --min-pause-seconds at least 0");
+    if !(args.chunk_seconds >= 1.0 && args.context_seconds >= 0.0 && args.min_pause_seconds >= 0.0 && args.max_piece_seconds >= 0.0) {
+        bail!("--chunk-seconds must be at least 1, --context-seconds, --min-pause-seconds and --max-piece-seconds at least 0");
     }
     if args.decoding.decodings().len() > 1 {
         bail!("--lm-weight, --word-bonus and --unknown-word-penalty take one value each here (lists are for eval's grid search)");
@@ -500,15 +506,16 @@ fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) 
     let about_input = |e: sakha_asr::Error| anyhow!("{}: {e}", path.display());
     // Logits first and decoding apart (the same text as `transcribe`) when they are kept or timed.
     let (transcript, decoding_s) = if args.dump_logits.is_some() || args.timings {
-        let logits = recognizer.logits(&samples).map_err(about_input)?;
+        let pieces = recognizer.piece_logits(&samples).map_err(about_input)?;
         if let Some(npy) = &args.dump_logits {
-            logits.write_npy(npy).map_err(|e| OutputError {
+            let all = pieces.iter().map(|piece| &piece.logits).collect::<Vec<_>>();
+            candle_core::Tensor::cat(&all, 0).and_then(|logits| logits.write_npy(npy)).map_err(|e| OutputError {
                 path: npy.display().to_string(),
                 source: std::io::Error::other(e.to_string()),
             })?;
         }
         let started = Instant::now();
-        let transcript = recognizer.decode(&logits).map_err(about_input)?;
+        let transcript = recognizer.decode_pieces(&pieces, recognizer.decoding()).map_err(about_input)?;
         (transcript, Some(started.elapsed().as_secs_f64()))
     } else {
         (recognizer.transcribe(&samples).map_err(about_input)?, None)

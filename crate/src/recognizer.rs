@@ -7,8 +7,9 @@ use candle_core::{Device, Tensor};
 
 use crate::decoding::{Decoding, FrameDecoder, Labels};
 use crate::lm::WordLm;
-use crate::pauses;
-use crate::transcript::Transcript;
+use crate::pauses::{self, Cutter};
+use crate::streaming::Stream;
+use crate::transcript::{Segment, Transcript, Word};
 use crate::vocab::Vocab;
 use crate::wav2vec2::{model, Config, LanguageHead, Wav2Vec2, WeightStore, SAMPLE_RATE};
 use crate::Error;
@@ -54,16 +55,20 @@ impl Language {
     }
 }
 
-/// How long audio is cut up. First at pauses of at least `min_pause_seconds` (when set): each piece
-/// between two pauses is recognised as an utterance of its own, normalised on its own, as the model
-/// was trained. Pieces longer than `chunk_seconds` are then cut into chunks whose logits keep only
-/// their core frames, computed with `context_seconds` of audio on either side so the frames near a
-/// cut still see their surroundings.
+/// How long audio is cut up. First into pieces: at pauses of at least `min_pause_seconds` (when set),
+/// and, where no pause comes within `max_piece_seconds` (when set), at the piece's quietest frame in
+/// its second half (`pauses.rs` has the rule). Each piece is recognised as an utterance of its own,
+/// normalised on its own and decoded on its own, as the model was trained. Pieces longer than
+/// `chunk_seconds` are then cut into chunks whose logits keep only their core frames, computed with
+/// `context_seconds` of audio on either side so the frames near a cut still see their surroundings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Chunking {
     pub chunk_seconds: f64,
     pub context_seconds: f64,
     pub min_pause_seconds: Option<f64>,
+    /// A [`Stream`] needs it: it bounds the open piece, which a stream holds and recognises again on
+    /// every push.
+    pub max_piece_seconds: Option<f64>,
 }
 
 /// Measured with scripts/measure-chunking.sh on the built-in demo model over 143 s of held-out speech
@@ -73,11 +78,23 @@ pub struct Chunking {
 /// chunks stay at 10 s. 10 s windows need about half the activation memory of 20 s ones, which a
 /// browser tab feels, at the price of recomputing more context (38 s of windows for 30 s of audio).
 /// Cutting at pauses first: 16.2 % with pauses of 0.26 s, 16.3 % with 0.2 s, 20.0 % with 0.32 s (the
-/// same sentences one by one: 8.7 %); see `pauses.rs` for how a pause is found.
+/// same sentences one by one: 8.7 %); see `pauses.rs` for how a pause is found. Pieces of at most
+/// 20 s: longer than any training utterance (up to 15 s), so a forced cut is rare in speech with
+/// pauses, and two chunks at most, which a stream recognises again on every push (BENCHMARKS.md,
+/// streaming).
 impl Default for Chunking {
     fn default() -> Self {
-        Self { chunk_seconds: 10.0, context_seconds: 2.0, min_pause_seconds: Some(0.26) }
+        Self { chunk_seconds: 10.0, context_seconds: 2.0, min_pause_seconds: Some(0.26), max_piece_seconds: Some(20.0) }
     }
+}
+
+/// The logits of one piece of audio (see [`Chunking`]), which is decoded on its own.
+#[derive(Debug, Clone)]
+pub struct PieceLogits {
+    /// The audio's frame the piece starts at.
+    pub first_frame: usize,
+    /// `[frames, labels]`.
+    pub logits: Tensor,
 }
 
 /// Progress through long audio, reported after every chunk.
@@ -145,6 +162,10 @@ impl Recognizer {
         self.chunking = chunking;
     }
 
+    pub fn chunking(&self) -> Chunking {
+        self.chunking
+    }
+
     pub fn set_decoding(&mut self, decoding: Decoding) {
         self.decoding = decoding;
     }
@@ -164,27 +185,50 @@ impl Recognizer {
     }
 
     /// CTC logits `[frames, vocab]` for 16 kHz mono samples, as transformers' `Wav2Vec2ForCTC` returns
-    /// them after its feature extractor normalised the input (chunked for long audio).
+    /// them after its feature extractor normalised the input (chunked for long audio; each piece
+    /// normalised on its own).
     pub fn logits(&self, samples: &[f32]) -> Result<Tensor, Error> {
-        let mut chunks = Vec::new();
-        self.for_each_chunk(samples, |_, logits| {
-            chunks.push(logits);
+        let pieces = self.piece_logits(samples)?;
+        Ok(Tensor::cat(&pieces.iter().map(|piece| &piece.logits).collect::<Vec<_>>(), 0)?)
+    }
+
+    /// [`Recognizer::logits`] piece by piece, for [`Recognizer::decode_pieces`].
+    pub fn piece_logits(&self, samples: &[f32]) -> Result<Vec<PieceLogits>, Error> {
+        let mut pieces = Vec::new();
+        self.for_each_piece(samples, |first_frame, piece| {
+            let mut chunks = Vec::new();
+            self.piece_chunks(piece, self.chunking, |_, logits| {
+                chunks.push(logits);
+                Ok(())
+            })?;
+            pieces.push(PieceLogits { first_frame, logits: Tensor::cat(&chunks, 0)? });
             Ok(())
         })?;
-        Ok(Tensor::cat(&chunks, 0)?)
+        Ok(pieces)
     }
 
-    /// Decodes logits from [`Recognizer::logits`] as set with [`Recognizer::set_decoding`].
+    /// Decodes logits from [`Recognizer::logits`] as one piece, as set with
+    /// [`Recognizer::set_decoding`] (equal to [`Recognizer::transcribe`] where the audio has no cuts).
     pub fn decode(&self, logits: &Tensor) -> Result<Transcript, Error> {
-        self.decode_with(logits, self.decoding)
-    }
-
-    /// Decodes logits from [`Recognizer::logits`] with `decoding` (to compare settings on the same
-    /// logits, as `sakha-asr eval`'s grid search does).
-    pub fn decode_with(&self, logits: &Tensor, decoding: Decoding) -> Result<Transcript, Error> {
-        let mut decoder = self.frame_decoder(decoding);
+        let mut decoder = self.frame_decoder(self.decoding);
         decoder.push(logits)?;
         Ok(decoder.finish())
+    }
+
+    /// Decodes logits from [`Recognizer::piece_logits`] with `decoding`, each piece on its own, as
+    /// [`Recognizer::transcribe`] does (to compare settings on the same logits, as `sakha-asr eval`'s
+    /// grid search does).
+    pub fn decode_pieces(&self, pieces: &[PieceLogits], decoding: Decoding) -> Result<Transcript, Error> {
+        let mut words = Vec::new();
+        let mut frames = 0;
+        for piece in pieces {
+            let mut decoder = self.frame_decoder(decoding);
+            decoder.push(&piece.logits)?;
+            let piece_frames = piece.logits.dim(0)?;
+            words.extend(self.segment(decoder.finish(), piece.first_frame, piece_frames).words);
+            frames = piece.first_frame + piece_frames;
+        }
+        Ok(Transcript::from_words(words, frames as f64 * self.seconds_per_frame()))
     }
 
     fn frame_decoder(&self, decoding: Decoding) -> FrameDecoder<'_> {
@@ -203,60 +247,137 @@ impl Recognizer {
         mut on_progress: impl FnMut(Progress),
     ) -> Result<Transcript, Error> {
         let total_seconds = samples.len() as f64 / SAMPLE_RATE as f64;
-        let mut decoder = self.frame_decoder(self.decoding);
-        self.for_each_chunk(samples, |end_sample, logits| {
-            decoder.push(&logits)?;
-            on_progress(Progress {
-                done_seconds: end_sample as f64 / SAMPLE_RATE as f64,
-                total_seconds,
-                partial: decoder.partial(),
-            });
+        let per_frame = self.config.samples_per_frame();
+        let mut words: Vec<Word> = Vec::new();
+        self.for_each_piece(samples, |first_frame, piece| {
+            let segment = self.recognize_piece(piece, first_frame, self.chunking, self.decoding, |core_end, decoder| {
+                let mut so_far = words.clone();
+                so_far.extend(self.segment(decoder.partial(), first_frame, core_end).words);
+                let done_frames = first_frame + core_end;
+                on_progress(Progress {
+                    done_seconds: (done_frames * per_frame).min(samples.len()) as f64 / SAMPLE_RATE as f64,
+                    total_seconds,
+                    partial: Transcript::from_words(so_far, done_frames as f64 * self.seconds_per_frame()),
+                });
+            })?;
+            words.extend(segment.words);
             Ok(())
         })?;
-        Ok(decoder.finish())
+        Ok(Transcript::from_words(words, self.config.frames_for(samples.len()) as f64 * self.seconds_per_frame()))
     }
 
-    /// Runs the model over the pieces between pauses, long ones in overlapping chunks, and hands
-    /// each chunk's core logits, in order, to `consume` with the sample index its core ends at.
-    /// Without pause cuts, normalisation is over the whole audio, as transformers does it, so
-    /// chunking changes only what attention can see.
-    fn for_each_chunk(
-        &self,
-        samples: &[f32],
-        mut consume: impl FnMut(usize, Tensor) -> candle_core::Result<()>,
-    ) -> Result<(), Error> {
+    /// A stream for audio that arrives as it is recorded, recognised piece by piece as
+    /// [`Recognizer::transcribe`] would recognise it (see [`Stream`]), with the current chunking and
+    /// decoding; it needs a maximum piece length ([`Chunking::max_piece_seconds`]).
+    pub fn start_stream(&self) -> Result<Stream, Error> {
+        Stream::new(self, self.chunking, self.decoding)
+    }
+
+    /// The cutter that finds the pieces for `chunking` (pauses, maximum piece length).
+    pub(crate) fn cutter(&self, chunking: Chunking) -> Cutter {
+        let to_frames = |seconds| self.to_frames(seconds);
+        Cutter::new(
+            self.config.samples_per_frame(),
+            SAMPLE_RATE,
+            chunking.min_pause_seconds.map(to_frames),
+            chunking.max_piece_seconds.map(to_frames),
+        )
+    }
+
+    fn to_frames(&self, seconds: f64) -> usize {
+        ((seconds * SAMPLE_RATE as f64) / self.config.samples_per_frame() as f64).round() as usize
+    }
+
+    /// The samples a piece of `frames` frames needs, beyond `frames * samples_per_frame`: its last
+    /// frame's window reaches past that frame's start.
+    pub(crate) fn samples_for_frames(&self, frames: usize) -> usize {
+        match frames {
+            0 => 0,
+            _ => (frames - 1) * self.config.samples_per_frame() + self.config.min_samples(),
+        }
+    }
+
+    /// Hands each piece between cuts to `consume`, in order, with the frame it starts at and its
+    /// samples (those behind its frames).
+    fn for_each_piece(&self, samples: &[f32], mut consume: impl FnMut(usize, &[f32]) -> Result<(), Error>) -> Result<(), Error> {
         self.check_audio(samples)?;
         let per_frame = self.config.samples_per_frame();
         let total_frames = self.config.frames_for(samples.len());
-        let to_frames = |seconds: f64| ((seconds * SAMPLE_RATE as f64) / per_frame as f64).round() as usize;
-        let chunk_frames = to_frames(self.chunking.chunk_seconds).max(1);
-        let context_frames = to_frames(self.chunking.context_seconds);
-        // The samples behind frames `first..last`: the last frame's window reaches past its start.
-        let sample_range = |first: usize, last: usize| {
-            let end = if last == total_frames { samples.len() } else { (last - 1) * per_frame + self.config.min_samples() };
-            first * per_frame..end
-        };
-        let cuts = match self.chunking.min_pause_seconds {
-            Some(pause) => pauses::cuts(samples, per_frame, total_frames, SAMPLE_RATE, to_frames(pause)),
-            None => Vec::new(),
-        };
+        let cuts = pauses::cuts(
+            samples,
+            per_frame,
+            total_frames,
+            SAMPLE_RATE,
+            self.chunking.min_pause_seconds.map(|s| self.to_frames(s)),
+            self.chunking.max_piece_seconds.map(|s| self.to_frames(s)),
+        );
         let bounds: Vec<usize> = std::iter::once(0).chain(cuts).chain(std::iter::once(total_frames)).collect();
         for piece in bounds.windows(2) {
-            let (piece_start, piece_end) = (piece[0], piece[1]);
-            let normalization = model::Normalization::of(&samples[sample_range(piece_start, piece_end)]);
-            let mut core_start = piece_start;
-            while core_start < piece_end {
-                let core_end = (core_start + chunk_frames).min(piece_end);
-                let first = core_start.saturating_sub(context_frames).max(piece_start);
-                let last = (core_end + context_frames).min(piece_end);
-                let window = sample_range(first, last);
-                let chunk: Vec<f32> = samples[window.clone()].iter().map(|&s| normalization.apply(s)).collect();
-                let input = Tensor::from_vec(chunk, (1, window.len()), &Device::Cpu)?;
-                let logits = self.model.forward(&input, &self.language.head)?.squeeze(0)?;
-                let core = logits.narrow(0, core_start - first, core_end - core_start)?;
-                consume((core_end * per_frame).min(samples.len()), core)?;
-                core_start = core_end;
-            }
+            let (start, end) = (piece[0], piece[1]);
+            let stop = if end == total_frames { samples.len() } else { start * per_frame + self.samples_for_frames(end - start) };
+            consume(start, &samples[start * per_frame..stop])?;
+        }
+        Ok(())
+    }
+
+    /// Recognises one piece (its samples; it starts at the audio's frame `first_frame`) with
+    /// `decoding`, calling `on_chunk` with the piece's frames done and the decoder after each chunk.
+    pub(crate) fn recognize_piece(
+        &self,
+        piece: &[f32],
+        first_frame: usize,
+        chunking: Chunking,
+        decoding: Decoding,
+        mut on_chunk: impl FnMut(usize, &FrameDecoder),
+    ) -> Result<Segment, Error> {
+        let mut decoder = self.frame_decoder(decoding);
+        self.piece_chunks(piece, chunking, |core_end, logits| {
+            decoder.push(&logits)?;
+            on_chunk(core_end, &decoder);
+            Ok(())
+        })?;
+        Ok(self.segment(decoder.finish(), first_frame, self.config.frames_for(piece.len())))
+    }
+
+    /// A piece's transcript (times from the piece's start) as a segment of the audio. Its bounds are
+    /// frames times the frame length, so one piece's end is exactly the next one's start.
+    fn segment(&self, transcript: Transcript, first_frame: usize, frames: usize) -> Segment {
+        let seconds = |frame: usize| frame as f64 * self.seconds_per_frame();
+        Segment::shifted(transcript, seconds(first_frame), seconds(first_frame + frames))
+    }
+
+    /// Runs the model over one piece (its samples), long ones in overlapping chunks, and hands each
+    /// chunk's core logits, in order, to `consume` with the piece's frame its core ends at. The piece
+    /// is normalised as a whole, as transformers normalises an utterance; chunking changes only what
+    /// attention can see.
+    fn piece_chunks(
+        &self,
+        piece: &[f32],
+        chunking: Chunking,
+        mut consume: impl FnMut(usize, Tensor) -> candle_core::Result<()>,
+    ) -> Result<(), Error> {
+        let per_frame = self.config.samples_per_frame();
+        let frames = self.config.frames_for(piece.len());
+        let chunk_frames = self.to_frames(chunking.chunk_seconds).max(1);
+        let context_frames = self.to_frames(chunking.context_seconds);
+        // The samples behind frames `first..last`: the last frame's window reaches past its start.
+        let sample_range = |first: usize, last: usize| {
+            let end = if last == frames { piece.len() } else { first * per_frame + self.samples_for_frames(last - first) };
+            first * per_frame..end
+        };
+        let normalization = model::Normalization::of(piece);
+        let mut core_start = 0;
+        while core_start < frames {
+            let core_end = (core_start + chunk_frames).min(frames);
+            let first = core_start.saturating_sub(context_frames);
+            let last = (core_end + context_frames).min(frames);
+            let window = sample_range(first, last);
+            let chunk: Vec<f32> = piece[window.clone()].iter().map(|&s| normalization.apply(s)).collect();
+            let input = Tensor::from_vec(chunk, (1, window.len()), &Device::Cpu)?;
+            let logits = self.model.forward(&input, &self.language.head)?.squeeze(0)?;
+            let core = logits.narrow(0, core_start - first, core_end - core_start)?;
+            consume(core_end, core)?;
+            core_start = core_end;
         }
         Ok(())
     }
