@@ -3,8 +3,8 @@
 
 import { AsrError, ErrorKind, PROTOCOL_VERSION, ofThisBuild, versionMismatch } from "./protocol.js";
 
-// Tagged with this page's build: a newer build deployed since the page loaded is not mixed in.
-const WORKER_URL = ofThisBuild("./worker.js", import.meta.url);
+/** Named apart from `new URL(…)`, which bundlers would otherwise copy as a raw, unbundled asset. */
+const WORKER_FILE = "./worker.js";
 
 export class AsrClient {
   #worker = null;
@@ -100,14 +100,21 @@ export class AsrClient {
 }
 
 /**
- * A module worker running worker.js, and the object URL it started from (null if none). When this
- * script was loaded from another origin (the widget embedded in someone else's page), browsers refuse
- * a cross-origin worker URL, so the worker starts from a same-origin blob that imports it (the host
- * must then send CORS headers); the blob's URL is revoked when the worker is disposed of.
+ * A module worker running worker.js, and the object URL it started from (null if none). Tagged with
+ * the app's build where it has one (protocol.js), so that a newer build deployed since the page
+ * loaded is not mixed in. When this script was loaded from another origin (the widget embedded in
+ * someone else's page), browsers refuse a cross-origin worker URL, so the worker starts from a
+ * same-origin blob that imports it (the host must then send CORS headers); the blob's URL is revoked
+ * when the worker is disposed of. Otherwise the worker starts in the one form bundlers (Vite, webpack,
+ * Parcel) recognise and rewrite to the worker they bundle.
  */
 function startWorker() {
-  if (WORKER_URL.origin === location.origin) return { worker: new Worker(WORKER_URL, { type: "module" }), objectUrl: null };
-  const shim = new Blob([`import ${JSON.stringify(WORKER_URL.href)};`], { type: "text/javascript" });
-  const objectUrl = URL.createObjectURL(shim);
-  return { worker: new Worker(objectUrl, { type: "module" }), objectUrl };
+  const url = ofThisBuild(new URL(WORKER_FILE, import.meta.url));
+  if (url.origin !== location.origin) {
+    const shim = new Blob([`import ${JSON.stringify(url.href)};`], { type: "text/javascript" });
+    const objectUrl = URL.createObjectURL(shim);
+    return { worker: new Worker(objectUrl, { type: "module" }), objectUrl };
+  }
+  if (url.search) return { worker: new Worker(url, { type: "module" }), objectUrl: null };
+  return { worker: new Worker(new URL("./worker.js", import.meta.url), { type: "module" }), objectUrl: null };
 }

@@ -33,6 +33,11 @@ function averageChannels(buffer) {
   return mono;
 }
 
+/** Mono `samples` at `fromRate` (Hz) resampled to `toRate`, by the same resampler as files. */
+export function resample(samples, fromRate, toRate) {
+  return decodeToMono(floatWav(samples, fromRate), toRate);
+}
+
 /** `samples` (mono, any rate) as a 32-bit float WAV file, so it can be resampled by decodeToMono. */
 function floatWav(samples, sampleRate) {
   const header = 44;
@@ -87,7 +92,7 @@ export class Microphone {
   async #start(stream) {
     this.#stream = stream;
     this.#context = new AudioContext();
-    await this.#context.audioWorklet.addModule(ofThisBuild("./mic-worklet.js", import.meta.url));
+    await this.#context.audioWorklet.addModule(ofThisBuild(new URL("./mic-worklet.js", import.meta.url)));
     this.#capture = new AudioWorkletNode(this.#context, "sakha-asr-capture");
     this.#capture.port.onmessage = ({ data }) => {
       if (data instanceof Float32Array) return this.#append(data);
@@ -115,7 +120,7 @@ export class Microphone {
       recorded.set(block, offset);
       offset += block.length;
     }
-    return decodeToMono(floatWav(recorded, this.#context.sampleRate), sampleRate);
+    return resample(recorded, this.#context.sampleRate, sampleRate);
   }
 
   /** Stops recording, keeping what was recorded up to now. */

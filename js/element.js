@@ -1,9 +1,10 @@
-// <sakha-asr>: Sakha speech recognition for any page, with one script tag:
+// <sakha-asr>: Sakha speech recognition for any page. Importing this module registers the element:
 //
-//   <script type="module" src="https://example.org/sakha-asr/widget.js"></script>
-//   <sakha-asr language="sah"></sakha-asr>
+//   import "sakha-asr/element";                    // or, from the web app: <script type="module" src="…/widget.js">
+//   <sakha-asr model="/models/default/model.json" language="sah"></sakha-asr>
 //
-// Attributes: `model` (URL of a package's model.json; default: the model next to this script),
+// Attributes: `model` (URL of a package's model.json; default: SakhaAsrElement.defaultModel, which
+// the web app's widget.js sets to the model it serves),
 // `language` (default: the package's default) and `language-model`: "off" decodes letter by letter
 // (greedy) though the package has a word language model for the language, which is used otherwise;
 // it applies from the next transcription on, without reloading. Events, all bubbling out of the element:
@@ -21,8 +22,7 @@
 import { AsrClient } from "./asr-client.js";
 import { decodeToMono } from "./audio.js";
 import { LiveRecording } from "./live-recording.js";
-
-const DEFAULT_MODEL = new URL("../models/default/model.json", import.meta.url).href;
+import { AsrError, ErrorKind } from "./protocol.js";
 
 const TEMPLATE = `
 <style>
@@ -56,9 +56,12 @@ const TEMPLATE = `
   <div class="transcript" part="transcript" aria-live="polite"></div>
 </div>`;
 
-class SakhaAsrElement extends HTMLElement {
+export class SakhaAsrElement extends HTMLElement {
   // `language-model` is not among them: it is read at each transcription.
   static observedAttributes = ["model", "language"];
+
+  /** The model.json URL of elements without a `model` attribute; null: they report an error. */
+  static defaultModel = null;
 
   #client = new AsrClient();
   /** Counts loads and language switches: the outcome of one that another has overtaken is dropped. */
@@ -75,7 +78,9 @@ class SakhaAsrElement extends HTMLElement {
 
   connectedCallback() {
     if (!this.shadowRoot) this.#render();
-    this.#load();
+    // A microtask later, so that what the script which registered or created the element sets right
+    // after (a `model` attribute, `defaultModel`) applies to the first load.
+    queueMicrotask(() => this.isConnected && this.#load());
   }
 
   /** A removed element lets go of everything: microphone, timer, worker (and its object URL). */
@@ -116,9 +121,12 @@ class SakhaAsrElement extends HTMLElement {
 
   #load() {
     this.#setReady(false, "Loading speech recognition…");
-    const url = new URL(this.getAttribute("model") ?? DEFAULT_MODEL, document.baseURI).href;
+    const model = this.getAttribute("model") ?? SakhaAsrElement.defaultModel;
     const language = this.getAttribute("language") ?? undefined;
-    return this.#loadModel((onProgress) => this.#client.load(url, { language, onProgress }));
+    return this.#loadModel((onProgress) => {
+      if (!model) throw new AsrError(ErrorKind.FORMAT, "No model: set the element's model attribute to the URL of a package's model.json.");
+      return this.#client.load(new URL(model, document.baseURI).href, { language, onProgress });
+    });
   }
 
   #switchLanguage(language) {
@@ -227,4 +235,5 @@ class SakhaAsrElement extends HTMLElement {
   }
 }
 
-customElements.define("sakha-asr", SakhaAsrElement);
+// Once, though a page may load this module from two URLs (say, two bundles).
+if (!customElements.get("sakha-asr")) customElements.define("sakha-asr", SakhaAsrElement);

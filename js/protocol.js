@@ -42,22 +42,20 @@
 //
 // A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
 
-import "../build-version.js";
-
 /** Raise it with any change to the messages below. */
 export const PROTOCOL_VERSION = 4;
 
-/** This app's build, written by scripts/build-wasm.sh into build-version.js. */
-export const BUILD = globalThis.SAKHA_ASR_BUILD;
-
 /**
- * `path` resolved against `base` and tagged with this build. The service worker (sw.js) answers such
- * a request from that build's cache, so a page keeps starting the worker and the wasm it was built
- * with after a newer build is deployed; without a service worker the tag just bypasses stale caches.
+ * `url` tagged with the build of the app that serves this package, when it has one: an app that
+ * versions its deploys sets `globalThis.SAKHA_ASR_BUILD` before it imports the package (the web app
+ * in www/ does, in build-version.js). Its service worker (www/sw.js) answers a tagged request from
+ * that build's cache, so an open page keeps starting the worker and worklet it was built with after
+ * a newer build is deployed, and the worker's own requests follow its URL. Untagged otherwise
+ * (bundlers put hashes in file names instead).
  */
-export function ofThisBuild(path, base) {
-  const url = new URL(path, base);
-  url.searchParams.set("build", BUILD);
+export function ofThisBuild(url) {
+  const build = globalThis.SAKHA_ASR_BUILD;
+  if (build !== undefined) url.searchParams.set("build", build);
   return url;
 }
 

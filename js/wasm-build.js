@@ -6,11 +6,18 @@
 //   threads  pkg/threads/  also relaxed SIMD, and rayon's threads as Web Workers over shared memory:
 //                          only where the page is cross-origin isolated (COOP + COEP headers)
 
-import { AsrError, ErrorKind, ofThisBuild } from "./protocol.js";
+import { AsrError, ErrorKind } from "./protocol.js";
 
 export const WasmBuild = Object.freeze({ SIMD128: "simd128", RELAXED: "relaxed", THREADS: "threads" });
 
-const FOLDERS = { simd128: "./", relaxed: "./relaxed/", threads: "./threads/" };
+// Each build's bindings, imported only when chosen. Literal paths, so that bundlers include all three
+// (with the wasm file each resolves next to itself). In the web app the service worker answers the
+// worker's requests from the worker's own build (www/sw.js).
+const BINDINGS = {
+  simd128: () => import("./sakha_asr.js"),
+  relaxed: () => import("./relaxed/sakha_asr.js"),
+  threads: () => import("./threads/sakha_asr.js"),
+};
 
 /** More workers than this gain little on the matrix sizes of one utterance, and each costs memory. */
 const MAX_THREADS = 8;
@@ -78,8 +85,8 @@ export async function startWasm({ build, threads } = {}) {
 }
 
 async function start(build, threads) {
-  const bindings = await import(ofThisBuild(`${FOLDERS[build]}sakha_asr.js`, import.meta.url));
-  await bindings.default({ module_or_path: ofThisBuild(`${FOLDERS[build]}sakha_asr_bg.wasm`, import.meta.url) });
+  const bindings = await BINDINGS[build]();
+  await bindings.default();
   if (build === WasmBuild.THREADS) await bindings.initThreadPool(threads);
   return { bindings, build, threads };
 }
@@ -91,8 +98,8 @@ function threadCount(requested) {
 }
 
 function unavailable(build) {
-  if (!(build in FOLDERS)) {
-    return new AsrError(ErrorKind.RECOGNIZER, `Unknown wasm build "${build}" (one of ${Object.keys(FOLDERS).join(", ")}).`);
+  if (!(build in BINDINGS)) {
+    return new AsrError(ErrorKind.RECOGNIZER, `Unknown wasm build "${build}" (one of ${Object.keys(BINDINGS).join(", ")}).`);
   }
   const why =
     build === WasmBuild.THREADS

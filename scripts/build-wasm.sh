@@ -78,8 +78,8 @@ bind "$target_dir/$target/release/$module" pkg
 bind "$target_dir/wasm-relaxed/$target/release/$module" pkg/relaxed
 bind "$target_dir/wasm-threads/$target/release/$module" pkg/threads
 
-# The package's JavaScript (worker, loader, client, element) beside the wasm builds.
-cp js/*.js pkg/
+# The package's JavaScript (client, worker, loader, audio, element) and its types beside the wasm builds.
+cp js/*.js js/*.d.ts js/README.md pkg/
 
 crate_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' crate/Cargo.toml | head -1)
 cat > pkg/package.json <<JSON
@@ -89,11 +89,17 @@ cat > pkg/package.json <<JSON
   "description": "Speech recognition for Sakha (Yakut) with MMS / wav2vec2, in the browser (WebAssembly)",
   "license": "MIT",
   "type": "module",
-  "main": "sakha_asr.js",
-  "module": "sakha_asr.js",
-  "types": "sakha_asr.d.ts",
-  "files": ["*.js", "sakha_asr.d.ts", "sakha_asr_bg.wasm", "sakha_asr_bg.wasm.d.ts", "relaxed/sakha_asr*", "threads/sakha_asr*", "threads/snippets/"],
-  "sideEffects": false,
+  "main": "index.js",
+  "module": "index.js",
+  "types": "index.d.ts",
+  "exports": {
+    ".": { "types": "./index.d.ts", "default": "./index.js" },
+    "./element": { "types": "./element.d.ts", "default": "./element.js" },
+    "./recognizer": { "types": "./sakha_asr.d.ts", "default": "./sakha_asr.js" },
+    "./package.json": "./package.json"
+  },
+  "files": ["*.js", "*.d.ts", "sakha_asr_bg.wasm", "relaxed/sakha_asr*", "threads/sakha_asr*", "threads/snippets/"],
+  "sideEffects": ["./element.js"],
   "keywords": ["speech-recognition", "asr", "sakha", "yakut", "wav2vec2", "mms", "webassembly"]
 }
 JSON

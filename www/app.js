@@ -1,14 +1,17 @@
 // The page: model and language choice, audio from files or the microphone, progress, the transcript
 // and its downloads. The recognizer itself runs in a worker behind AsrClient.
 
+// First: the package tags the worker and worklet it starts with this build (pkg/protocol.js).
+import "./build-version.js";
 import { AsrClient } from "./pkg/asr-client.js";
 import { decodeToMono } from "./pkg/audio.js";
 import { LiveRecording } from "./pkg/live-recording.js";
 import { clearModelCache, formatSize } from "./pkg/model-loader.js";
-import { BUILD, ErrorKind, Stage } from "./pkg/protocol.js";
+import { ErrorKind, Stage } from "./pkg/protocol.js";
 import { describeWasm } from "./pkg/wasm-build.js";
 
 const $ = (id) => document.getElementById(id);
+const BUILD = globalThis.SAKHA_ASR_BUILD;
 
 const ERROR_TITLES = {
   [ErrorKind.NOT_FOUND]: "Model file not found",

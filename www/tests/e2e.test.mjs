@@ -418,17 +418,18 @@ describe("a deploy while a tab is open", () => {
   // The next deploy: another build id, and a protocol version that no page of this build speaks, so
   // a tab that mixed the two builds would fail at its first message to the worker.
   const next = { dir: join(WORK, "next-deploy"), build: `${build}next` };
+  const protocol = Number(readFileSync(join(WWW, "pkg", "protocol.js"), "utf8").match(/PROTOCOL_VERSION = (\d+);/)[1]);
 
   before(() => {
     rmSync(next.dir, { recursive: true, force: true });
     cpSync(WWW, next.dir, { recursive: true, filter: (path) => path !== join(WWW, "tests") });
     const version = join(next.dir, "build-version.js");
     writeFileSync(version, readFileSync(version, "utf8").replace(`"${build}"`, `"${next.build}"`));
-    const protocol = join(next.dir, "pkg", "protocol.js");
-    const source = readFileSync(protocol, "utf8");
-    const raised = source.replace(/PROTOCOL_VERSION = (\d+);/, (_, version) => `PROTOCOL_VERSION = ${Number(version) + 1};`);
+    const protocolFile = join(next.dir, "pkg", "protocol.js");
+    const source = readFileSync(protocolFile, "utf8");
+    const raised = source.replace(/PROTOCOL_VERSION = (\d+);/, `PROTOCOL_VERSION = ${protocol + 1};`);
     assert.notEqual(raised, source, "protocol.js defines PROTOCOL_VERSION");
-    writeFileSync(protocol, raised);
+    writeFileSync(protocolFile, raised);
   });
 
   beforeEach(() => server.deploy(WWW));
@@ -436,10 +437,14 @@ describe("a deploy while a tab is open", () => {
 
   const pageBuild = (page) => page.evaluate(() => globalThis.SAKHA_ASR_BUILD);
 
-  /** The build the recognizer's current worker asked for in its URL, and the one its code says it is. */
+  /**
+   * The build the recognizer's current worker asked for in its URL, and the protocol version of the
+   * code it runs (the module it already imported: the next build's is one higher).
+   */
   async function workerBuilds(page) {
     const worker = page.workers().findLast((w) => new URL(w.url()).pathname === "/pkg/worker.js");
-    return { asked: new URL(worker.url()).searchParams.get("build"), runs: await worker.evaluate(() => globalThis.SAKHA_ASR_BUILD) };
+    const runs = await worker.evaluate(async () => (await import(new URL("protocol.js", location.href))).PROTOCOL_VERSION);
+    return { asked: new URL(worker.url()).searchParams.get("build"), protocol: runs };
   }
 
   /** Loads the model again, as the Load button does: a new worker, fetched after the deploy. */
@@ -472,13 +477,13 @@ describe("a deploy while a tab is open", () => {
 
       await reloadModel(page);
       await waitForModel(page);
-      assert.deepEqual(await workerBuilds(page), { asked: build, runs: build });
+      assert.deepEqual(await workerBuilds(page), { asked: build, protocol });
       assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
 
       await page.reload();
       await waitForModel(page);
       assert.equal(await pageBuild(page), next.build);
-      assert.deepEqual(await workerBuilds(page), { asked: next.build, runs: next.build });
+      assert.deepEqual(await workerBuilds(page), { asked: next.build, protocol: protocol + 1 });
       assertCloseToCli(null, "speech", await transcribeFile(page, SPEECH), nativeTranscript(SPEECH).text);
       // No page runs the old build any more: its cache goes.
       await page.waitForFunction(

@@ -1,0 +1,29 @@
+// Types of the <sakha-asr> element (element.js); importing the module registers it.
+
+import type { AsrError, ErrorKind, Transcript, Transcription } from "./index.js";
+
+export declare class SakhaAsrElement extends HTMLElement {
+  /** The model.json URL of elements without a `model` attribute; null: they report an error. */
+  static defaultModel: string | null;
+  /** The last finished transcript, or null. */
+  readonly transcript: Transcript | null;
+}
+
+export interface SakhaAsrReadyDetail {
+  language: string;
+  languages: string[];
+  languageModel: boolean;
+  notice: string | null;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "sakha-asr": SakhaAsrElement;
+  }
+  interface HTMLElementEventMap {
+    "sakha-asr-ready": CustomEvent<SakhaAsrReadyDetail>;
+    "sakha-asr-partial": CustomEvent<{ transcript: Transcript }>;
+    "sakha-asr-result": CustomEvent<Transcription>;
+    "sakha-asr-error": CustomEvent<{ kind: ErrorKind; message: AsrError["message"] }>;
+  }
+}

@@ -1,0 +1,131 @@
+// Types of sakha-asr's high-level API (index.js).
+
+/** A word of a transcript, with its start and end in seconds. */
+export interface Word {
+  text: string;
+  start: number;
+  end: number;
+}
+
+export interface Transcript {
+  text: string;
+  words: Word[];
+  /** Seconds of audio. */
+  duration: number;
+}
+
+export interface Transcription {
+  transcript: Transcript;
+  /** The transcript as SubRip and WebVTT subtitles. */
+  srt: string;
+  vtt: string;
+}
+
+export declare const Stage: Readonly<{ DOWNLOAD: "download"; CACHE: "cache"; TRANSCRIBE: "transcribe" }>;
+export type Stage = (typeof Stage)[keyof typeof Stage];
+
+/**
+ * Loading: bytes of `file` downloaded ("download") or read from this browser's storage ("cache"),
+ * of `total`. Transcribing: seconds of audio recognised, of `total`.
+ */
+export interface Progress {
+  stage: Stage;
+  file?: string;
+  loaded: number;
+  total: number;
+}
+
+export declare const ErrorKind: Readonly<{
+  NOT_FOUND: "not-found";
+  HTTP: "http";
+  NETWORK: "network";
+  CORRUPT: "corrupt";
+  FORMAT: "format";
+  AUDIO: "audio";
+  VERSION: "version";
+  RECOGNIZER: "recognizer";
+}>;
+export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
+
+/** What every failure of this API is: `kind` says which remedy fits (retry, another file, …). */
+export declare class AsrError extends Error {
+  constructor(kind: ErrorKind, message: string);
+  readonly name: "AsrError";
+  readonly kind: ErrorKind;
+}
+
+export declare const WasmBuild: Readonly<{ SIMD128: "simd128"; RELAXED: "relaxed"; THREADS: "threads" }>;
+export type WasmBuild = (typeof WasmBuild)[keyof typeof WasmBuild];
+
+export interface WasmInfo {
+  build: WasmBuild;
+  threads: number;
+}
+
+export interface LoadOptions {
+  /** Default: the package's default language. */
+  language?: string;
+  /** Default: the best build this browser runs. */
+  build?: WasmBuild;
+  /** Threads of the threaded build, 1 to 8; default: the cores, at most 8. */
+  threads?: number;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface TranscribeOptions {
+  /** The rate of Float32Array samples; default: the recognizer's (16 000). */
+  sampleRate?: number;
+  /** false: decode letter by letter though the language has a word language model. */
+  languageModel?: boolean;
+  onProgress?: (progress: Progress) => void;
+  onPartial?: (transcript: Transcript) => void;
+}
+
+export interface LiveOptions {
+  languageModel?: boolean;
+  onPartial?: (transcript: Transcript) => void;
+  /** Seconds recorded so far, a few times a second. */
+  onTick?: (seconds: number) => void;
+}
+
+export interface LiveRecording {
+  /** Stops the microphone and resolves to the whole recording's transcription. */
+  stop(options?: { onProgress?: (progress: Progress) => void }): Promise<Transcription>;
+  /** Stops the microphone and drops the recording. */
+  cancel(): Promise<void>;
+}
+
+/** A loaded model in a worker of its own. Requests run one after another. */
+export declare class Transcriber {
+  private constructor();
+  readonly language: string;
+  readonly languages: string[];
+  /** Whether the language has a word language model (used unless a request says otherwise). */
+  readonly languageModel: boolean;
+  readonly sampleRate: number;
+  readonly quantization: string;
+  readonly wasm: WasmInfo;
+  /** Null, or for people: why a downloaded file could not be kept for offline use. */
+  readonly notice: string | null;
+  /** A File or Blob of audio, an ArrayBuffer of an audio file, or mono samples (copied). */
+  transcribe(input: Blob | ArrayBuffer | Float32Array, options?: TranscribeOptions): Promise<Transcription>;
+  /** Resolves once the microphone is open. */
+  startLive(options?: LiveOptions): Promise<LiveRecording>;
+  setLanguage(language: string, options?: { onProgress?: (progress: Progress) => void }): Promise<void>;
+  dispose(): void;
+}
+
+/**
+ * Loads the package whose model.json is at `manifestUrl` into a module worker: files are downloaded
+ * once, checked against model.json's sizes and sha256, and kept in the Cache API.
+ */
+export declare function load(manifestUrl: string | URL, options?: LoadOptions): Promise<Transcriber>;
+
+/** Deletes every model this package stored in the browser. */
+export declare function clearModelCache(): Promise<void>;
+
+/** "112 kB", "5.0 MB", "1.3 GB". */
+export declare function formatSize(bytes: number): string;
+
+/** "wasm relaxed SIMD + threads, 2 threads". */
+export declare function describeWasm(wasm: WasmInfo): string;

@@ -1,0 +1,131 @@
+// sakha-asr's high-level API: a packaged model loaded into a module worker of its own (downloaded
+// once, verified against model.json, kept in the browser's Cache API), then files, blobs, samples
+// or the microphone transcribed there, so the page never blocks.
+//
+//   import { load } from "sakha-asr";
+//   const asr = await load("/models/default/model.json", { onProgress: (p) => … });
+//   const { transcript, srt, vtt } = await asr.transcribe(file);
+//
+// The <sakha-asr> element is one import away (`import "sakha-asr/element"`), the wasm recognizer
+// itself another (`sakha-asr/recognizer`). Types: index.d.ts.
+
+import { AsrClient } from "./asr-client.js";
+import { decodeToMono, resample } from "./audio.js";
+import { LiveRecording } from "./live-recording.js";
+import { AsrError, ErrorKind } from "./protocol.js";
+
+export { clearModelCache, formatSize } from "./model-loader.js";
+export { AsrError, ErrorKind, Stage } from "./protocol.js";
+export { WasmBuild, describeWasm } from "./wasm-build.js";
+
+/**
+ * Loads the package whose model.json is at `manifestUrl` (relative to the page) in a new worker and
+ * resolves to a Transcriber once it is ready. Options: `language` (default: the package's),
+ * `onProgress({stage, file, loaded, total})`, `build` and `threads` (which wasm build runs, and on how
+ * many threads; default: the best this browser runs). Fails with an AsrError whose `kind` says why.
+ */
+export async function load(manifestUrl, { language, build, threads, onProgress } = {}) {
+  const client = new AsrClient();
+  try {
+    return new Transcriber(client, await client.load(manifestUrl, { language, build, threads, onProgress }));
+  } catch (e) {
+    client.dispose();
+    throw e;
+  }
+}
+
+/** A loaded model in its worker. Requests run one after another, in the order they were made. */
+export class Transcriber {
+  #client;
+  #model;
+
+  constructor(client, model) {
+    this.#client = client;
+    this.#model = model;
+  }
+
+  /** The language in use, the package's languages, and whether the language has a word LM. */
+  get language() {
+    return this.#model.language;
+  }
+
+  get languages() {
+    return this.#model.languages;
+  }
+
+  get languageModel() {
+    return this.#model.languageModel;
+  }
+
+  /** The rate the recognizer hears (16 000 Hz). */
+  get sampleRate() {
+    return this.#model.sampleRate;
+  }
+
+  /** The package's quantization, e.g. "q8_0". */
+  get quantization() {
+    return this.#model.quantization;
+  }
+
+  /** The wasm build that runs and its threads: {build, threads}. */
+  get wasm() {
+    return this.#model.wasm;
+  }
+
+  /** Null, or for people: why a downloaded file could not be kept for offline use. */
+  get notice() {
+    return this.#model.notice;
+  }
+
+  /**
+   * Transcribes `input`: a File or Blob holding an audio file in any format the browser decodes, an
+   * ArrayBuffer of such a file, or mono samples (Float32Array) at `sampleRate` (default: the
+   * recognizer's; another rate is resampled). The samples are copied, not taken. `languageModel`:
+   * false decodes letter by letter though the language has a word LM. Resolves to
+   * {transcript: {text, words: [{text, start, end}], duration}, srt, vtt}.
+   */
+  async transcribe(input, { sampleRate, languageModel = true, onProgress, onPartial } = {}) {
+    const samples = await this.#samples(input, sampleRate);
+    return this.#client.transcribe(samples, { languageModel, onProgress, onPartial });
+  }
+
+  /**
+   * Records from the microphone with a live transcript: `onPartial(transcript)` as it grows,
+   * `onTick(seconds)` a few times a second. Resolves, once the microphone is open, to a recording
+   * whose `stop()` resolves to the whole recording's transcription (as `transcribe`), and whose
+   * `cancel()` drops it.
+   */
+  async startLive({ languageModel = true, onPartial, onTick } = {}) {
+    const recording = await LiveRecording.start(this.#client, this.sampleRate, { languageModel, onPartial, onTick });
+    return {
+      stop: async ({ onProgress } = {}) => {
+        const samples = await recording.stop(this.sampleRate);
+        return this.#client.transcribe(samples, { languageModel, onProgress });
+      },
+      cancel: () => recording.cancel(),
+    };
+  }
+
+  /** Switches language, keeping the base model; resolves when the new language is ready. */
+  async setLanguage(language, { onProgress } = {}) {
+    this.#model = await this.#client.setLanguage(language, { onProgress });
+  }
+
+  /** Stops the worker and frees the model; pending requests fail. */
+  dispose() {
+    this.#client.dispose();
+  }
+
+  async #samples(input, sampleRate = this.sampleRate) {
+    if (input instanceof Blob) return decodeToMono(await input.arrayBuffer(), this.sampleRate);
+    if (input instanceof ArrayBuffer) return decodeToMono(input, this.sampleRate);
+    if (input instanceof Float32Array) {
+      if (!(sampleRate > 0 && Number.isFinite(sampleRate))) {
+        throw new AsrError(ErrorKind.AUDIO, `sampleRate must be a positive number of samples per second (got ${sampleRate}).`);
+      }
+      // The worker takes the array it is given; the caller's stays theirs.
+      return sampleRate === this.sampleRate ? input.slice() : resample(input, sampleRate, this.sampleRate);
+    }
+    throw new AsrError(ErrorKind.AUDIO, "transcribe takes a File, a Blob, an ArrayBuffer of an audio file, or a Float32Array of samples.");
+  }
+}

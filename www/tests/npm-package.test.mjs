@@ -1,0 +1,159 @@
+// The npm package as another site uses it: `npm pack` of pkg/, the tarball installed into the example
+// project examples/vite/ (Vite pinned by its lock), built by Vite, served from an origin of its own
+// and run in Debian's Chromium. Its page uses the API (load, transcribe) and the <sakha-asr> element
+// (`import "sakha-asr/element"`); both must give the CLI's text, with every request to that origin.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { assertCloseToCli, launchChromium, nativeTranscript, recordWidgetEvents, widgetResult } from "./pages.mjs";
+import { startServer } from "./server.mjs";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const PKG = join(ROOT, "pkg");
+const EXAMPLE = join(ROOT, "examples", "vite");
+const WORK = resolve(process.env.WEB_TEST_DIR ?? "out/web-test");
+const PACKED = join(WORK, "npm-pack");
+const DIST = join(WORK, "vite-dist");
+const MODELS = join(WORK, "models");
+const DEFAULT_MODEL = join(ROOT, "crate", "models", "default");
+const SPEECH = join(WORK, "audio", "sample_48k.wav");
+
+const F32_MODEL = join(MODELS, "two-languages-f32");
+
+let tarball;
+let server;
+let isolatedServer;
+let browser;
+
+/** npm as the user runs it, quietly; its output is shown only when it fails. */
+function npm(args, cwd) {
+  return execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, encoding: "utf8" });
+}
+
+before(async () => {
+  rmSync(PACKED, { recursive: true, force: true });
+  mkdirSync(PACKED, { recursive: true });
+  npm(["pack", "--pack-destination", PACKED], PKG);
+  [tarball] = readdirSync(PACKED).map((name) => join(PACKED, name));
+  npm(["ci"], EXAMPLE);
+  npm(["install", "--no-save", tarball], EXAMPLE);
+  execFileSync(join(EXAMPLE, "node_modules", ".bin", "vite"), ["build", "--outDir", DIST, "--emptyOutDir", "--logLevel", "warn"], {
+    cwd: EXAMPLE,
+    encoding: "utf8",
+  });
+  const mounts = { "/models/default/": DEFAULT_MODEL, "/test-models/": MODELS };
+  server = await startServer({ root: DIST, mounts });
+  isolatedServer = await startServer({ root: DIST, mounts, isolated: true });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await isolatedServer?.close();
+});
+
+/**
+ * Opens the example on `origin` with the f32 two-language package, gives its file input `file` and
+ * resolves to what its status line said once loaded, and the transcript it shows.
+ */
+async function transcribeWithApi(page, origin, file) {
+  await page.goto(`${origin}/?model=/test-models/two-languages-f32/model.json`);
+  const settled = (states) =>
+    page.waitForFunction((s) => s.includes(document.body.dataset.state), states, { timeout: 60_000 });
+  await settled(["ready", "failed"]);
+  const status = await page.textContent("#status");
+  assert.equal(await page.evaluate(() => document.body.dataset.state), "ready", status);
+  await page.setInputFiles("#file", file);
+  await settled(["done", "failed"]);
+  assert.equal(await page.evaluate(() => document.body.dataset.state), "done", await page.textContent("#status"));
+  return { status, text: await page.textContent("#transcript") };
+}
+
+test("the packed tarball holds the API, worker, loader, element, their types and all three wasm builds", () => {
+  const [{ files }] = JSON.parse(npm(["pack", "--dry-run", "--json"], PKG));
+  const paths = new Set(files.map((file) => file.path));
+  const expected = [
+    "package.json",
+    "index.js",
+    "index.d.ts",
+    "asr-client.js",
+    "worker.js",
+    "model-loader.js",
+    "protocol.js",
+    "audio.js",
+    "mic-worklet.js",
+    "live-recording.js",
+    "wasm-build.js",
+    "element.js",
+    "element.d.ts",
+    "sakha_asr.js",
+    "sakha_asr.d.ts",
+    "sakha_asr_bg.wasm",
+    "relaxed/sakha_asr.js",
+    "relaxed/sakha_asr_bg.wasm",
+    "threads/sakha_asr.js",
+    "threads/sakha_asr_bg.wasm",
+  ];
+  assert.deepEqual(expected.filter((path) => !paths.has(path)), [], "missing from the tarball");
+  assert.ok([...paths].some((path) => path.startsWith("threads/snippets/")), "the threads' worker helper");
+  const manifest = JSON.parse(readFileSync(join(PKG, "package.json"), "utf8"));
+  assert.equal(manifest.name, "sakha-asr");
+  for (const [entry, { types, default: main }] of Object.entries(manifest.exports).filter(([, target]) => typeof target === "object")) {
+    assert.ok(paths.has(types.slice(2)) && paths.has(main.slice(2)), `${entry}: ${main} and ${types} are packed`);
+  }
+});
+
+test("the example built by Vite transcribes a file as the CLI does, and the element too, asking only its own origin", async (t) => {
+  const context = await browser.newContext();
+  const requests = [];
+  context.on("request", (request) => requests.push(request.url()));
+  const errors = [];
+  try {
+    const page = await context.newPage();
+    page.on("pageerror", (error) => errors.push(error.message));
+    await recordWidgetEvents(page);
+    const { status, text } = await transcribeWithApi(page, server.url, SPEECH);
+    // Not isolated: one thread.
+    assert.match(status, /wasm relaxed SIMD, 1 thread\)/);
+    // An f32 package: the browser's sums are the CLI's, so the text is the same to the letter.
+    assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
+
+    // The element, with the built-in (q8_0) package: the same text up to rounding, as in e2e.test.mjs.
+    const events = await widgetResult(page, SPEECH);
+    const result = events.find((event) => event.type === "sakha-asr-result");
+    assert.ok(result, `no result event: ${JSON.stringify(events)}`);
+    assertCloseToCli(t, "element", result.detail.transcript.text, nativeTranscript(SPEECH).text);
+
+    // Vite bundled the worker: it runs from Vite's output, not from the package's files.
+    const workers = page.workers().map((worker) => new URL(worker.url()).pathname);
+    assert.ok(workers.length >= 2 && workers.every((path) => path.startsWith("/assets/")), `workers: ${workers}`);
+  } finally {
+    await context.close();
+  }
+  const foreign = requests.filter((url) => !url.startsWith(`${server.url}/`) && !/^(blob|data):/.test(url));
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(errors, []);
+  // Nothing was fetched from the package's own layout: every script and wasm file came out of Vite.
+  assert.deepEqual(server.requests.filter((path) => /sakha_asr|\/(worker|element|asr-client)\.js$/.test(path) && !path.startsWith("/assets/")), []);
+});
+
+test("on a cross-origin isolated host the Vite build runs the threaded wasm build, with the CLI's text", async () => {
+  const context = await browser.newContext();
+  const errors = [];
+  try {
+    const page = await context.newPage();
+    page.on("pageerror", (error) => errors.push(error.message));
+    const { status, text } = await transcribeWithApi(page, isolatedServer.url, SPEECH);
+    // rayon's helper workers (wasm-bindgen-rayon) start from inside Vite's bundle of the threaded build.
+    assert.match(status, /wasm relaxed SIMD \+ threads, \d+ threads?\)/);
+    assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
+  } finally {
+    await context.close();
+  }
+  assert.deepEqual(errors, []);
+});
