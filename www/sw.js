@@ -30,6 +30,10 @@ const APP_FILES = [
   ...self.SAKHA_ASR_WASM_FILES,
 ];
 const APP_URLS = new Set(APP_FILES.map((file) => new URL(file, self.registration.scope).href));
+// The build of each worker whose script this service worker served, by client id. A module worker
+// fetches its imports before it is "execution ready", and clients.get() waits for that (Firefox does,
+// as the spec says), so asking it about the worker would deadlock the worker's start.
+const workerBuilds = new Map();
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -65,7 +69,13 @@ self.addEventListener("fetch", (event) => {
     event.waitUntil(remember(event.resultingClientId, BUILD).then(dropUnusedBuilds));
     event.respondWith(answer(request, url.href, BUILD));
   } else {
-    event.respondWith(buildOf(pinned, event.clientId).then((build) => answer(request, url.href, build)));
+    event.respondWith(
+      buildOf(pinned, event.clientId).then((build) => {
+        // A worker's script: its client starts here (resultingClientId); see workerBuilds.
+        if (event.resultingClientId) workerBuilds.set(event.resultingClientId, build);
+        return answer(request, url.href, build);
+      }),
+    );
   }
 });
 
@@ -87,6 +97,7 @@ async function answer(request, key, build) {
 /** The build a request is for: named in its URL, else its sender's, else this one. */
 async function buildOf(pinned, clientId) {
   if (pinned) return pinned;
+  if (workerBuilds.has(clientId)) return workerBuilds.get(clientId);
   const client = clientId && (await self.clients.get(clientId));
   if (!client) return BUILD;
   // The recognizer's worker was started with its build in its URL; its own imports do not repeat it.
