@@ -3,12 +3,15 @@
 //! pieces as they are read (`PackageFile`). Results cross as plain JS objects; every failure becomes a
 //! JS `Error` carrying the library's message.
 
+use std::cell::{RefCell, RefMut};
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::package::{self, FileLoader, LoadedFile, Manifest};
 use crate::wav2vec2::SAMPLE_RATE;
-use crate::{BeamOptions, Chunking, Decoding, Transcript, Word};
+use crate::{BeamOptions, Chunking, Decoding, Segment, Transcript, Word};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -16,6 +19,10 @@ const TYPES: &'static str = r#"
 export interface Word { text: string; start: number; end: number }
 /** `text` is the words joined by single spaces; `duration` the seconds of audio the model covered. */
 export interface Transcript { text: string; words: Word[]; duration: number }
+/** A piece of a stream's audio (between two cuts) and its text; times in seconds from the stream's start. */
+export interface Segment { start: number; end: number; text: string; words: Word[] }
+/** What `RecognizerStream.push` brings: the pieces it finished, in order, and the open piece's text so far. */
+export interface StreamUpdate { final: Segment[]; partial: Segment }
 /** Sent after every chunk of long audio; `partial` is everything recognised so far. */
 export interface Progress { doneSeconds: number; totalSeconds: number; partial: Transcript }
 export interface FileEntry { file: string; bytes: number; sha256: string }
@@ -89,7 +96,8 @@ pub fn to_vtt(#[wasm_bindgen(unchecked_param_type = "Transcript")] transcript: J
 
 #[wasm_bindgen(js_name = Recognizer)]
 pub struct WebRecognizer {
-    recognizer: crate::Recognizer,
+    /// Shared with the streams started from it, which use it on every push.
+    recognizer: Rc<RefCell<crate::Recognizer>>,
     manifest: Manifest,
 }
 
@@ -107,7 +115,7 @@ impl WebRecognizer {
     ) -> Result<WebRecognizer, JsError> {
         let manifest = Manifest::from_json(manifest.as_bytes())?;
         let recognizer = package::recognizer_from_bytes(&manifest, base, language_file, None, language.as_deref())?;
-        Ok(Self { recognizer, manifest })
+        Ok(Self { recognizer: Rc::new(RefCell::new(recognizer)), manifest })
     }
 
     /// A recognizer from a package's base file and a language's file, each finished
@@ -121,7 +129,7 @@ impl WebRecognizer {
         let manifest = Manifest::from_json(manifest.as_bytes())?;
         let (language, language_file) = language_file.into_loaded()?;
         let recognizer = package::recognizer_from_files(base.into_loaded()?.1, language_file, &language)?;
-        Ok(Self { recognizer, manifest })
+        Ok(Self { recognizer: Rc::new(RefCell::new(recognizer)), manifest })
     }
 
     /// Switches to another language of the package (its adapters, CTC head and vocabulary), keeping the
@@ -133,8 +141,9 @@ impl WebRecognizer {
         #[wasm_bindgen(js_name = languageFile)] language_file: &[u8],
     ) -> Result<(), JsError> {
         let (language, entry) = self.manifest.language_entry(Some(language))?;
-        let language = LoadedFile::from_bytes(entry, language_file)?.into_language(self.recognizer.config(), language)?;
-        self.recognizer.set_language(language);
+        let mut recognizer = self.recognizer_mut()?;
+        let language = LoadedFile::from_bytes(entry, language_file)?.into_language(recognizer.config(), language)?;
+        recognizer.set_language(language);
         Ok(())
     }
 
@@ -143,21 +152,22 @@ impl WebRecognizer {
     #[wasm_bindgen(js_name = setLanguageModel)]
     pub fn set_language_model(&mut self, file: PackageFile) -> Result<(), JsError> {
         let (language, loaded) = file.into_loaded()?;
-        if Some(language.as_str()) != self.recognizer.language() {
+        let mut recognizer = self.recognizer_mut()?;
+        if Some(language.as_str()) != recognizer.language() {
             return Err(JsError::new(&format!(
                 "this word LM is for {language:?}, but the recognizer's language is {:?}",
-                self.recognizer.language().unwrap_or_default()
+                recognizer.language().unwrap_or_default()
             )));
         }
         let lm = loaded.into_language_model()?;
-        self.recognizer.language_mut().set_language_model(Some(std::sync::Arc::new(lm)));
+        recognizer.language_mut().set_language_model(Some(std::sync::Arc::new(lm)));
         Ok(())
     }
 
     /// Whether the current language has a word LM to decode with.
     #[wasm_bindgen(getter, js_name = hasLanguageModel)]
     pub fn has_language_model(&self) -> bool {
-        self.recognizer.language_model().is_some()
+        self.recognizer.borrow().language_model().is_some()
     }
 
     /// How `transcribe` decodes from now on (see `DecodingOptions`); omitted fields take their defaults.
@@ -172,7 +182,7 @@ impl WebRecognizer {
             }
         }
         let options: DecodingOptions = serde_wasm_bindgen::from_value(options).map_err(|e| usage(e.to_string()))?;
-        self.recognizer.set_decoding(options.into_decoding()?);
+        self.recognizer_mut()?.set_decoding(options.into_decoding()?);
         Ok(())
     }
 
@@ -180,14 +190,16 @@ impl WebRecognizer {
     #[wasm_bindgen(js_name = setLanguageFile)]
     pub fn set_language_file(&mut self, #[wasm_bindgen(js_name = languageFile)] language_file: PackageFile) -> Result<(), JsError> {
         let (language, file) = language_file.into_loaded()?;
-        self.recognizer.set_language(file.into_language(self.recognizer.config(), &language)?);
+        let mut recognizer = self.recognizer_mut()?;
+        let language = file.into_language(recognizer.config(), &language)?;
+        recognizer.set_language(language);
         Ok(())
     }
 
     /// The current language's name.
     #[wasm_bindgen(getter)]
     pub fn language(&self) -> Option<String> {
-        self.recognizer.language().map(str::to_string)
+        self.recognizer.borrow().language().map(str::to_string)
     }
 
     /// Every language the package has.
@@ -210,7 +222,7 @@ impl WebRecognizer {
                 "chunkSeconds must be at least 1 and contextSeconds at least 0 (got {chunk_seconds} and {context_seconds})"
             )));
         }
-        self.recognizer.set_chunking(Chunking { chunk_seconds, context_seconds, ..Chunking::default() });
+        self.recognizer_mut()?.set_chunking(Chunking { chunk_seconds, context_seconds, ..Chunking::default() });
         Ok(())
     }
 
@@ -225,7 +237,7 @@ impl WebRecognizer {
     ) -> Result<JsValue, JsValue> {
         let on_progress: Option<&js_sys::Function> = on_progress.as_ref().map(JsCast::unchecked_ref);
         let mut callback_error = None;
-        let transcript = self.recognizer.transcribe_with_progress(samples, |progress| {
+        let transcript = self.recognizer.borrow().transcribe_with_progress(samples, |progress| {
             let Some(callback) = on_progress.filter(|_| callback_error.is_none()) else { return };
             let report = ProgressReport {
                 done_seconds: progress.done_seconds,
@@ -248,19 +260,21 @@ impl WebRecognizer {
 impl WebRecognizer {
     /// The CTC logits of 16 kHz mono samples: frames × `labelCount` values, row by row.
     pub fn logits(&self, samples: &[f32]) -> Result<Vec<f32>, JsError> {
-        Ok(self.recognizer.logits(samples)?.flatten_all()?.to_vec1()?)
+        Ok(self.recognizer.borrow().logits(samples)?.flatten_all()?.to_vec1()?)
     }
 
     /// Labels per frame of `logits`: the current language's vocabulary size.
     #[wasm_bindgen(getter, js_name = labelCount)]
     pub fn label_count(&self) -> usize {
-        self.recognizer.label_count()
+        self.recognizer.borrow().label_count()
     }
 
-    /// Decodes `logits` (from `logits`, or of the same shape) as `transcribe` would (see `setDecoding`).
+    /// Decodes `logits` (from `logits`, or of the same shape) as one piece (see `setDecoding`): what
+    /// `transcribe` gives for audio it does not cut at a pause.
     #[wasm_bindgen(unchecked_return_type = "Transcript")]
     pub fn decode(&self, logits: &[f32]) -> Result<JsValue, JsError> {
-        let labels = self.recognizer.label_count();
+        let recognizer = self.recognizer.borrow();
+        let labels = recognizer.label_count();
         if logits.is_empty() || !logits.len().is_multiple_of(labels) {
             return Err(JsError::new(&format!(
                 "decode takes frames × {labels} logits; got {} values",
@@ -268,8 +282,83 @@ impl WebRecognizer {
             )));
         }
         let logits = candle_core::Tensor::from_slice(logits, (logits.len() / labels, labels), &candle_core::Device::Cpu)?;
-        to_js(&self.recognizer.decode(&logits)?)
+        to_js(&recognizer.decode(&logits)?)
     }
+}
+
+/// Live recognition.
+#[wasm_bindgen(js_class = Recognizer)]
+impl WebRecognizer {
+    /// A stream for audio that arrives as it is recorded (see `RecognizerStream`), with the current
+    /// chunking and decoding.
+    #[wasm_bindgen(js_name = startStream)]
+    pub fn start_stream(&self) -> Result<RecognizerStream, JsError> {
+        let stream = self.recognizer.borrow().start_stream()?;
+        Ok(RecognizerStream { recognizer: Rc::clone(&self.recognizer), stream: Some(stream) })
+    }
+
+    /// The recognizer for a change; a change while it is in use (from a callback of `transcribe`)
+    /// is refused.
+    fn recognizer_mut(&self) -> Result<RefMut<'_, crate::Recognizer>, JsError> {
+        self.recognizer
+            .try_borrow_mut()
+            .map_err(|_| JsError::new("the recognizer cannot be changed while it is transcribing (from a progress callback)"))
+    }
+}
+
+/// Audio recognised as it arrives, the same text and word times as `transcribe` gives for the whole
+/// recording: `push` 16 kHz mono samples (any number) as they come, which returns the pieces that a
+/// pause (or the maximum piece length) finished and the open piece's text so far; `finish` returns the
+/// rest. Only the open piece is ever recognised again, so a push costs the same an hour in as at the
+/// start. A language switch on the recognizer applies from the next push; chunking and decoding stay
+/// as they were when the stream started.
+#[wasm_bindgen]
+pub struct RecognizerStream {
+    recognizer: Rc<RefCell<crate::Recognizer>>,
+    /// `None` once finished.
+    stream: Option<crate::Stream>,
+}
+
+#[wasm_bindgen]
+impl RecognizerStream {
+    /// The next samples: `{final, partial}`, the pieces they finished and the open piece's text.
+    #[wasm_bindgen(unchecked_return_type = "StreamUpdate")]
+    pub fn push(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
+        let stream = self.stream.as_mut().ok_or_else(finished)?;
+        let update = stream.push(&self.recognizer.borrow(), samples)?;
+        to_js(&StreamUpdateJs { r#final: &update.finals, partial: &update.partial })
+    }
+
+    /// Ends the stream: the pieces `push` has not returned yet, the open one last. The stream cannot
+    /// be pushed to afterwards.
+    #[wasm_bindgen(unchecked_return_type = "Segment[]")]
+    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+        let stream = self.stream.take().ok_or_else(finished)?;
+        to_js(&stream.finish(&self.recognizer.borrow())?)
+    }
+
+    /// Seconds of audio pushed so far.
+    #[wasm_bindgen(getter)]
+    pub fn seconds(&self) -> f64 {
+        self.stream.as_ref().map_or(0.0, crate::Stream::seconds)
+    }
+
+    /// Samples the stream holds: its open piece and the second after its last cut, never more than
+    /// the maximum piece length (20 s), a second and one push.
+    #[wasm_bindgen(getter, js_name = heldSamples)]
+    pub fn held_samples(&self) -> usize {
+        self.stream.as_ref().map_or(0, crate::Stream::held_samples)
+    }
+}
+
+fn finished() -> JsError {
+    JsError::new("this stream was finished; start another with recognizer.startStream()")
+}
+
+#[derive(Serialize)]
+struct StreamUpdateJs<'a> {
+    r#final: &'a [Segment],
+    partial: &'a Segment,
 }
 
 /// One file of a package given to the recognizer in pieces as it is read (from the Cache API or the

@@ -180,6 +180,48 @@ test("decode(logits(samples)) is transcribe(samples), greedy and with the langua
   }
 });
 
+test("a stream fed in pieces of any size gives transcribe's words and times: final pieces, then a partial of the open one", () => {
+  const r = recognizer();
+  try {
+    // The sentence, half a second of silence, again: a final piece at each pause.
+    const audio = samples(20);
+    const sizes = [1, 1_600, 333, 16_000, 7, 48_000, 24_000];
+    for (const withLm of [false, true]) {
+      if (withLm) r.setLanguageModel(sakhaLm());
+      const whole = r.transcribe(audio);
+      const stream = r.startStream();
+      const finals = [];
+      for (let at = 0, i = 0; at < audio.length; i++) {
+        const piece = audio.subarray(at, at + sizes[i % sizes.length]);
+        at += piece.length;
+        const update = stream.push(piece);
+        assert.deepEqual(Object.keys(update).sort(), ["final", "partial"]);
+        finals.push(...update.final);
+        const { partial } = update;
+        assert.equal(partial.start, finals.at(-1)?.end ?? 0, "the partial is the open piece");
+        assert.ok(partial.end <= at / 16_000, `partial to ${partial.end} s, audio to ${at / 16_000} s`);
+        assert.ok(partial.words.every((w) => w.start >= partial.start && w.end <= partial.end));
+        // the open piece, the second after its cut, this push
+        assert.ok(stream.heldSamples <= 21 * 16_000 + piece.length, `${stream.heldSamples} samples held`);
+      }
+      assert.equal(stream.seconds, 20);
+      finals.push(...stream.finish());
+      assert.ok(finals.length >= 4, `${finals.length} pieces`);
+      assert.deepEqual(finals.flatMap((s) => s.words), whole.words);
+      assert.equal(finals.map((s) => s.text).filter((t) => t).join(" "), whole.text);
+      assert.throws(() => stream.push(new Float32Array(10)), (e) => e instanceof Error && /stream was finished/.test(e.message));
+      stream.free();
+    }
+    const stream = r.startStream();
+    assert.throws(() => stream.push(Float32Array.of(0, 0.5, NaN)), (e) => e instanceof Error && e.message === "sample 2 of the stream is not a finite number");
+    assert.deepEqual(stream.push(new Float32Array(100)).partial, { start: 0, end: 0, text: "", words: [] }, "too little audio for a frame");
+    assert.deepEqual(stream.finish(), []);
+    stream.free();
+  } finally {
+    r.free();
+  }
+});
+
 test("a manifest without a language model, bad decoding options and a wrong file are JS Errors", () => {
   const expectError = (run, pattern) => assert.throws(run, (e) => e instanceof Error && pattern.test(e.message));
   const bare = JSON.parse(manifest());
