@@ -2,6 +2,7 @@
 // project examples/vite/ (Vite pinned by its lock), built by Vite, served from an origin of its own
 // and run in Debian's Chromium. Its page uses the API (load, transcribe) and the <sakha-asr> element
 // (`import "sakha-asr/element"`); both must give the CLI's text, with every request to that origin.
+// The page's code is type-checked against the package's .d.ts files (TypeScript pinned there too).
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -9,7 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { assertCloseToCli, launchChromium, nativeTranscript, recordWidgetEvents, widgetResult } from "./pages.mjs";
+import { assertCloseToCli, launchChromiumWithMicrophone, nativeTranscript, recordWidgetEvents, widgetResult } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -48,7 +49,7 @@ before(async () => {
   const mounts = { "/models/default/": DEFAULT_MODEL, "/test-models/": MODELS };
   server = await startServer({ root: DIST, mounts });
   isolatedServer = await startServer({ root: DIST, mounts, isolated: true });
-  browser = await launchChromium();
+  browser = await launchChromiumWithMicrophone(SPEECH);
 });
 
 after(async () => {
@@ -57,20 +58,22 @@ after(async () => {
   await isolatedServer?.close();
 });
 
+/** Waits until the example's page is in `state` (or failed, which fails with its status line). */
+async function reached(page, state) {
+  await page.waitForFunction((s) => [s, "failed"].includes(document.body.dataset.state), state, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), state, await page.textContent("#status"));
+}
+
 /**
  * Opens the example on `origin` with the f32 two-language package, gives its file input `file` and
  * resolves to what its status line said once loaded, and the transcript it shows.
  */
 async function transcribeWithApi(page, origin, file) {
   await page.goto(`${origin}/?model=/test-models/two-languages-f32/model.json`);
-  const settled = (states) =>
-    page.waitForFunction((s) => s.includes(document.body.dataset.state), states, { timeout: 60_000 });
-  await settled(["ready", "failed"]);
+  await reached(page, "ready");
   const status = await page.textContent("#status");
-  assert.equal(await page.evaluate(() => document.body.dataset.state), "ready", status);
   await page.setInputFiles("#file", file);
-  await settled(["done", "failed"]);
-  assert.equal(await page.evaluate(() => document.body.dataset.state), "done", await page.textContent("#status"));
+  await reached(page, "done");
   return { status, text: await page.textContent("#transcript") };
 }
 
@@ -105,6 +108,15 @@ test("the packed tarball holds the API, worker, loader, element, their types and
   assert.equal(manifest.name, "sakha-asr");
   for (const [entry, { types, default: main }] of Object.entries(manifest.exports).filter(([, target]) => typeof target === "object")) {
     assert.ok(paths.has(types.slice(2)) && paths.has(main.slice(2)), `${entry}: ${main} and ${types} are packed`);
+  }
+});
+
+test("the example's code type-checks against the package's TypeScript types", () => {
+  // checkJs with strict: a call the types do not allow fails, with tsc's message.
+  try {
+    execFileSync(join(EXAMPLE, "node_modules", ".bin", "tsc"), ["-p", EXAMPLE], { encoding: "utf8" });
+  } catch (e) {
+    assert.fail(`tsc: ${e.stdout}${e.stderr}`);
   }
 });
 
@@ -152,6 +164,32 @@ test("on a cross-origin isolated host the Vite build runs the threaded wasm buil
     // rayon's helper workers (wasm-bindgen-rayon) start from inside Vite's bundle of the threaded build.
     assert.match(status, /wasm relaxed SIMD \+ threads, \d+ threads?\)/);
     assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
+  } finally {
+    await context.close();
+  }
+  assert.deepEqual(errors, []);
+});
+
+test("the example records from the microphone with startLive: live partial transcripts, then the whole recording's", async () => {
+  const context = await browser.newContext();
+  const errors = [];
+  try {
+    const page = await context.newPage();
+    page.on("pageerror", (error) => errors.push(error.message));
+    // The built-in package; Chromium's fake microphone plays the speech sample.
+    await page.goto(`${server.url}/`);
+    await reached(page, "ready");
+    await page.click("#record");
+    // A partial transcript with words (the first ones may still be empty).
+    await page.waitForFunction(
+      () => document.body.dataset.state === "failed" || (document.body.dataset.state === "live" && document.getElementById("transcript").textContent.trim()),
+      null,
+      { timeout: 60_000 },
+    );
+    assert.equal(await page.evaluate(() => document.body.dataset.state), "live", await page.textContent("#status"));
+    await page.click("#record");
+    await reached(page, "done");
+    assert.notEqual((await page.textContent("#transcript")).trim(), "", "the recording's transcript");
   } finally {
     await context.close();
   }
