@@ -115,16 +115,16 @@ cp js/*.js www/pkg/
 cp -r pkg/threads/snippets www/pkg/threads/
 cp -r crate/models/default www/models/default
 
-# The build id: the page asks for the worker and the wasm under it, and the service worker keeps
+# The build id: the page asks for the worker and the worklet under it, and the service worker keeps
 # each build's files in a cache named after it (www/sw.js), so an open page keeps its own build.
 app_files=$(cd www && find . -path ./tests -prune -o -path ./samples -prune -o -type f ! -name build-version.js -print | LC_ALL=C sort)
 build=$(cd www && cat $app_files | sha256sum | cut -c1-16)
-# The service worker keeps every wasm build's files (www/sw.js): which one a page runs is decided
-# in its worker, and the snippet's folder name carries a hash.
-wasm_files=$(cd www && find pkg -type f | LC_ALL=C sort | sed 's/.*/"&"/' | paste -sd, -)
+# The service worker keeps every file of the package (www/sw.js): its modules and every wasm build
+# (which one a page runs is decided in its worker; the snippet's folder name carries a hash).
+package_files=$(cd www && find pkg -type f | LC_ALL=C sort | sed 's/.*/"&"/' | paste -sd, -)
 cat >www/build-version.js <<JS
 globalThis.SAKHA_ASR_BUILD = "$build";
-globalThis.SAKHA_ASR_WASM_FILES = [$wasm_files];
+globalThis.SAKHA_ASR_PACKAGE_FILES = [$package_files];
 JS
 
 echo "pkg/ (npm package) and www/ ready: build $build; wasm bytes: simd128 $(stat -c %s pkg/sakha_asr_bg.wasm)," \

@@ -5,8 +5,8 @@
 // A deploy never mixes builds in one page. A new build's worker takes over at once and serves every
 // new page its own files, but it keeps the caches of the builds that open pages still run, and it
 // answers each request from the build of whoever asks: the build named in the URL (the page asks for
-// its recognizer's worker, the wasm and the microphone worklet that way: protocol.js ofThisBuild),
-// else the build of the worker or page that sent it. A build's cache goes once no open page runs it.
+// its recognizer's worker and the microphone worklet that way: pkg/protocol.js ofThisBuild), else
+// the build of the worker or page that sent it (the worker's modules and wasm: the worker's URL's). A build's cache goes once no open page runs it.
 
 importScripts("./build-version.js");
 
@@ -27,7 +27,7 @@ const APP_FILES = [
   "icon.svg",
   // The package in pkg/: its modules and every wasm build (pkg/wasm-build.js picks one in the
   // worker), listed by scripts/build-wasm.sh.
-  ...self.SAKHA_ASR_WASM_FILES,
+  ...self.SAKHA_ASR_PACKAGE_FILES,
 ];
 const APP_URLS = new Set(APP_FILES.map((file) => new URL(file, self.registration.scope).href));
 // The build of each worker whose script this service worker served, by client id. A module worker
