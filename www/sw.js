@@ -6,7 +6,8 @@
 // new page its own files, but it keeps the caches of the builds that open pages still run, and it
 // answers each request from the build of whoever asks: the build named in the URL (the page asks for
 // its recognizer's worker and the microphone worklet that way: pkg/protocol.js ofThisBuild), else
-// the build of the worker or page that sent it (the worker's modules and wasm: the worker's URL's). A build's cache goes once no open page runs it.
+// the build of the worker or page that sent it (the worker's modules and wasm: the worker's URL's).
+// A build's cache goes once no open page runs it.
 
 importScripts("./build-version.js");
 
