@@ -80,7 +80,7 @@ export class Transcriber {
   /**
    * Transcribes `input`: a File or Blob holding an audio file in any format the browser decodes, an
    * ArrayBuffer of such a file, or mono samples (Float32Array) at `sampleRate` (default: the
-   * recognizer's; another rate is resampled). The samples are copied, not taken. `languageModel`:
+   * recognizer's; another rate is resampled). Buffers and samples are copied, not taken. `languageModel`:
    * false decodes letter by letter though the language has a word LM. Resolves to
    * {transcript: {text, words: [{text, start, end}], duration}, srt, vtt}.
    */
@@ -118,7 +118,8 @@ export class Transcriber {
 
   async #samples(input, sampleRate = this.sampleRate) {
     if (input instanceof Blob) return decodeToMono(await input.arrayBuffer(), this.sampleRate);
-    if (input instanceof ArrayBuffer) return decodeToMono(input, this.sampleRate);
+    // decodeAudioData takes (detaches) the buffer it is given: the caller's stays theirs.
+    if (input instanceof ArrayBuffer) return decodeToMono(input.slice(0), this.sampleRate);
     if (input instanceof Float32Array) {
       if (!(sampleRate > 0 && Number.isFinite(sampleRate))) {
         throw new AsrError(ErrorKind.AUDIO, `sampleRate must be a positive number of samples per second (got ${sampleRate}).`);
