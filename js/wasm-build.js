@@ -22,27 +22,48 @@ const BINDINGS = {
 /** More workers than this gain little on the matrix sizes of one utterance, and each costs memory. */
 const MAX_THREADS = 8;
 
-// The smallest module that uses a relaxed SIMD instruction: it validates only where the engine has
-// relaxed SIMD (Chromium does, Node 20 does not).
-//   (module (func (result v128) (local v128)
-//     local.get 0  local.get 0  local.get 0  i32x4.relaxed_dot_i8x16_i7x16_add_s))
+// A module that exports relaxed SIMD's dot product of two splatted words, lane 0: it validates only
+// where the engine has relaxed SIMD (Chromium does, Node 20 does not), and its answers tell how the
+// engine computes the product where the standard lets engines differ (see relaxedSimd).
+//   (module (func (export "dot") (param i32 i32) (result i32)
+//     local.get 0  i32x4.splat  local.get 1  i32x4.splat  i32.const 0  i32x4.splat
+//     i32x4.relaxed_dot_i8x16_i7x16_add_s  i32x4.extract_lane 0))
 // prettier-ignore
-const RELAXED_SIMD_PROBE = new Uint8Array([
+const RELAXED_DOT_PROBE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, //       type section: one type, () -> v128
+  0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, // type section: (i32, i32) -> i32
   0x03, 0x02, 0x01, 0x00, //                         function section: one function of type 0
-  0x0a, 0x0f, 0x01, 0x0d, //                         code section: one body of 13 bytes
-  0x01, 0x01, 0x7b, //                               one local of type v128
-  0x20, 0x00, 0x20, 0x00, 0x20, 0x00, //             local.get 0, three times
+  0x07, 0x07, 0x01, 0x03, 0x64, 0x6f, 0x74, 0x00, 0x00, // export section: "dot", function 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, //                   code section: one body of 20 bytes, no locals
+  0x20, 0x00, 0xfd, 0x11, //                         local.get 0, i32x4.splat
+  0x20, 0x01, 0xfd, 0x11, //                         local.get 1, i32x4.splat
+  0x41, 0x00, 0xfd, 0x11, //                         i32.const 0, i32x4.splat
   0xfd, 0x93, 0x02, //                               i32x4.relaxed_dot_i8x16_i7x16_add_s (0xfd 0x113)
+  0xfd, 0x1b, 0x00, //                               i32x4.extract_lane 0
   0x0b, //                                           end
 ]);
+
+/**
+ * Whether the engine has relaxed SIMD, and whether its dot product reads the second operand as
+ * unsigned bytes without saturating, as x86's vpdpbusd does (Chromium on CPUs with AVX-VNNI): only
+ * there does the relaxed build's int8 kernel take its fast path (crate/src/wav2vec2/kernels/int8/
+ * wasm.rs asks the same question); elsewhere it widens, a little slower than the SIMD128 build.
+ */
+export function relaxedSimd() {
+  if (!WebAssembly.validate(RELAXED_DOT_PROBE)) return { available: false, exactDot: false };
+  const { dot } = new WebAssembly.Instance(new WebAssembly.Module(RELAXED_DOT_PROBE)).exports;
+  // saturating pmaddubsw gives 65534, signed sdot -508 and 512
+  const exactDot = dot(0x7f7f7f7f, -1) === 4 * 127 * 255 && dot(0x80808080 | 0, -1) === -4 * 128 * 255;
+  return { available: true, exactDot };
+}
 
 /** The builds this context can run, best first. */
 export function availableBuilds() {
   const builds = [WasmBuild.SIMD128];
-  if (!WebAssembly.validate(RELAXED_SIMD_PROBE)) return builds;
-  builds.unshift(WasmBuild.RELAXED);
+  const relaxed = relaxedSimd();
+  if (!relaxed.available) return builds;
+  if (relaxed.exactDot) builds.unshift(WasmBuild.RELAXED);
+  else builds.push(WasmBuild.RELAXED);
   if (canShareMemory()) builds.unshift(WasmBuild.THREADS);
   return builds;
 }

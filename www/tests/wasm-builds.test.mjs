@@ -1,7 +1,8 @@
 // Which wasm build the app page runs (js/wasm-build.js), in Debian's Chromium, which validates relaxed
-// SIMD: relaxed SIMD on one thread where the page is not cross-origin isolated, the threaded build
-// where it is, the plain SIMD build (the one Node runs) when asked; each gives the CLI's text for the
-// sample, and the page says which build and how many threads it runs. Run by scripts/test-web.sh.
+// SIMD: where the page is not cross-origin isolated, relaxed SIMD on one thread if the engine computes
+// its dot product as vpdpbusd (CPUs with AVX-VNNI), else the plain SIMD build (the one Node runs); the
+// threaded build where it is isolated; any build when asked. Each gives the CLI's text for the sample,
+// and the page says which build and how many threads it runs. Run by scripts/test-web.sh.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -48,11 +49,25 @@ describe("a host that does not send COOP/COEP", () => {
   before(async () => (server = await startServer({ root: WWW, hidden: ["/tests/"] })));
   after(() => server.close());
 
-  test("runs the relaxed-SIMD build on one thread, to the CLI's text", async () => {
+  test("runs the relaxed-SIMD build on one thread where its dot product is exact, else the SIMD128 build, to the CLI's text", async () => {
     const { context, page } = await openApp(server);
     try {
       await waitForModel(page);
-      assert.deepEqual(await runningOn(page), { isolated: false, build: "Running on wasm relaxed SIMD, 1 thread." });
+      const { available, exactDot } = await page.evaluate(async () => (await import("/pkg/wasm-build.js")).relaxedSimd());
+      assert.ok(available, "Debian's Chromium has relaxed SIMD");
+      const build = exactDot ? "Running on wasm relaxed SIMD, 1 thread." : "Running on wasm SIMD, 1 thread.";
+      assert.deepEqual(await runningOn(page), { isolated: false, build });
+      assert.equal(await transcribeFile(page, SPEECH), expected);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("?wasm=relaxed runs the relaxed-SIMD build to the same text, whichever way its kernel multiplies", async () => {
+    const { context, page } = await openApp(server, "?wasm=relaxed");
+    try {
+      await waitForModel(page);
+      assert.equal((await runningOn(page)).build, "Running on wasm relaxed SIMD, 1 thread.");
       assert.equal(await transcribeFile(page, SPEECH), expected);
     } finally {
       await context.close();

@@ -251,8 +251,6 @@ struct TileSlices<'a> {
     activation_sums: &'a [f32],
     weights: &'a [u8],
     scales: &'a [f32],
-    // only the VNNI kernel shifts its activations, so only it has offsets to read
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     offsets: &'a [i32],
     minimums: &'a [f32],
     bias: &'a [f32],
@@ -496,6 +494,26 @@ mod tests {
         let separate = Tensor::cat(&separate, D::Minus1)?;
         assert_eq!(side_by_side.flatten_all()?.to_vec1::<f32>()?, separate.flatten_all()?.to_vec1::<f32>()?);
         assert!(forward_side_by_side(&[(&a, &biases[0]), (&b, &biases[0])], &input).is_err(), "32 biases for 96 columns");
+        Ok(())
+    }
+
+    /// The relaxed-SIMD builds' two ways of multiplying (`wasm.rs`) sum the same integers, so they give
+    /// the same bits; on an engine without the exact relaxed dot product both runs widen.
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    #[test]
+    fn relaxed_and_widened_products_are_identical() -> Result<()> {
+        use std::sync::atomic::Ordering;
+        for dtype in [GgmlDType::Q8_0, GgmlDType::Q4_0, GgmlDType::Q4K] {
+            let matrix = Int8Matrix::from_gguf(&QTensor::quantize(&((random((64, 512), 31)? + 0.2)? * 0.05)?, dtype)?)?;
+            let (input, bias) = (random((11, 512), 32)?, vec![0.5; 64]);
+            let ways = [false, true].map(|widen_only| {
+                backend::WIDEN_ONLY.store(widen_only, Ordering::Relaxed);
+                matrix.forward(&input, &bias).and_then(|output| output.flatten_all()?.to_vec1::<f32>())
+            });
+            backend::WIDEN_ONLY.store(false, Ordering::Relaxed);
+            let [relaxed, widened] = ways;
+            assert_eq!(relaxed?, widened?, "{dtype:?}");
+        }
         Ok(())
     }
 

@@ -1,12 +1,16 @@
-//! The int8 micro-kernel for WebAssembly SIMD: weights are widened to 16 bits and `i32x4.dot_i16x8_s`
-//! multiplies them by 16-bit activations, 8 products per instruction, with the full 8-bit activations
-//! of the x86 kernel, so the browser rounds exactly as that kernel does.
+//! The int8 micro-kernel for WebAssembly SIMD, in two ways of multiplying, each exact in integers:
 //!
-//! Relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add` (16 products per instruction) was tried and
-//! dropped: its second operand is only defined for 0..=127, so one side must give up a bit, and with
-//! 7-bit activations the built-in model's text moved by up to 6 % of its letters from the CLI's, while
-//! on CPUs without AVX-VNNI (this project's machines) Chromium lowers it to `pmaddubsw` + `pmaddwd` +
-//! `paddd` and it ran no faster in a one-off browser timing.
+//! - widened: weights widened to 16 bits and `i32x4.dot_i16x8_s`, 8 products per instruction, in
+//!   every build;
+//! - relaxed: relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s`, 16 products per instruction with
+//!   the sum added in, in the builds with relaxed SIMD, where the engine computes it as x86's
+//!   `vpdpbusd` does (unsigned second operand, no saturation). The standard defines its second
+//!   operand only for 0..=127 and lets engines differ above: Chromium on CPUs with AVX-VNNI emits
+//!   `vpdpbusd`; without it, `pmaddubsw`, which saturates; on Arm, signed `sdot`. So the builds with
+//!   relaxed SIMD store activations as `q + 128`, as the AVX-512 kernel does, ask the engine once
+//!   ([`relaxed_dot_is_exact`]) and fall back to widening where the answer is not exact. Giving the
+//!   activations 7 bits instead, the portable reading, was tried: the built-in model's text moved by
+//!   up to 6 % of its letters from the CLI's.
 //!
 //! A tile is `ROWS` rows × 4 columns at a time, walked over the 32-column panel: engines map wasm
 //! SIMD onto 16 vector registers, which the accumulators of a bigger tile would overflow.
@@ -24,10 +28,16 @@ pub fn available() -> bool {
     true
 }
 
-/// 16-bit activations: `i32x4.dot_i16x8_s` multiplies them by the widened weights.
+/// Activations as stored: in the SIMD128 build 16-bit `q`, the widened dot product's operand; in
+/// the relaxed-SIMD builds the bytes `q + 128` that `vpdpbusd` reads as unsigned.
+#[cfg(not(target_feature = "relaxed-simd"))]
 pub type Activation = i16;
-/// Signed activations need no offset.
+#[cfg(not(target_feature = "relaxed-simd"))]
 pub const OFFSET: i32 = 0;
+#[cfg(target_feature = "relaxed-simd")]
+pub type Activation = u8;
+#[cfg(target_feature = "relaxed-simd")]
+pub const OFFSET: i32 = 128;
 pub const LIMIT: f32 = 127.0;
 
 /// Columns per step of the micro-kernel: one vector of 4.
@@ -48,11 +58,22 @@ pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales
         let max = f32x4_extract_lane::<0>(max).max(f32x4_extract_lane::<1>(max));
         *scale = max / LIMIT;
         let inverse = f32x4_splat(if *scale > 0.0 { 1.0 / *scale } else { 0.0 });
-        // f32x4.nearest rounds ties to even; |q| <= LIMIT fits the activation type
+        // f32x4.nearest rounds ties to even; |q| <= LIMIT fits a byte
         let q = vectors.map(|v| i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v, inverse))));
-        for (pair, quantized) in quantized.chunks_exact_mut(8).enumerate() {
-            // SAFETY: `quantized` holds 8 values.
-            unsafe { v128_store(quantized.as_mut_ptr().cast(), i16x8_narrow_i32x4(q[2 * pair], q[2 * pair + 1])) };
+        let sixteen_bit: [v128; 4] = std::array::from_fn(|pair| i16x8_narrow_i32x4(q[2 * pair], q[2 * pair + 1]));
+        if OFFSET == 0 {
+            for (eight, quantized) in sixteen_bit.iter().zip(quantized.chunks_exact_mut(8)) {
+                // SAFETY: `quantized` holds 8 16-bit values.
+                unsafe { v128_store(quantized.as_mut_ptr().cast(), *eight) };
+            }
+        } else {
+            // `q + 128` as a byte is `q`'s byte with its top bit flipped
+            let shift = u8x16_splat(0x80);
+            for (half, quantized) in quantized.chunks_exact_mut(16).enumerate() {
+                let bytes = v128_xor(i8x16_narrow_i16x8(sixteen_bit[2 * half], sixteen_bit[2 * half + 1]), shift);
+                // SAFETY: `quantized` holds 16 bytes.
+                unsafe { v128_store(quantized.as_mut_ptr().cast(), bytes) };
+            }
         }
         if let Some(sums) = sums.as_deref_mut() {
             let total = q.iter().fold(i32x4_splat(0), |total, &q| i32x4_add(total, q));
@@ -69,13 +90,125 @@ pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales
 /// Nothing beyond the module's SIMD: the tile is checked once ([`TileSlices::of`]), and panics if
 /// wrong.
 pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
-    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, minimums, bias, .. } =
+    #[cfg(target_feature = "relaxed-simd")]
+    if takes_relaxed_way() {
+        // SAFETY: as this function's.
+        return unsafe { kernel::<ROWS, NIBBLES, Relaxed>(matrix, tile) };
+    }
+    // SAFETY: as this function's.
+    unsafe { kernel::<ROWS, NIBBLES, Widened>(matrix, tile) }
+}
+
+/// One way of summing a block's products for 4 columns of one row.
+trait Dot {
+    /// A group of 4 columns × 4 weights, as this way multiplies them.
+    type Weights: Copy;
+    fn weights(bytes: v128) -> Self::Weights;
+    /// Adds the products of the row's 4 activations at `activations` into `sums`.
+    ///
+    /// # Safety
+    /// `activations` can be read for 4 values.
+    unsafe fn add(sums: &mut [v128; 2], weights: Self::Weights, activations: *const Activation);
+    /// The 4 columns' integer sums from what [`Dot::add`] left.
+    fn column_sums(sums: [v128; 2]) -> v128;
+}
+
+/// `i32x4.dot_i16x8_s` on weights widened to 16 bits: columns 0 and 1 then 2 and 3, each as two
+/// partial sums (even and odd pairs of values), as the instruction leaves them.
+struct Widened;
+
+impl Dot for Widened {
+    type Weights = [v128; 2];
+
+    fn weights(bytes: v128) -> [v128; 2] {
+        [i16x8_extend_low_i8x16(bytes), i16x8_extend_high_i8x16(bytes)]
+    }
+
+    unsafe fn add(sums: &mut [v128; 2], weights: [v128; 2], activations: *const Activation) {
+        // the row's 4 values, twice, as 16 bits
+        // SAFETY: the caller's.
+        let a = unsafe {
+            if OFFSET == 0 {
+                v128_load64_splat(activations.cast())
+            } else {
+                u16x8_extend_low_u8x16(v128_load32_splat(activations.cast()))
+            }
+        };
+        sums[0] = i32x4_add(sums[0], i32x4_dot_i16x8(weights[0], a));
+        sums[1] = i32x4_add(sums[1], i32x4_dot_i16x8(weights[1], a));
+    }
+
+    fn column_sums(sums: [v128; 2]) -> v128 {
+        let even = i32x4_shuffle::<0, 2, 4, 6>(sums[0], sums[1]);
+        let odd = i32x4_shuffle::<1, 3, 5, 7>(sums[0], sums[1]);
+        i32x4_add(even, odd)
+    }
+}
+
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` with the activation bytes as its second operand: one lane
+/// per column. Only where [`relaxed_dot_is_exact`].
+#[cfg(target_feature = "relaxed-simd")]
+struct Relaxed;
+
+#[cfg(target_feature = "relaxed-simd")]
+impl Dot for Relaxed {
+    type Weights = v128;
+
+    fn weights(bytes: v128) -> v128 {
+        bytes
+    }
+
+    unsafe fn add(sums: &mut [v128; 2], weights: v128, activations: *const Activation) {
+        // SAFETY: the caller's.
+        let a = unsafe { v128_load32_splat(activations.cast()) };
+        sums[0] = i32x4_relaxed_dot_i8x16_i7x16_add(weights, a, sums[0]);
+    }
+
+    fn column_sums(sums: [v128; 2]) -> v128 {
+        sums[0]
+    }
+}
+
+/// Set by the tests alone, so that both ways run on an engine that takes the relaxed one.
+#[cfg(all(test, target_feature = "relaxed-simd"))]
+pub static WIDEN_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(target_feature = "relaxed-simd")]
+fn takes_relaxed_way() -> bool {
+    #[cfg(test)]
+    if WIDEN_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    relaxed_dot_is_exact()
+}
+
+/// Whether this engine's relaxed dot product reads its second operand as unsigned bytes and sums
+/// without saturating, as `vpdpbusd` does: then `q + 128` activations give exact products. Asked
+/// once, on values that tell the three known lowerings apart.
+#[cfg(target_feature = "relaxed-simd")]
+pub fn relaxed_dot_is_exact() -> bool {
+    static EXACT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *EXACT.get_or_init(|| {
+        let dot = |weight: i8, activation: u8| {
+            // black_box: the answer must come from the engine, not from the compiler folding it
+            let (w, a) = std::hint::black_box((i8x16_splat(weight), u8x16_splat(activation)));
+            i32x4_extract_lane::<0>(i32x4_relaxed_dot_i8x16_i7x16_add(w, a, i32x4_splat(0)))
+        };
+        // saturating `pmaddubsw` gives 2 · 32767; signed `sdot` gives -508 and 512
+        dot(127, 255) == 4 * 127 * 255 && dot(-128, 255) == -4 * 128 * 255
+    })
+}
+
+/// # Safety
+/// As [`micro_kernel`]'s.
+unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
+    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, offsets, minimums, bias } =
         TileSlices::of::<ROWS, NIBBLES>(matrix, &tile);
     let block_bytes = block_bytes(NIBBLES);
     let low_nibbles = u8x16_splat(15);
     // The reads below are unchecked: with `block < blocks`, `row < ROWS`, `group < 8` and
     // `first + STEP_COLUMNS <= 32` each stays within the slices `TileSlices::of` checked, which hold
-    // per block 32 scales and minimums (where `NIBBLES`) and
+    // per block 32 scales, offsets (where `OFFSET` is not 0) and minimums (where `NIBBLES`) and
     // `block_bytes` of weights, per row `depth` activations and `blocks` scales and sums, and 32 biases.
     for first in (0..PANEL).step_by(STEP_COLUMNS) {
         // where these columns' 4-byte groups start in each group of 4 values of a block (see `Int8Matrix::weights`)
@@ -83,8 +216,6 @@ pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8
         // SAFETY: `first + 4 <= 32` biases.
         let mut sums = [unsafe { v128_load(bias.as_ptr().add(first).cast()) }; ROWS];
         for block in 0..blocks {
-            // per row, columns 0 and 1 then 2 and 3, each as two partial sums (even and odd pairs of
-            // values), as `i32x4.dot_i16x8_s` leaves them
             let mut dots = [[i32x4_splat(0); 2]; ROWS];
             // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
             let block_weights = unsafe { weights.as_ptr().add(block * block_bytes + column_bytes) };
@@ -102,23 +233,22 @@ pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8
                     // SAFETY: `group * 128 + 16 <= 1024 - column_bytes`, within the block.
                     unsafe { v128_load(block_weights.add(group * 128).cast()) }
                 };
-                let (low, high) = (i16x8_extend_low_i8x16(w), i16x8_extend_high_i8x16(w));
+                let w = D::weights(w);
                 for (row, dots) in dots.iter_mut().enumerate() {
-                    // the row's 4 values, twice
                     // SAFETY: `row * depth + block * 32 + group * 4 + 4 <= ROWS * depth` activations.
-                    let a = unsafe { v128_load64_splat(activations.as_ptr().add(row * depth + block * BLOCK + group * 4).cast()) };
-                    dots[0] = i32x4_add(dots[0], i32x4_dot_i16x8(low, a));
-                    dots[1] = i32x4_add(dots[1], i32x4_dot_i16x8(high, a));
+                    unsafe { D::add(dots, w, activations.as_ptr().add(row * depth + block * BLOCK + group * 4)) };
                 }
             }
-            // SAFETY: `block * 32 + first + 4 <= blocks * 32` scales.
-            let weight_scales = unsafe { v128_load(scales.as_ptr().add(block * PANEL + first).cast()) };
-            for (row, (sum, dots)) in sums.iter_mut().zip(&dots).enumerate() {
+            // SAFETY: `block * 32 + first + 4 <= blocks * 32` scales and offsets.
+            let (weight_scales, block_offsets) = unsafe {
+                let at = block * PANEL + first;
+                let offsets = if OFFSET == 0 { i32x4_splat(0) } else { v128_load(offsets.as_ptr().add(at).cast()) };
+                (v128_load(scales.as_ptr().add(at).cast()), offsets)
+            };
+            for (row, (sum, dots)) in sums.iter_mut().zip(dots).enumerate() {
                 // SAFETY: `row * blocks + block < ROWS * blocks` activation scales.
                 let activation_scale = f32x4_splat(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
-                let even = i32x4_shuffle::<0, 2, 4, 6>(dots[0], dots[1]);
-                let odd = i32x4_shuffle::<1, 3, 5, 7>(dots[0], dots[1]);
-                let products = f32x4_convert_i32x4(i32x4_add(even, odd));
+                let products = f32x4_convert_i32x4(i32x4_add(D::column_sums(dots), block_offsets));
                 *sum = f32x4_add(*sum, f32x4_mul(products, f32x4_mul(weight_scales, activation_scale)));
             }
             if NIBBLES {
@@ -145,3 +275,4 @@ pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8
         }
     }
 }
+
