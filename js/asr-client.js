@@ -47,6 +47,29 @@ export class AsrClient {
     return this.#request({ type: "transcribe", samples, languageModel }, { onProgress, onPartial }, [samples.buffer]);
   }
 
+  /**
+   * Starts live recognition (a stream): from now on send the audio as it is recorded with
+   * `pushStream`, only what was not sent before, and end with `finishStream`. `languageModel` as for
+   * `transcribe`. Starting another stream drops one left open.
+   */
+  startStream({ languageModel = true } = {}) {
+    return this.#request({ type: "startStream", languageModel });
+  }
+
+  /**
+   * The stream's next mono samples at the `sampleRate` that `load` returned (moved to the worker).
+   * Resolves to {final, partial}: the pieces these samples finished (segments {start, end, text,
+   * words}, final) and the open piece's text so far.
+   */
+  pushStream(samples) {
+    return this.#request({ type: "pushStream", samples }, {}, [samples.buffer]);
+  }
+
+  /** Ends the stream. Resolves to {final, transcript, srt, vtt}: the last pieces and the whole stream's transcript. */
+  finishStream() {
+    return this.#request({ type: "finishStream" });
+  }
+
   /** Stops the worker and frees everything it held; pending requests are rejected. */
   dispose() {
     this.#worker?.terminate();

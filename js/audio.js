@@ -62,8 +62,8 @@ function floatWav(samples, sampleRate) {
 
 /**
  * The microphone at the device's own rate (an AudioContext forced to 16 kHz cannot take a 48 kHz
- * mic stream in Firefox), captured by an AudioWorklet. `samples(rate)` returns everything recorded
- * so far, resampled.
+ * mic stream in Firefox), captured by an AudioWorklet. `take()` returns what was recorded since it was
+ * last called, which is not kept.
  */
 export class Microphone {
   #stream;
@@ -113,14 +113,21 @@ export class Microphone {
     return this.#length / this.#context.sampleRate;
   }
 
-  async samples(sampleRate) {
-    const recorded = new Float32Array(this.#length);
+  /** The device's sample rate, that of `take()`. */
+  get sampleRate() {
+    return this.#context.sampleRate;
+  }
+
+  /** The samples recorded since the last call, in one array. */
+  take() {
+    const taken = new Float32Array(this.#blocks.reduce((length, block) => length + block.length, 0));
     let offset = 0;
     for (const block of this.#blocks) {
-      recorded.set(block, offset);
+      taken.set(block, offset);
       offset += block.length;
     }
-    return resample(recorded, this.#context.sampleRate, sampleRate);
+    this.#blocks = [];
+    return taken;
   }
 
   /** Stops recording, keeping what was recorded up to now. */

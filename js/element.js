@@ -13,7 +13,9 @@
 //                                                          the language has a word language model;
 //                                                          notice: null, or why it could not be kept
 //                                                          for offline use
-//   sakha-asr-partial  detail {transcript}                 live or partial transcript
+//   sakha-asr-partial  detail {transcript, open?}          live or partial transcript; while recording,
+//                                                          open is the open piece (its words, the
+//                                                          transcript's last, may still change)
 //   sakha-asr-result   detail {transcript, srt, vtt}       a finished transcription
 //   sakha-asr-error    detail {kind, message}              see protocol.js for the kinds
 // A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
@@ -44,7 +46,7 @@ const TEMPLATE = `
   .status.error { color: #a4262c; }
   progress { width: 100%; height: 0.4rem; margin-top: 0.5rem; }
   .transcript { margin-top: 0.5rem; min-height: 1.5em; overflow-wrap: anywhere; }
-  .transcript.partial { color: #5f6b7a; font-style: italic; }
+  .transcript.partial, .transcript .open { color: #5f6b7a; font-style: italic; }
 </style>
 <div class="card" part="card">
   <div class="row">
@@ -115,7 +117,7 @@ export class SakhaAsrElement extends HTMLElement {
     this.#ui.file.addEventListener("change", () => {
       const [file] = this.#ui.file.files;
       this.#ui.file.value = "";
-      if (file) this.#run(async () => decodeToMono(await file.arrayBuffer(), this.#model.sampleRate));
+      if (file) this.#transcribe(async () => decodeToMono(await file.arrayBuffer(), this.#model.sampleRate));
     });
   }
 
@@ -160,7 +162,7 @@ export class SakhaAsrElement extends HTMLElement {
       this.#recording = await LiveRecording.start(this.#client, this.#model.sampleRate, {
         languageModel: this.#languageModel,
         onTick: (seconds) => (this.#ui.status.textContent = `Recording… ${seconds.toFixed(1)} s`),
-        onPartial: (transcript) => this.#showTranscript(transcript, true),
+        onPartial: (transcript, open) => this.#showTranscript(transcript, true, open),
       });
       this.#ui.record.textContent = "■ Stop";
       this.#ui.record.setAttribute("aria-pressed", "true");
@@ -175,19 +177,26 @@ export class SakhaAsrElement extends HTMLElement {
     this.#recording = null;
     this.#ui.record.textContent = "● Record";
     this.#ui.record.setAttribute("aria-pressed", "false");
-    this.#run(() => recording.stop(this.#model.sampleRate));
+    // The live stream recognised the recording as it came: only its last moments are left.
+    this.#run(() => recording.stop());
   }
 
   /** Transcribes the samples that `getSamples` resolves to, reporting progress and the result. */
-  async #run(getSamples) {
-    this.#setReady(false, "Transcribing…");
-    try {
-      const samples = await getSamples();
-      const result = await this.#client.transcribe(samples, {
+  #transcribe(getSamples) {
+    this.#run(async () =>
+      this.#client.transcribe(await getSamples(), {
         languageModel: this.#languageModel,
         onProgress: ({ loaded, total }) => this.#showProgress(loaded / total),
         onPartial: (transcript) => this.#showTranscript(transcript, true),
-      });
+      }),
+    );
+  }
+
+  /** Shows and reports the {transcript, srt, vtt} that `work` resolves to. */
+  async #run(work) {
+    this.#setReady(false, "Transcribing…");
+    try {
+      const result = await work();
       this.#transcript = result.transcript;
       this.#showTranscript(result.transcript, false);
       this.#ui.progress.hidden = true;
@@ -203,10 +212,20 @@ export class SakhaAsrElement extends HTMLElement {
     return this.getAttribute("language-model") !== "off";
   }
 
-  #showTranscript(transcript, partial) {
-    this.#ui.transcript.classList.toggle("partial", partial);
-    this.#ui.transcript.textContent = transcript.text;
-    if (partial) this.#emit("partial", { transcript });
+  /** `open`: a live recording's open piece, whose words (the transcript's last) may still change. */
+  #showTranscript(transcript, partial, open = null) {
+    this.#ui.transcript.classList.toggle("partial", partial && !open);
+    if (open) {
+      const settled = transcript.words.slice(0, transcript.words.length - open.words.length);
+      const tail = document.createElement("span");
+      tail.className = "open";
+      tail.textContent = open.text;
+      const text = settled.map((word) => word.text).join(" ");
+      this.#ui.transcript.replaceChildren(text && open.text ? `${text} ` : text, tail);
+    } else {
+      this.#ui.transcript.textContent = transcript.text;
+    }
+    if (partial) this.#emit("partial", open ? { transcript, open } : { transcript });
   }
 
   #showProgress(fraction) {

@@ -81,16 +81,25 @@ export interface TranscribeOptions {
   onPartial?: (transcript: Transcript) => void;
 }
 
+/** A piece of a live recording, times in seconds from its start. */
+export interface Segment {
+  start: number;
+  end: number;
+  text: string;
+  words: Word[];
+}
+
 export interface LiveOptions {
   languageModel?: boolean;
-  onPartial?: (transcript: Transcript) => void;
+  /** The transcript so far; its last `partial.words` are the open piece's, which may still change. */
+  onPartial?: (transcript: Transcript, partial: Segment) => void;
   /** Seconds recorded so far, a few times a second. */
   onTick?: (seconds: number) => void;
 }
 
 export interface LiveRecording {
   /** Stops the microphone and resolves to the whole recording's transcription. */
-  stop(options?: { onProgress?: (progress: Progress) => void }): Promise<Transcription>;
+  stop(): Promise<Transcription>;
   /** Stops the microphone and drops the recording. */
   cancel(): Promise<void>;
 }

@@ -90,20 +90,15 @@ export class Transcriber {
   }
 
   /**
-   * Records from the microphone with a live transcript: `onPartial(transcript)` as it grows,
-   * `onTick(seconds)` a few times a second. Resolves, once the microphone is open, to a recording
-   * whose `stop()` resolves to the whole recording's transcription (as `transcribe`), and whose
-   * `cancel()` drops it.
+   * Records from the microphone with a live transcript: `onPartial(transcript, partial)` as it grows
+   * (the last `partial.words` are the open piece's, which may still change), `onTick(seconds)` a few
+   * times a second. Only new audio goes to the worker's stream. Resolves, once the microphone is
+   * open, to a recording whose `stop()` resolves to the whole recording's transcription (as
+   * `transcribe` gives it for the same samples), and whose `cancel()` drops it.
    */
   async startLive({ languageModel = true, onPartial, onTick } = {}) {
     const recording = await LiveRecording.start(this.#client, this.sampleRate, { languageModel, onPartial, onTick });
-    return {
-      stop: async ({ onProgress } = {}) => {
-        const samples = await recording.stop(this.sampleRate);
-        return this.#client.transcribe(samples, { languageModel, onProgress });
-      },
-      cancel: () => recording.cancel(),
-    };
+    return { stop: () => recording.stop(), cancel: () => recording.cancel() };
   }
 
   /** Switches language, keeping the base model; resolves when the new language is ready. */

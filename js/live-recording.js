@@ -1,49 +1,84 @@
-// Recording from the microphone with a live transcript: while the user speaks, everything recorded
-// so far is transcribed again whenever the previous pass is done and enough new audio came in, so
-// the recognizer is never more than one pass behind and requests never pile up.
+// Recording from the microphone with a live transcript. Only the audio recorded since the last
+// update goes to the recognizer's worker, which feeds it to a stream (protocol.js, startStream): a
+// pause finishes a piece for good, and only the open piece after it is recognised again, so an update
+// costs the same an hour into a recording as at its start. One update at a time: what is recorded
+// while the recognizer works goes with the next, so requests never pile up.
 
 import { Microphone } from "./audio.js";
+import { StreamResampler } from "./stream-resampler.js";
 
-const UPDATE_EVERY_SECONDS = 1.5;
 const TICK_MS = 250;
 
 export class LiveRecording {
+  #client;
   #microphone;
+  #resampler;
   #timer;
-  #pass = null;
-  #transcribedSeconds = 0;
+  #onPartial;
+  #push = null;
+  #failure = null;
+  /** The words of the finished pieces. */
+  #words = [];
 
   /**
    * `client`: a loaded AsrClient. `onTick(seconds)` is called a few times a second with the length
-   * recorded; `onPartial(transcript)` with each live transcript; `languageModel` as for
-   * `client.transcribe`.
+   * recorded; `onPartial(transcript, partial)` after each update with the transcript so far, whose
+   * last `partial.words` are those of the open piece (they may still change); `languageModel` as
+   * for `client.transcribe`.
    */
   static async start(client, sampleRate, { onTick, onPartial, languageModel }) {
     const recording = new LiveRecording();
+    recording.#client = client;
+    recording.#onPartial = onPartial;
     recording.#microphone = await Microphone.open();
-    recording.#timer = setInterval(() => recording.#tick(client, sampleRate, onTick, onPartial, languageModel), TICK_MS);
+    try {
+      await client.startStream({ languageModel });
+    } catch (e) {
+      await recording.#microphone.stop();
+      throw e;
+    }
+    recording.#resampler = new StreamResampler(recording.#microphone.sampleRate, sampleRate);
+    recording.#timer = setInterval(() => {
+      onTick?.(recording.#microphone.seconds);
+      if (!recording.#push) recording.#send();
+    }, TICK_MS);
     return recording;
   }
 
-  #tick(client, sampleRate, onTick, onPartial, languageModel) {
-    const seconds = this.#microphone.seconds;
-    onTick?.(seconds);
-    if (this.#pass || seconds - this.#transcribedSeconds < UPDATE_EVERY_SECONDS) return;
-    this.#transcribedSeconds = seconds;
-    this.#pass = (async () => {
-      const { transcript } = await client.transcribe(await this.#microphone.samples(sampleRate), { languageModel });
-      if (this.#timer) onPartial?.(transcript);
-    })()
-      // Too little audio yet, mostly; the final transcription reports real problems.
-      .catch(() => {})
-      .finally(() => (this.#pass = null));
+  /** Sends what was recorded since the last update. */
+  #send() {
+    const samples = this.#resampler.push(this.#microphone.take());
+    if (!samples.length) return;
+    this.#push = this.#client
+      .pushStream(samples)
+      .then(({ final, partial }) => {
+        for (const segment of final) this.#words.push(...segment.words);
+        if (!this.#timer) return;
+        const words = [...this.#words, ...partial.words];
+        this.#onPartial?.({ text: words.map((w) => w.text).join(" "), words, duration: partial.end }, partial);
+      })
+      // Reported by stop(): the stream cannot go on without the audio it missed.
+      .catch((e) => (this.#failure ??= e))
+      .finally(() => (this.#push = null));
   }
 
-  /** Stops recording; resolves to all of it, resampled, once any live pass has finished. */
-  async stop(sampleRate) {
+  /**
+   * Stops recording and resolves, once the last of it is recognised, to the whole recording's
+   * {transcript, srt, vtt}: the finished pieces' words, as `client.transcribe` gives them for the
+   * same samples.
+   */
+  async stop() {
     await this.cancel();
-    await this.#pass;
-    return this.#microphone.samples(sampleRate);
+    await this.#push;
+    if (this.#failure) throw this.#failure;
+    const last = this.#resampler.push(this.#microphone.take());
+    const rest = this.#resampler.flush();
+    const samples = new Float32Array(last.length + rest.length);
+    samples.set(last);
+    samples.set(rest, last.length);
+    if (samples.length) await this.#client.pushStream(samples);
+    const { transcript, srt, vtt } = await this.#client.finishStream();
+    return { transcript, srt, vtt };
   }
 
   /** Stops the timer and the microphone; what was recorded is dropped. */

@@ -23,6 +23,11 @@
 //                                                 languageModel: false decodes greedily (letter by
 //                                                 letter) though the language has a word language
 //                                                 model; by default one that is loaded is used
+//   {type: "startStream", id, languageModel?}   start live recognition (replacing a stream left open);
+//                                                 languageModel as for transcribe
+//   {type: "pushStream", id, samples}           the next samples of the stream (Float32Array, mono, at
+//                                                 the rate `load` returned; only audio not sent before)
+//   {type: "finishStream", id}                  end the stream
 //
 // Worker → page
 //   {type: "progress", id, stage, file?, loaded, total}
@@ -38,12 +43,19 @@
 //           notice: null, or for people: why a downloaded file could not be kept for offline use (the
 //           model runs anyway, from the download)
 //       after transcribe:         {transcript, srt, vtt}
+//       after startStream:        null
+//       after pushStream:         {final: [segment], partial: segment}: the pieces of the stream these
+//                                   samples finished (a pause closed them; their text is final), and the
+//                                   text of the open piece after them so far (recognised again each push)
+//       after finishStream:       {final: [segment], transcript, srt, vtt}: the last pieces, and the
+//                                   whole stream's transcript (every final piece's words)
 //   {type: "error", id, error: {kind, message}}  kind is one of ErrorKind; message is for people
 //
-// A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
+// A transcript is {text, words: [{text, start, end}], duration}, times in seconds; a segment is a piece
+// of a stream, {start, end, text, words}, times in seconds from the stream's start.
 
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /**
  * `url` tagged with the build of the app that serves this package, when it has one: an app that

@@ -12,6 +12,10 @@ let PackageFile, Recognizer, parseManifest, sampleRate, toSrt, toVtt;
 
 let modelPackage = null;
 let recognizer = null;
+// Live recognition: the open RecognizerStream, and the words and end of its final pieces so far.
+let stream = null;
+let streamWords = [];
+let streamEnd = 0;
 
 const handlers = {
   async load({ modelUrl, language, build, threads }, post) {
@@ -52,7 +56,45 @@ const handlers = {
     });
     return { transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
   },
+
+  startStream({ languageModel }) {
+    if (loadedRecognizer().hasLanguageModel) recognizer.setDecoding({ languageModel: languageModel !== false });
+    stream?.free();
+    stream = recognizer.startStream();
+    streamWords = [];
+    streamEnd = 0;
+    return null;
+  },
+
+  pushStream({ samples }) {
+    const update = openStream().push(samples);
+    keep(update.final);
+    return update;
+  },
+
+  finishStream() {
+    const final = openStream().finish();
+    keep(final);
+    // As `transcribe` gives it for the same samples: the pieces' words, the duration the frames cover.
+    const transcript = { text: streamWords.map((word) => word.text).join(" "), words: streamWords, duration: streamEnd };
+    stream.free();
+    stream = null;
+    streamWords = [];
+    return { final, transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
+  },
 };
+
+function keep(segments) {
+  for (const segment of segments) {
+    streamWords.push(...segment.words);
+    streamEnd = segment.end;
+  }
+}
+
+function openStream() {
+  if (!stream) throw new AsrError(ErrorKind.RECOGNIZER, "No live recognition was started (startStream).");
+  return stream;
+}
 
 /**
  * The files of one language for ModelPackage.read: its adapter file and, when the package has one,
@@ -93,6 +135,7 @@ function asAsrError(e) {
   if (e instanceof WebAssembly.RuntimeError) {
     // The wasm instance is unusable after a trap (most often: out of memory).
     recognizer = null;
+    stream = null;
     return new AsrError(
       ErrorKind.RECOGNIZER,
       `The recognizer crashed (${e.message}), most likely out of memory. Reload the page; for long ` +

@@ -236,7 +236,7 @@ async function startRecording() {
     recording = await LiveRecording.start(client, model.sampleRate, {
       languageModel: $("lm-switch").checked,
       onTick: (seconds) => ($("record-time").textContent = `${seconds.toFixed(1)} s`),
-      onPartial: (transcript) => showTranscript(transcript, { partial: true }),
+      onPartial: (transcript, open) => showTranscript(transcript, { partial: true, open: open.words.length }),
     });
     $("record-button").textContent = "■ Stop";
     $("record-button").setAttribute("aria-pressed", "true");
@@ -258,15 +258,19 @@ async function stopRecording() {
   $("record-time").textContent = "";
   $("file-input").disabled = false;
   try {
-    const samples = await stopping.stop(model.sampleRate);
+    // The live stream already recognised all but the last moments: no second pass over the recording.
+    const done = await stopping.stop();
     const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
-    await transcribe(samples, `recording-${stamp}`);
+    result = { ...done, name: `recording-${stamp}` };
+    $("transcript-source").textContent = `— ${result.name}`;
+    showTranscript(done.transcript);
   } catch (e) {
     showError(e);
   }
 }
 
-function showTranscript(transcript, { partial = false } = {}) {
+/** `open`: how many of the last words belong to a live recording's open piece (they may still change). */
+function showTranscript(transcript, { partial = false, open = 0 } = {}) {
   const box = $("transcript");
   box.classList.toggle("partial", partial);
   box.dataset.state = partial ? "partial" : "final";
@@ -275,7 +279,7 @@ function showTranscript(transcript, { partial = false } = {}) {
   } else {
     const words = transcript.words.flatMap((word, i) => {
       const span = document.createElement("span");
-      span.className = "word";
+      span.className = i < transcript.words.length - open ? "word" : "word open";
       span.textContent = word.text;
       span.title = `${word.start.toFixed(2)}–${word.end.toFixed(2)} s`;
       return i ? [" ", span] : [span];

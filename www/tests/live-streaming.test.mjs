@@ -1,0 +1,133 @@
+// Live mode on the streaming API, in Chromium with a fake microphone that plays the speech sample over
+// and over: the page and the widget send the worker only audio it has not had (pushStream), never the
+// whole recording again; finished pieces show as final while the open one is still partial; and the
+// text at the end is the CLI's for the very samples the worker received.
+
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { assertCloseToCli, launchChromiumWithMicrophone, nativeTranscript, recordWidgetEvents, waitForModel } from "./pages.mjs";
+import { startServer } from "./server.mjs";
+
+const WWW = fileURLToPath(new URL("..", import.meta.url));
+const WORK = resolve(process.env.WEB_TEST_DIR ?? "out/web-test");
+const SPEECH = join(WWW, "samples", "sakha-sample.wav");
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ root: WWW, hidden: ["/tests/"] });
+  browser = await launchChromiumWithMicrophone(SPEECH);
+  mkdirSync(join(WORK, "live"), { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Keeps a copy of every request the page sends a worker, samples included. */
+function watchWorkerRequests(page) {
+  return page.addInitScript(() => {
+    window.workerRequests = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, transfer) {
+      const { type, samples } = message ?? {};
+      // Copied before the samples are moved to the worker.
+      window.workerRequests.push({ type, samples: samples ? Array.from(samples) : null });
+      return post.call(this, message, transfer);
+    };
+  });
+}
+
+/** What the page streamed, checked to be only new audio each time, as one 16 kHz WAV file for the CLI. */
+async function streamedAudio(page, name) {
+  const requests = await page.evaluate(() => window.workerRequests);
+  const types = requests.map((r) => r.type);
+  assert.ok(!types.includes("transcribe"), `live mode transcribed the recording again: ${types}`);
+  assert.equal(types.filter((t) => t === "startStream").length, 1);
+  assert.equal(types.at(-1), "finishStream");
+  const pushes = requests.filter((r) => r.type === "pushStream").map((r) => r.samples);
+  assert.ok(pushes.length >= 8, `${pushes.length} pushes`);
+  // A tick's worth of new audio each (a quarter second or so, more while the worker was busy); the
+  // old live mode sent everything recorded so far every time.
+  const seconds = pushes.map((p) => p.length / 16_000);
+  assert.ok(seconds.every((s) => s > 0 && s < 3), `seconds per push: ${seconds.map((s) => s.toFixed(2))}`);
+  const samples = Float32Array.from(pushes.flat());
+  const file = join(WORK, "live", `${name}.wav`);
+  writeFileSync(file, floatWav(samples, 16_000));
+  return { file, seconds: samples.length / 16_000 };
+}
+
+function floatWav(samples, rate) {
+  const wav = Buffer.alloc(44 + 4 * samples.length);
+  wav.write("RIFF", 0, "latin1");
+  wav.writeUInt32LE(36 + 4 * samples.length, 4);
+  wav.write("WAVEfmt ", 8, "latin1");
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(3, 20); // IEEE float
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 4, 28);
+  wav.writeUInt16LE(4, 32);
+  wav.writeUInt16LE(32, 34);
+  wav.write("data", 36, "latin1");
+  wav.writeUInt32LE(4 * samples.length, 40);
+  samples.forEach((s, i) => wav.writeFloatLE(s, 44 + 4 * i));
+  return wav;
+}
+
+test("the page's live mode streams only new audio, shows final and open text, and ends with the CLI's text", async (t) => {
+  const page = await browser.newPage();
+  try {
+    await watchWorkerRequests(page);
+    await page.goto(`${server.url}/`);
+    await waitForModel(page);
+    await page.click("#record-button");
+    // The sample repeats after its closing silence: a piece is final once a second past that pause.
+    await page.waitForSelector('#transcript[data-state="partial"] .word:not(.open)', { timeout: 30_000 });
+    await page.waitForSelector('#transcript[data-state="partial"] .word.open', { timeout: 30_000 });
+    await page.waitForFunction(() => parseFloat(document.getElementById("record-time").textContent) >= 9, null, { timeout: 30_000 });
+    await page.click("#record-button");
+    await page.waitForSelector('#transcript[data-state="final"]', { timeout: 30_000 });
+    assert.ok(await page.isHidden("#error"), await page.textContent("#error"));
+    const text = (await page.textContent("#transcript")).trim();
+    const { file, seconds } = await streamedAudio(page, "page");
+    assert.ok(seconds >= 9, `${seconds} s streamed`);
+    assertCloseToCli(t, "live page", text, nativeTranscript(file).text);
+  } finally {
+    await page.close();
+  }
+});
+
+test("the widget's live mode streams too and reports the open piece apart", async (t) => {
+  const page = await browser.newPage();
+  try {
+    await watchWorkerRequests(page);
+    await recordWidgetEvents(page);
+    await page.goto(`${server.url}/widget-example.html`);
+    await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
+    await page.click("sakha-asr .record");
+    const finalAndOpen = () =>
+      window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-partial" && e.detail.open && e.detail.transcript.words.length > e.detail.open.words.length);
+    await page.waitForFunction(finalAndOpen, null, { timeout: 30_000 });
+    await page.click("sakha-asr .record");
+    await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-result"), null, { timeout: 30_000 });
+    const events = await page.evaluate(() => window.sakhaAsrEvents);
+    assert.deepEqual(events.filter((e) => e.type === "sakha-asr-error"), []);
+    const partials = events.filter((e) => e.type === "sakha-asr-partial").map((e) => e.detail);
+    // The open piece is always the transcript's last words, after the final ones.
+    for (const { transcript, open } of partials) {
+      assert.deepEqual(transcript.words.slice(transcript.words.length - open.words.length), open.words);
+      assert.ok(transcript.words.every((w) => w.end <= open.end));
+    }
+    const { transcript } = events.find((e) => e.type === "sakha-asr-result").detail;
+    const { file } = await streamedAudio(page, "widget");
+    assertCloseToCli(t, "live widget", transcript.text, nativeTranscript(file).text);
+  } finally {
+    await page.close();
+  }
+});
