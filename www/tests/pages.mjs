@@ -1,10 +1,30 @@
-// What the browser tests share: Chromium as the project runs it, the app page's and the widget's
-// states, and the native CLI's transcripts (SAKHA_ASR_CLI, set by scripts/test-web.sh) as the
-// reference.
+// What the browser tests share: the browsers as the project runs them (Chromium through
+// playwright-core, Firefox through puppeteer-core over WebDriver BiDi, behind the part of
+// Playwright's page API the shared tests use), the app page's and the widget's states, and the
+// native CLI's transcripts (SAKHA_ASR_CLI, set by scripts/test-web.sh) as the reference.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { chromium } from "playwright-core";
+import puppeteer from "puppeteer-core";
+
+/** The browsers the shared page tests run in, as `launchBrowser` names them. */
+export const BROWSERS = ["chromium", "firefox"];
+
+/**
+ * Debian's headless `name` ("chromium" or "firefox") with a fake microphone allowed without a
+ * prompt. Chromium's plays `microphone` (an audio file); Firefox's fake device can only play its own
+ * tone (a 1 kHz sine at amplitude 0.1), so Firefox ignores `microphone`.
+ */
+export function launchBrowser(name, { microphone } = {}) {
+  if (name === "chromium") return microphone ? launchChromiumWithMicrophone(microphone) : launchChromium();
+  if (name === "firefox") return FirefoxBrowser.launch();
+  throw new Error(`no browser named ${name}: one of ${BROWSERS.join(", ")}`);
+}
 
 /** Debian's headless Chromium; `args` are added to the flags every test run uses. */
 export function launchChromium(args = []) {
@@ -113,4 +133,188 @@ export async function widgetResult(page, file) {
   await page.setInputFiles("sakha-asr input[type=file]", file);
   await more(done, before);
   return page.evaluate(() => window.sakhaAsrEvents);
+}
+
+/**
+ * Debian's firefox-esr, headless, driven by puppeteer-core over WebDriver BiDi, with the part of
+ * Playwright's Browser / BrowserContext / Page API that the shared tests use, so one test body runs
+ * in both browsers.
+ */
+class FirefoxBrowser {
+  #browser;
+  #sound;
+
+  static async launch() {
+    const sound = await startSoundServer();
+    try {
+      const browser = await puppeteer.launch({
+        browser: "firefox",
+        executablePath: "/usr/bin/firefox-esr",
+        headless: true,
+        env: { ...process.env, PULSE_SERVER: sound.address },
+        extraPrefsFirefox: {
+          "media.navigator.streams.fake": true,
+          "media.navigator.permission.disabled": true,
+        },
+      });
+      return new FirefoxBrowser(browser, sound);
+    } catch (e) {
+      sound.stop();
+      throw e;
+    }
+  }
+
+  constructor(browser, sound) {
+    this.#browser = browser;
+    this.#sound = sound;
+  }
+
+  /** A fresh profile (puppeteer's browser context: its own Cache API and service workers). */
+  async newContext({ viewport } = {}) {
+    return new FirefoxContext(await this.#browser.createBrowserContext(), viewport);
+  }
+
+  async close() {
+    try {
+      await this.#browser.close();
+    } finally {
+      this.#sound.stop();
+    }
+  }
+}
+
+class FirefoxContext {
+  #context;
+  #viewport;
+  #pages = [];
+  #requestListeners = [];
+
+  constructor(context, viewport) {
+    this.#context = context;
+    this.#viewport = viewport;
+  }
+
+  async newPage() {
+    const page = await this.#context.newPage();
+    if (this.#viewport) await page.setViewport(this.#viewport);
+    page.on("request", (request) => this.#requestListeners.forEach((listener) => listener(request)));
+    this.#pages.push(page);
+    return new FirefoxPage(page);
+  }
+
+  /** Only "request" (the pages' requests; puppeteer's, like Playwright's, have a url()). */
+  on(event, listener) {
+    if (event !== "request") throw new Error(`FirefoxContext has no ${event} event`);
+    this.#requestListeners.push(listener);
+  }
+
+  async setOffline(offline) {
+    for (const page of this.#pages) await page.setOfflineMode(offline);
+  }
+
+  close() {
+    return this.#context.close();
+  }
+}
+
+class FirefoxPage {
+  #page;
+
+  constructor(page) {
+    this.#page = page;
+  }
+
+  on(event, listener) {
+    this.#page.on(event, listener);
+  }
+
+  goto(url) {
+    return this.#page.goto(url);
+  }
+
+  reload() {
+    return this.#page.reload();
+  }
+
+  url() {
+    return this.#page.url();
+  }
+
+  evaluate(fn, arg) {
+    return this.#page.evaluate(fn, arg);
+  }
+
+  waitForFunction(fn, arg, { timeout = 30_000 } = {}) {
+    return this.#page.waitForFunction(fn, { timeout, polling: 100 }, arg);
+  }
+
+  waitForSelector(selector, { timeout = 30_000 } = {}) {
+    return this.#page.waitForSelector(selector, { timeout });
+  }
+
+  textContent(selector) {
+    return this.#page.$eval(selector, (element) => element.textContent);
+  }
+
+  getAttribute(selector, name) {
+    return this.#page.$eval(selector, (element, attribute) => element.getAttribute(attribute), name);
+  }
+
+  async isVisible(selector) {
+    const element = await this.#page.$(selector);
+    return Boolean(element && (await element.isVisible()));
+  }
+
+  async isHidden(selector) {
+    return !(await this.isVisible(selector));
+  }
+
+  $$(selector) {
+    return this.#page.$$(selector);
+  }
+
+  click(selector) {
+    return this.#page.click(selector);
+  }
+
+  async setInputFiles(selector, file) {
+    await (await this.#page.$(selector)).uploadFile(file);
+  }
+
+  screenshot(options) {
+    return this.#page.screenshot(options);
+  }
+}
+
+/**
+ * A PulseAudio server of its own with a null sink, for Firefox to play into: Firefox on Linux has
+ * no audio output without one, and then an AudioContext never leaves "suspended" (so nothing is
+ * recorded). Resolves to {address} for PULSE_SERVER and stop().
+ */
+async function startSoundServer() {
+  const dir = mkdtempSync(join(tmpdir(), "sakha-asr-pulse-"));
+  const socket = join(dir, "native");
+  let stderr = "";
+  let exited = null;
+  const daemon = spawn(
+    "pulseaudio",
+    ["-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--disallow-exit", "--load=module-null-sink",
+      `--load=module-native-protocol-unix auth-anonymous=1 socket=${socket}`],
+    { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  daemon.stderr.on("data", (data) => (stderr += data));
+  daemon.on("error", (error) => (exited = error.message));
+  daemon.on("exit", (code, signal) => (exited ??= `exit status ${code ?? signal}`));
+  const stop = () => {
+    daemon.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let waited = 0; !existsSync(socket); waited += 50) {
+    if (exited || waited > 10_000) {
+      stop();
+      throw new Error(`PulseAudio did not start (${exited ?? "no socket after 10 s"}; scripts/test-web.sh installs it): ${stderr}`);
+    }
+    await sleep(50);
+  }
+  return { address: `unix:${socket}`, stop };
 }
