@@ -7,7 +7,7 @@
 #                                     threaded build), the wasm-bindgen CLI at the version in
 #                                     Cargo.lock (where scripts/tools.sh says), and the npm
 #                                     packages of package-lock.json (binaryen's wasm-opt,
-#                                     playwright-core) into node_modules/
+#                                     playwright-core, puppeteer-core; no browsers) into node_modules/
 #   scripts/install-tools.sh --speech also what the synthetic-speech scripts run (make-sample.sh,
 #                                     make-demo-model.sh, measure-chunking.sh): espeak-ng and sox (apt)
 # The build runs these tools by path, never whatever else is on PATH. A missing tool that cannot be
