@@ -12,7 +12,7 @@ use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::convert::{self, Quantization};
 use sakha_asr::lm::WordLm;
 use sakha_asr::package::{self, PackageDir};
-use sakha_asr::{audio, evaluation, BeamOptions, Chunking, Decoding, Recognizer, Transcript};
+use sakha_asr::{audio, evaluation, BeamOptions, Chunking, Decoding, Recognizer, Segment, Transcript};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -229,6 +229,12 @@ struct TranscribeArgs {
     /// recognition, and of that the CTC decoding (greedy or beam search), in seconds.
     #[arg(long)]
     timings: bool,
+
+    /// Recognise each input as live recognition does: fed to a stream in pieces of this many seconds
+    /// (the text is the same). With --timings, also one JSON object per piece: the audio pushed so
+    /// far, the seconds the push took, the pieces it finished, where the partial text ends.
+    #[arg(long, value_name = "SECONDS")]
+    stream: Option<f64>,
 
     #[command(flatten)]
     decoding: DecodingArgs,
@@ -471,6 +477,11 @@ fn check_outputs(args: &TranscribeArgs) -> Result<()> {
     if several && args.dump_logits.is_some() {
         bail!("--dump-logits takes exactly one audio file");
     }
+    if let Some(seconds) = args.stream {
+        if !(seconds > 0.0 && seconds.is_finite()) || args.dump_logits.is_some() || args.max_piece_seconds == 0.0 {
+            bail!("--stream takes a positive number of seconds, a maximum piece length (--max-piece-seconds) and no --dump-logits");
+        }
+    }
     if !(args.chunk_seconds >= 1.0 && args.context_seconds >= 0.0 && args.min_pause_seconds >= 0.0 && args.max_piece_seconds >= 0.0) {
         bail!("--chunk-seconds must be at least 1, --context-seconds, --min-pause-seconds and --max-piece-seconds at least 0");
     }
@@ -499,13 +510,46 @@ struct OutputError {
     source: std::io::Error,
 }
 
+/// `samples` fed to a stream in pieces of `piece_seconds`, as live recognition gets them; with
+/// `timings`, one JSON object per push on stderr.
+fn stream_samples(recognizer: &Recognizer, samples: &[f32], piece_seconds: f64, timings: bool) -> Result<Transcript, sakha_asr::Error> {
+    let piece = ((piece_seconds * 16_000.0).round() as usize).max(1);
+    let mut stream = recognizer.start_stream()?;
+    let (mut words, mut end) = (Vec::new(), 0.0);
+    let mut keep = |segments: Vec<Segment>| {
+        for segment in segments {
+            end = segment.end;
+            words.extend(segment.words);
+        }
+    };
+    for chunk in samples.chunks(piece) {
+        let started = Instant::now();
+        let update = stream.push(recognizer, chunk)?;
+        if timings {
+            let record = serde_json::json!({
+                "audio_s": stream.seconds(),
+                "push_s": started.elapsed().as_secs_f64(),
+                "finals": update.finals.len(),
+                "partial_end_s": update.partial.end,
+                "held_samples": stream.held_samples(),
+            });
+            eprintln!("{record}");
+        }
+        keep(update.finals);
+    }
+    keep(stream.finish(recognizer)?);
+    Ok(Transcript::from_words(words, end))
+}
+
 /// Errors name the input: audio errors do so themselves, recognition errors get it prefixed. Returns
 /// the seconds decoding took when it ran apart from the model (see `--timings`).
 fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) -> Result<Option<f64>> {
     let samples = audio::load_audio_file(path)?;
     let about_input = |e: sakha_asr::Error| anyhow!("{}: {e}", path.display());
     // Logits first and decoding apart (the same text as `transcribe`) when they are kept or timed.
-    let (transcript, decoding_s) = if args.dump_logits.is_some() || args.timings {
+    let (transcript, decoding_s) = if let Some(piece_seconds) = args.stream {
+        (stream_samples(recognizer, &samples, piece_seconds, args.timings).map_err(about_input)?, None)
+    } else if args.dump_logits.is_some() || args.timings {
         let pieces = recognizer.piece_logits(&samples).map_err(about_input)?;
         if let Some(npy) = &args.dump_logits {
             let all = pieces.iter().map(|piece| &piece.logits).collect::<Vec<_>>();

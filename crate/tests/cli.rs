@@ -140,9 +140,27 @@ fn the_built_in_model_transcribes_without_any_model_files() {
 }
 
 #[test]
+fn streamed_in_pieces_the_sample_reads_the_same_and_each_push_is_timed() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../www/samples/sakha-sample.wav");
+    let whole = run(&["transcribe", "--format", "json", path(&sample)]);
+    let streamed = run(&["transcribe", "--format", "json", "--stream", "0.25", "--timings", path(&sample)]);
+    assert!(streamed.status.success(), "{}", stderr(&streamed));
+    assert_eq!(stdout(&streamed), stdout(&whole));
+    let pushes: Vec<serde_json::Value> =
+        stderr(&streamed).lines().map(|l| serde_json::from_str(l).unwrap()).filter(|r: &serde_json::Value| r.get("push_s").is_some()).collect();
+    // 67 765 samples in pieces of 4000
+    assert_eq!(pushes.len(), 17);
+    for push in &pushes {
+        assert!(push["partial_end_s"].as_f64().unwrap() <= push["audio_s"].as_f64().unwrap());
+    }
+    let refused = run(&["transcribe", "--stream", "0", path(&sample)]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+}
+
+#[test]
 fn help_documents_every_flag_and_the_exit_codes() {
     let help = stdout(&run(&["transcribe", "--help"]));
-    for flag in ["--model", "--lang", "--format", "--output-dir", "--dump-logits", "--timings", "Exit status"] {
+    for flag in ["--model", "--lang", "--format", "--output-dir", "--dump-logits", "--timings", "--stream", "--max-piece-seconds", "Exit status"] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
