@@ -256,10 +256,6 @@ class FirefoxPage {
     return this.#page.$eval(selector, (element) => element.textContent);
   }
 
-  getAttribute(selector, name) {
-    return this.#page.$eval(selector, (element, attribute) => element.getAttribute(attribute), name);
-  }
-
   async isVisible(selector) {
     const element = await this.#page.$(selector);
     return Boolean(element && (await element.isVisible()));
@@ -267,10 +263,6 @@ class FirefoxPage {
 
   async isHidden(selector) {
     return !(await this.isVisible(selector));
-  }
-
-  $$(selector) {
-    return this.#page.$$(selector);
   }
 
   click(selector) {
