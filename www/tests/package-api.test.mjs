@@ -3,6 +3,7 @@
 // stay theirs, and what it cannot take is an AsrError a person can act on.
 
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -16,8 +17,17 @@ const MODEL = join(WORK, "models", "two-languages-f32");
 let server;
 let browser;
 
+/** An empty page of the app's origin, so that the package's modules and the models are same-origin. */
+const BLANK = "/blank/index.html";
+/** Each test waits in the page for the package; a hang fails after this long. */
+const TIMEOUT = { timeout: 120_000 };
+
 before(async () => {
-  server = await startServer({ root: WWW, mounts: { "/test-models/": join(WORK, "models"), "/audio/": join(WORK, "audio") }, hidden: ["/tests/"] });
+  const blank = join(WORK, "package-api");
+  mkdirSync(blank, { recursive: true });
+  writeFileSync(join(blank, "index.html"), `<!doctype html><meta charset="utf-8"><title>blank</title>`);
+  const mounts = { "/test-models/": join(WORK, "models"), "/audio/": join(WORK, "audio"), "/blank/": blank };
+  server = await startServer({ root: WWW, mounts, hidden: ["/tests/"] });
   browser = await launchChromium();
 });
 
@@ -26,11 +36,10 @@ after(async () => {
   await server?.close();
 });
 
-test("transcribe takes a Blob, an ArrayBuffer and samples at another rate, gives the CLI's text for each, and leaves the caller's data whole", async () => {
+test("transcribe takes a Blob, an ArrayBuffer and samples at another rate, gives the CLI's text for each, and leaves the caller's data whole", TIMEOUT, async () => {
   const page = await browser.newPage();
   try {
-    // A blank page of the app's origin, so that the package's modules and the model are same-origin.
-    await page.goto(`${server.url}/icon.svg`);
+    await page.goto(`${server.url}${BLANK}`);
     const results = await page.evaluate(async () => {
       const { load } = await import("/pkg/index.js");
       const asr = await load("/test-models/two-languages-f32/model.json");
@@ -56,10 +65,10 @@ test("transcribe takes a Blob, an ArrayBuffer and samples at another rate, gives
   }
 });
 
-test("what transcribe and load cannot take is an AsrError saying what to give instead", async () => {
+test("what transcribe and load cannot take is an AsrError saying what to give instead", TIMEOUT, async () => {
   const page = await browser.newPage();
   try {
-    await page.goto(`${server.url}/icon.svg`);
+    await page.goto(`${server.url}${BLANK}`);
     const errors = await page.evaluate(async () => {
       const { AsrError, load } = await import("/pkg/index.js");
       const caught = async (work) => {
@@ -91,6 +100,23 @@ test("what transcribe and load cannot take is an AsrError saying what to give in
     assert.match(errors.notAudio.message, /cannot decode the file as audio/);
     assert.equal(errors.missing.kind, "not-found");
     assert.ok(errors.missing.isAsrError);
+  } finally {
+    await page.close();
+  }
+});
+
+test("the package's element without a model attribute or default reports an error event saying to set one", TIMEOUT, async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${server.url}${BLANK}`);
+    const detail = await page.evaluate(async () => {
+      await import("/pkg/element.js");
+      const element = document.createElement("sakha-asr");
+      const error = new Promise((resolve) => element.addEventListener("sakha-asr-error", (event) => resolve(event.detail)));
+      document.body.append(element);
+      return error;
+    });
+    assert.deepEqual(detail, { kind: "format", message: "No model: set the element's model attribute to the URL of a package's model.json." });
   } finally {
     await page.close();
   }
