@@ -1,16 +1,17 @@
 // The npm package as another site uses it: `npm pack` of pkg/, the tarball installed into the example
 // project examples/vite/ (Vite pinned by its lock), built by Vite, served from an origin of its own
-// and run in Debian's Chromium. Its page uses the API (load, transcribe) and the <sakha-asr> element
-// (`import "sakha-asr/element"`); both must give the CLI's text, with every request to that origin.
+// and run in Debian's Chromium and firefox-esr. Its page uses the API (load, transcribe, startLive)
+// and the <sakha-asr> element (`import "sakha-asr/element"`); both must give the CLI's text, with every
+// request to that origin.
 // The page's code is type-checked against the package's .d.ts files (TypeScript pinned there too).
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { assertCloseToCli, launchChromiumWithMicrophone, nativeTranscript, recordWidgetEvents, widgetResult } from "./pages.mjs";
+import { BROWSERS, assertCloseToCli, launchBrowser, nativeTranscript, recordWidgetEvents, widgetResult } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -28,7 +29,6 @@ const F32_MODEL = join(MODELS, "two-languages-f32");
 let tarball;
 let server;
 let isolatedServer;
-let browser;
 
 /** npm as the user runs it, quietly; its output is shown only when it fails. */
 function npm(args, cwd) {
@@ -49,11 +49,9 @@ before(async () => {
   const mounts = { "/models/default/": DEFAULT_MODEL, "/test-models/": MODELS };
   server = await startServer({ root: DIST, mounts });
   isolatedServer = await startServer({ root: DIST, mounts, isolated: true });
-  browser = await launchChromiumWithMicrophone(SPEECH);
 });
 
 after(async () => {
-  await browser?.close();
   await server?.close();
   await isolatedServer?.close();
 });
@@ -120,78 +118,101 @@ test("the example's code type-checks against the package's TypeScript types", ()
   }
 });
 
-test("the example built by Vite transcribes a file as the CLI does, and the element too, asking only its own origin", async (t) => {
-  const context = await browser.newContext();
-  const requests = [];
-  context.on("request", (request) => requests.push(request.url()));
-  const errors = [];
-  try {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => errors.push(error.message));
-    await recordWidgetEvents(page);
-    const { status, text } = await transcribeWithApi(page, server.url, SPEECH);
-    // Not isolated: one thread.
-    assert.match(status, /wasm relaxed SIMD, 1 thread\)/);
-    // An f32 package: the browser's sums are the CLI's, so the text is the same to the letter.
-    assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
+for (const name of BROWSERS) describe(`the example built by Vite, in ${name}`, () => {
+  let browser;
+  before(async () => (browser = await launchBrowser(name, { microphone: SPEECH })));
+  after(() => browser?.close());
 
-    // The element, with the built-in (q8_0) package: the same text up to rounding, as in e2e.test.mjs.
-    const events = await widgetResult(page, SPEECH);
-    const result = events.find((event) => event.type === "sakha-asr-result");
-    assert.ok(result, `no result event: ${JSON.stringify(events)}`);
-    assertCloseToCli(t, "element", result.detail.transcript.text, nativeTranscript(SPEECH).text);
+  test("transcribes a file through the API as the CLI does, asking only its own origin", async () => {
+    const context = await browser.newContext();
+    const requests = [];
+    context.on("request", (request) => requests.push(request.url()));
+    const errors = [];
+    const since = server.requests.length;
+    try {
+      const page = await context.newPage();
+      page.on("pageerror", (error) => errors.push(error.message));
+      const { status, text } = await transcribeWithApi(page, server.url, SPEECH);
+      // Not isolated: one thread.
+      assert.match(status, /, 1 thread\)/);
+      // An f32 package: the browser's sums are the CLI's, so the text is the same to the letter.
+      assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
+    } finally {
+      await context.close();
+    }
+    const foreign = requests.filter((url) => !url.startsWith(`${server.url}/`) && !/^(blob|data):/.test(url));
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(errors, []);
+    // Nothing was fetched from the package's own layout: every script and wasm file came out of Vite.
+    const unbundled = server.requests.slice(since).filter((path) => /sakha_asr|\/(worker|element|asr-client)\.js$/.test(path) && !path.startsWith("/assets/"));
+    assert.deepEqual(unbundled, []);
+  });
 
-    // Vite bundled the worker: it runs from Vite's output, not from the package's files.
-    const workers = page.workers().map((worker) => new URL(worker.url()).pathname);
-    assert.ok(workers.length >= 2 && workers.every((path) => path.startsWith("/assets/")), `workers: ${workers}`);
-  } finally {
-    await context.close();
-  }
-  const foreign = requests.filter((url) => !url.startsWith(`${server.url}/`) && !/^(blob|data):/.test(url));
-  assert.deepEqual(foreign, []);
-  assert.deepEqual(errors, []);
-  // Nothing was fetched from the package's own layout: every script and wasm file came out of Vite.
-  assert.deepEqual(server.requests.filter((path) => /sakha_asr|\/(worker|element|asr-client)\.js$/.test(path) && !path.startsWith("/assets/")), []);
-});
+  test("on a cross-origin isolated host runs the threaded wasm build, with the CLI's text", async () => {
+    const context = await browser.newContext();
+    const errors = [];
+    try {
+      const page = await context.newPage();
+      page.on("pageerror", (error) => errors.push(error.message));
+      const { status, text } = await transcribeWithApi(page, isolatedServer.url, SPEECH);
+      // rayon's helper workers (wasm-bindgen-rayon) start from inside Vite's bundle of the threaded build.
+      assert.match(status, /wasm relaxed SIMD \+ threads, \d+ threads?\)/);
+      assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
+    } finally {
+      await context.close();
+    }
+    assert.deepEqual(errors, []);
+  });
 
-test("on a cross-origin isolated host the Vite build runs the threaded wasm build, with the CLI's text", async () => {
-  const context = await browser.newContext();
-  const errors = [];
-  try {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => errors.push(error.message));
-    const { status, text } = await transcribeWithApi(page, isolatedServer.url, SPEECH);
-    // rayon's helper workers (wasm-bindgen-rayon) start from inside Vite's bundle of the threaded build.
-    assert.match(status, /wasm relaxed SIMD \+ threads, \d+ threads?\)/);
-    assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(errors, []);
-});
+  // Chromium only: these use Playwright's shadow-piercing selectors, init scripts and worker list,
+  // and a fake microphone that plays the speech sample (Firefox's plays a tone).
+  if (name !== "chromium") return;
 
-test("the example records from the microphone with startLive: live partial transcripts, then the whole recording's", async () => {
-  const context = await browser.newContext();
-  const errors = [];
-  try {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => errors.push(error.message));
-    // The built-in package; Chromium's fake microphone plays the speech sample.
-    await page.goto(`${server.url}/`);
-    await reached(page, "ready");
-    await page.click("#record");
-    // A partial transcript with words (the first ones may still be empty).
-    await page.waitForFunction(
-      () => document.body.dataset.state === "failed" || (document.body.dataset.state === "live" && document.getElementById("transcript").textContent.trim()),
-      null,
-      { timeout: 60_000 },
-    );
-    assert.equal(await page.evaluate(() => document.body.dataset.state), "live", await page.textContent("#status"));
-    await page.click("#record");
-    await reached(page, "done");
-    assert.notEqual((await page.textContent("#transcript")).trim(), "", "the recording's transcript");
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(errors, []);
+  test("the element transcribes too, and the workers are Vite's bundles", async (t) => {
+    const context = await browser.newContext();
+    const errors = [];
+    try {
+      const page = await context.newPage();
+      page.on("pageerror", (error) => errors.push(error.message));
+      await recordWidgetEvents(page);
+      await transcribeWithApi(page, server.url, SPEECH);
+      // The element, with the built-in (q8_0) package: the same text up to rounding, as in e2e.test.mjs.
+      const events = await widgetResult(page, SPEECH);
+      const result = events.find((event) => event.type === "sakha-asr-result");
+      assert.ok(result, `no result event: ${JSON.stringify(events)}`);
+      assertCloseToCli(t, "element", result.detail.transcript.text, nativeTranscript(SPEECH).text);
+      // One worker for the API's model, one for the element's, both run from Vite's output.
+      const workers = page.workers().map((worker) => new URL(worker.url()).pathname);
+      assert.ok(workers.length >= 2 && workers.every((path) => path.startsWith("/assets/")), `workers: ${workers}`);
+    } finally {
+      await context.close();
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  test("records from the microphone with startLive: live partial transcripts, then the whole recording's", async () => {
+    const context = await browser.newContext();
+    const errors = [];
+    try {
+      const page = await context.newPage();
+      page.on("pageerror", (error) => errors.push(error.message));
+      // The built-in package.
+      await page.goto(`${server.url}/`);
+      await reached(page, "ready");
+      await page.click("#record");
+      // A partial transcript with words (the first ones may still be empty).
+      await page.waitForFunction(
+        () => document.body.dataset.state === "failed" || (document.body.dataset.state === "live" && document.getElementById("transcript").textContent.trim()),
+        null,
+        { timeout: 60_000 },
+      );
+      assert.equal(await page.evaluate(() => document.body.dataset.state), "live", await page.textContent("#status"));
+      await page.click("#record");
+      await reached(page, "done");
+      assert.notEqual((await page.textContent("#transcript")).trim(), "", "the recording's transcript");
+    } finally {
+      await context.close();
+    }
+    assert.deepEqual(errors, []);
+  });
 });
