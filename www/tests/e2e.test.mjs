@@ -212,9 +212,18 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
   });
 });
 
-describe("loading failures", () => {
+// In each browser, but for the storage quota, which only Chromium's DevTools protocol can lower.
+for (const name of BROWSERS) describe(`loading failures in ${name}`, () => {
+  let own; // as in the app page's block
+
+  before(async () => {
+    if (name !== "chromium") own = await launchBrowser(name);
+  });
+
+  after(() => own?.close());
+
   test("a corrupt model file is refetched once, reported, and never cached", async () => {
-    const { context, page } = await freshPage();
+    const { context, page } = await freshPage(undefined, undefined, own ?? browser);
     server.faults.set("/models/default/base.gguf", Fault.CORRUPT);
     try {
       const since = server.requests.length;
@@ -240,7 +249,7 @@ describe("loading failures", () => {
   // A stored copy was verified before it was stored and is not hashed again (in wasm that is most of
   // the loading time): one that no longer reads as a model is replaced by a verified download.
   test("a stored file that was damaged is downloaded again and replaced", async () => {
-    const { context, page } = await freshPage();
+    const { context, page } = await freshPage(undefined, undefined, own ?? browser);
     try {
       await page.goto(`${server.url}/`);
       await waitForModel(page);
@@ -265,7 +274,7 @@ describe("loading failures", () => {
   });
 
   test("a connection lost mid-download caches nothing, and retrying starts over", async () => {
-    const { context, page } = await freshPage();
+    const { context, page } = await freshPage(undefined, undefined, own ?? browser);
     server.faults.set("/models/default/base.gguf", Fault.CUT);
     try {
       await page.goto(`${server.url}/`);
@@ -285,7 +294,7 @@ describe("loading failures", () => {
   });
 
   test("a missing file is reported as a 404", async () => {
-    const { context, page } = await freshPage();
+    const { context, page } = await freshPage(undefined, undefined, own ?? browser);
     server.faults.set("/models/default/sah.gguf", Fault.NOT_FOUND);
     try {
       await page.goto(`${server.url}/`);
@@ -299,7 +308,7 @@ describe("loading failures", () => {
   });
 
   test("a model larger than a browser can hold is refused before downloading", async () => {
-    const { context, page } = await freshPage();
+    const { context, page } = await freshPage(undefined, undefined, own ?? browser);
     try {
       const since = server.requests.length;
       await page.goto(`${server.url}/?model=/test-models/huge/model.json`);
@@ -317,8 +326,8 @@ describe("loading failures", () => {
     }
   });
 
-  test("a model the browser refuses to store still runs from the download, and the page says why", async () => {
-    const { context, page } = await freshPage();
+  if (name === "chromium") test("a model the browser refuses to store still runs from the download, and the page says why", async () => {
+    const { context, page } = await freshPage(undefined, undefined, own ?? browser);
     try {
       // Chromium enforces this quota on writes (put throws QuotaExceededError), though its storage
       // estimate does not show it.
@@ -342,7 +351,7 @@ describe("loading failures", () => {
   });
 
   test("a package of a newer format version is refused before its weights are downloaded", async () => {
-    const { context, page } = await freshPage();
+    const { context, page } = await freshPage(undefined, undefined, own ?? browser);
     try {
       const since = server.requests.length;
       await page.goto(`${server.url}/?model=/test-models/future-version/model.json`);

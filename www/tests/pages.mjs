@@ -256,6 +256,10 @@ class FirefoxPage {
     return this.#page.$eval(selector, (element) => element.textContent);
   }
 
+  getAttribute(selector, name) {
+    return this.#page.$eval(selector, (element, attribute) => element.getAttribute(attribute), name);
+  }
+
   async isVisible(selector) {
     const element = await this.#page.$(selector);
     return Boolean(element && (await element.isVisible()));
