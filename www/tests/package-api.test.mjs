@@ -1,26 +1,25 @@
-// The npm package's high-level API (js/index.js) in Chromium, on the modules as the web app serves
-// them (www/pkg/): every kind of input `transcribe` takes gives the CLI's text, the caller's buffers
-// stay theirs, and what it cannot take is an AsrError a person can act on.
+// The npm package's high-level API (js/index.js) in Chromium and firefox-esr, on the modules as the
+// web app serves them (www/pkg/): every kind of input `transcribe` takes gives the CLI's text, the
+// caller's buffers stay theirs, and what it cannot take is an AsrError a person can act on.
 
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { launchChromium, nativeTranscript } from "./pages.mjs";
+import { BROWSERS, launchBrowser, nativeTranscript } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
 const WORK = resolve(process.env.WEB_TEST_DIR ?? "out/web-test");
 const MODEL = join(WORK, "models", "two-languages-f32");
 
-let server;
-let browser;
-
 /** An empty page of the app's origin, so that the package's modules and the models are same-origin. */
 const BLANK = "/blank/index.html";
 /** Each test waits in the page for the package; a hang fails after this long. */
 const TIMEOUT = { timeout: 120_000 };
+
+let server;
 
 before(async () => {
   const blank = join(WORK, "package-api");
@@ -28,96 +27,103 @@ before(async () => {
   writeFileSync(join(blank, "index.html"), `<!doctype html><meta charset="utf-8"><title>blank</title>`);
   const mounts = { "/test-models/": join(WORK, "models"), "/audio/": join(WORK, "audio"), "/blank/": blank };
   server = await startServer({ root: WWW, mounts, hidden: ["/tests/"] });
-  browser = await launchChromium();
 });
 
 after(async () => {
-  await browser?.close();
   await server?.close();
 });
 
-test("transcribe takes a Blob, an ArrayBuffer and samples at another rate, gives the CLI's text for each, and leaves the caller's data whole", TIMEOUT, async () => {
-  const page = await browser.newPage();
-  try {
-    await page.goto(`${server.url}${BLANK}`);
-    const results = await page.evaluate(async () => {
-      const { load } = await import("/pkg/index.js");
-      const asr = await load("/test-models/two-languages-f32/model.json");
-      const encoded = await (await fetch("/audio/sample_48k.wav")).arrayBuffer();
-      const fromBlob = (await asr.transcribe(new Blob([encoded], { type: "audio/wav" }))).transcript.text;
-      const fromBuffer = (await asr.transcribe(encoded)).transcript.text;
-      // The file's own samples at its own rate, for transcribe to resample.
-      const decoded = await new OfflineAudioContext(1, 1, 48_000).decodeAudioData(encoded.slice(0));
-      const samples = decoded.getChannelData(0).slice();
-      const fromSamples = (await asr.transcribe(samples, { sampleRate: 48_000 })).transcript.text;
-      asr.dispose();
-      return { fromBlob, fromBuffer, fromSamples, bufferBytes: encoded.byteLength, samplesLength: samples.length, rate: decoded.sampleRate };
-    });
-    const expected = nativeTranscript(join(WORK, "audio", "sample_48k.wav"), "--model", MODEL).text;
-    assert.equal(results.rate, 48_000);
-    assert.equal(results.fromBlob, expected);
-    assert.equal(results.fromBuffer, expected);
-    assert.equal(results.fromSamples, expected);
-    assert.ok(results.bufferBytes > 0, "the ArrayBuffer given to transcribe is not detached");
-    assert.ok(results.samplesLength > 0, "the Float32Array given to transcribe is not emptied");
-  } finally {
-    await page.close();
-  }
-});
+for (const name of BROWSERS) describe(`in ${name}`, () => {
+  let browser;
+  before(async () => (browser = await launchBrowser(name)));
+  after(() => browser?.close());
 
-test("what transcribe and load cannot take is an AsrError saying what to give instead", TIMEOUT, async () => {
-  const page = await browser.newPage();
-  try {
-    await page.goto(`${server.url}${BLANK}`);
-    const errors = await page.evaluate(async () => {
-      const { AsrError, load } = await import("/pkg/index.js");
-      const caught = async (work) => {
-        try {
-          await work();
-          return null;
-        } catch (e) {
-          return { isAsrError: e instanceof AsrError, kind: e.kind, message: e.message };
-        }
-      };
-      const asr = await load("/test-models/two-languages-f32/model.json");
-      const result = {
-        number: await caught(() => asr.transcribe(42)),
-        rate: await caught(() => asr.transcribe(new Float32Array(16_000), { sampleRate: 0 })),
-        notAudio: await caught(() => asr.transcribe(new Blob(["not audio"]))),
-        missing: await caught(() => load("/test-models/no-such-package/model.json")),
-      };
-      asr.dispose();
-      return result;
-    });
-    assert.deepEqual(errors.number, {
-      isAsrError: true,
-      kind: "audio",
-      message: "transcribe takes a File, a Blob, an ArrayBuffer of an audio file, or a Float32Array of samples.",
-    });
-    assert.equal(errors.rate.kind, "audio");
-    assert.match(errors.rate.message, /sampleRate must be a positive number .*\(got 0\)/);
-    assert.equal(errors.notAudio.kind, "audio");
-    assert.match(errors.notAudio.message, /cannot decode the file as audio/);
-    assert.equal(errors.missing.kind, "not-found");
-    assert.ok(errors.missing.isAsrError);
-  } finally {
-    await page.close();
-  }
-});
+  test("transcribe takes a Blob, an ArrayBuffer and samples at another rate, gives the CLI's text for each, and leaves the caller's data whole", TIMEOUT, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${server.url}${BLANK}`);
+      const results = await page.evaluate(async () => {
+        const { load } = await import("/pkg/index.js");
+        const asr = await load("/test-models/two-languages-f32/model.json");
+        const encoded = await (await fetch("/audio/sample_48k.wav")).arrayBuffer();
+        const fromBlob = (await asr.transcribe(new Blob([encoded], { type: "audio/wav" }))).transcript.text;
+        const fromBuffer = (await asr.transcribe(encoded)).transcript.text;
+        // The file's own samples at its own rate, for transcribe to resample.
+        const decoded = await new OfflineAudioContext(1, 1, 48_000).decodeAudioData(encoded.slice(0));
+        const samples = decoded.getChannelData(0).slice();
+        const fromSamples = (await asr.transcribe(samples, { sampleRate: 48_000 })).transcript.text;
+        asr.dispose();
+        return { fromBlob, fromBuffer, fromSamples, bufferBytes: encoded.byteLength, samplesLength: samples.length, rate: decoded.sampleRate };
+      });
+      const expected = nativeTranscript(join(WORK, "audio", "sample_48k.wav"), "--model", MODEL).text;
+      assert.equal(results.rate, 48_000);
+      assert.equal(results.fromBlob, expected);
+      assert.equal(results.fromBuffer, expected);
+      assert.equal(results.fromSamples, expected);
+      assert.ok(results.bufferBytes > 0, "the ArrayBuffer given to transcribe is not detached");
+      assert.ok(results.samplesLength > 0, "the Float32Array given to transcribe is not emptied");
+    } finally {
+      await context.close();
+    }
+  });
 
-test("the package's element without a model attribute or default reports an error event saying to set one", TIMEOUT, async () => {
-  const page = await browser.newPage();
-  try {
-    await page.goto(`${server.url}${BLANK}`);
-    const detail = await page.evaluate(async () => {
-      await import("/pkg/element.js");
-      const element = document.createElement("sakha-asr");
-      const error = new Promise((resolve) => element.addEventListener("sakha-asr-error", (event) => resolve(event.detail)));
-      document.body.append(element);
-      return error;
-    });
-    assert.deepEqual(detail, { kind: "format", message: "No model: set the element's model attribute to the URL of a package's model.json." });
-  } finally {
-    await page.close();
-  }
+  test("what transcribe and load cannot take is an AsrError saying what to give instead", TIMEOUT, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${server.url}${BLANK}`);
+      const errors = await page.evaluate(async () => {
+        const { AsrError, load } = await import("/pkg/index.js");
+        const caught = async (work) => {
+          try {
+            await work();
+            return null;
+          } catch (e) {
+            return { isAsrError: e instanceof AsrError, kind: e.kind, message: e.message };
+          }
+        };
+        const asr = await load("/test-models/two-languages-f32/model.json");
+        const result = {
+          number: await caught(() => asr.transcribe(42)),
+          rate: await caught(() => asr.transcribe(new Float32Array(16_000), { sampleRate: 0 })),
+          notAudio: await caught(() => asr.transcribe(new Blob(["not audio"]))),
+          missing: await caught(() => load("/test-models/no-such-package/model.json")),
+        };
+        asr.dispose();
+        return result;
+      });
+      assert.deepEqual(errors.number, {
+        isAsrError: true,
+        kind: "audio",
+        message: "transcribe takes a File, a Blob, an ArrayBuffer of an audio file, or a Float32Array of samples.",
+      });
+      assert.equal(errors.rate.kind, "audio");
+      assert.match(errors.rate.message, /sampleRate must be a positive number .*\(got 0\)/);
+      assert.equal(errors.notAudio.kind, "audio");
+      assert.match(errors.notAudio.message, /cannot decode the file as audio/);
+      assert.equal(errors.missing.kind, "not-found");
+      assert.ok(errors.missing.isAsrError);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("the package's element without a model attribute or default reports an error event saying to set one", TIMEOUT, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${server.url}${BLANK}`);
+      const detail = await page.evaluate(async () => {
+        await import("/pkg/element.js");
+        const element = document.createElement("sakha-asr");
+        const error = new Promise((resolve) => element.addEventListener("sakha-asr-error", (event) => resolve(event.detail)));
+        document.body.append(element);
+        return error;
+      });
+      assert.deepEqual(detail, { kind: "format", message: "No model: set the element's model attribute to the URL of a package's model.json." });
+    } finally {
+      await context.close();
+    }
+  });
 });
