@@ -417,56 +417,66 @@ test("a q8_0 package transcribes in the browser as the CLI does, up to rounding"
   }
 });
 
-// Up to rounding, as the page's texts above: the word LM's beam search can turn a letter the q8_0
-// kernels round otherwise into another word boundary.
-test("the <sakha-asr> widget transcribes inside a foreign page and reports by events", async (t) => {
-  const { context, page } = await freshPage({ width: 1100, height: 700 });
-  try {
-    await recordWidgetEvents(page);
-    await page.goto(`${server.url}/widget-example.html`);
-    const events = await widgetResult(page, SPEECH);
-    const result = events.find((e) => e.type === "sakha-asr-result");
-    assert.ok(result, `no result event: ${JSON.stringify(events)}`);
-    const { text, words, duration } = result.detail.transcript;
-    assertCloseToCli(t, "widget", text, nativeTranscript(SPEECH).text);
-    assert.equal(text, words.map((word) => word.text).join(" "));
-    assert.ok(words.every((word, i) => (words[i - 1]?.end ?? 0) <= word.start && word.start <= word.end && word.end <= duration));
-    assert.equal(await page.inputValue("#comment"), text);
-    await page.screenshot({ path: join(SCREENSHOTS, "widget-example.png"), fullPage: true });
-  } finally {
-    await context.close();
-  }
-});
+for (const name of BROWSERS) describe(`the widget in ${name}`, () => {
+  let own; // as in the app page's block
 
-test("the widget also works embedded in a page of another origin", async (t) => {
-  // The host page lives on a second server (another port: another origin) and loads the widget
-  // from the first, so the worker must start through its same-origin shim.
-  const hostDir = join(WORK, "host-site");
-  mkdirSync(hostDir, { recursive: true });
-  writeFileSync(
-    join(hostDir, "index.html"),
-    `<!doctype html><meta charset="utf-8"><title>Host</title>
-     <script type="module" src="${server.url}/widget.js"></script>
-     <sakha-asr></sakha-asr>`,
-  );
-  const host = await startServer({ root: hostDir });
-  const context = await browser.newContext();
-  const origins = new Set();
-  context.on("request", (request) => origins.add(new URL(request.url()).origin));
-  try {
-    const page = await context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    await recordWidgetEvents(page);
-    await page.goto(`${host.url}/`);
-    const events = await widgetResult(page, SPEECH);
-    const result = events.find((e) => e.type === "sakha-asr-result");
-    assert.ok(result, `no result event: ${JSON.stringify(events)}`);
-    assertCloseToCli(t, "widget from another origin", result.detail.transcript.text, nativeTranscript(SPEECH).text);
-    assert.deepEqual([...origins].filter((o) => o !== "null").sort(), [host.url, server.url].sort());
-  } finally {
-    await context.close();
-    await host.close();
-  }
+  before(async () => {
+    if (name !== "chromium") own = await launchBrowser(name);
+  });
+
+  after(() => own?.close());
+
+  // Up to rounding, as the page's texts above: the word LM's beam search can turn a letter the q8_0
+  // kernels round otherwise into another word boundary.
+  test("the <sakha-asr> widget transcribes inside a foreign page and reports by events", async (t) => {
+    const { context, page } = await freshPage({ width: 1100, height: 700 }, {}, own ?? browser);
+    try {
+      await recordWidgetEvents(page);
+      await page.goto(`${server.url}/widget-example.html`);
+      const events = await widgetResult(page, SPEECH);
+      const result = events.find((e) => e.type === "sakha-asr-result");
+      assert.ok(result, `no result event: ${JSON.stringify(events)}`);
+      const { text, words, duration } = result.detail.transcript;
+      assertCloseToCli(t, "widget", text, nativeTranscript(SPEECH).text);
+      assert.equal(text, words.map((word) => word.text).join(" "));
+      assert.ok(words.every((word, i) => (words[i - 1]?.end ?? 0) <= word.start && word.start <= word.end && word.end <= duration));
+      assert.equal(await page.inputValue("#comment"), text);
+      await page.screenshot({ path: join(SCREENSHOTS, `widget-example-${name}.png`), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("the widget also works embedded in a page of another origin", async (t) => {
+    // The host page lives on a second server (another port: another origin) and loads the widget
+    // from the first, so the worker must start through its same-origin shim.
+    const hostDir = join(WORK, `host-site-${name}`);
+    mkdirSync(hostDir, { recursive: true });
+    writeFileSync(
+      join(hostDir, "index.html"),
+      `<!doctype html><meta charset="utf-8"><title>Host</title>
+       <script type="module" src="${server.url}/widget.js"></script>
+       <sakha-asr></sakha-asr>`,
+    );
+    const host = await startServer({ root: hostDir });
+    const context = await (own ?? browser).newContext();
+    const origins = new Set();
+    context.on("request", (request) => origins.add(new URL(request.url()).origin));
+    try {
+      const page = await context.newPage();
+      page.on("pageerror", (error) => pageErrors.push(error.message));
+      await recordWidgetEvents(page);
+      await page.goto(`${host.url}/`);
+      const events = await widgetResult(page, SPEECH);
+      const result = events.find((e) => e.type === "sakha-asr-result");
+      assert.ok(result, `no result event: ${JSON.stringify(events)}`);
+      assertCloseToCli(t, "widget from another origin", result.detail.transcript.text, nativeTranscript(SPEECH).text);
+      assert.deepEqual([...origins].filter((o) => o !== "null").sort(), [host.url, server.url].sort());
+    } finally {
+      await context.close();
+      await host.close();
+    }
+  });
 });
 
 describe("a deploy while a tab is open", () => {

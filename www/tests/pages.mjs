@@ -228,6 +228,10 @@ class FirefoxPage {
     this.#page.on(event, listener);
   }
 
+  addInitScript(fn) {
+    return this.#page.evaluateOnNewDocument(fn);
+  }
+
   goto(url) {
     return this.#page.goto(url);
   }
@@ -256,6 +260,10 @@ class FirefoxPage {
     return this.#page.$eval(selector, (element) => element.textContent);
   }
 
+  inputValue(selector) {
+    return this.#page.$eval(selector, (element) => element.value);
+  }
+
   getAttribute(selector, name) {
     return this.#page.$eval(selector, (element, attribute) => element.getAttribute(attribute), name);
   }
@@ -273,8 +281,9 @@ class FirefoxPage {
     return this.#page.click(selector);
   }
 
+  /** Playwright's selectors see into open shadow roots (the widget's file input is in one). */
   async setInputFiles(selector, file) {
-    await (await this.#page.$(selector)).uploadFile(file);
+    await (await this.#page.$(selector.split(" ").join(" >>> "))).uploadFile(file);
   }
 
   screenshot(options) {
