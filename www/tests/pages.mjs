@@ -174,6 +174,12 @@ class FirefoxBrowser {
     return new FirefoxContext(await this.#browser.createBrowserContext(), viewport);
   }
 
+  /** A page in a fresh profile of its own, which goes when the page is closed. */
+  async newPage() {
+    const context = await this.#browser.createBrowserContext();
+    return new FirefoxPage(await context.newPage(), context);
+  }
+
   async close() {
     try {
       await this.#browser.close();
@@ -217,11 +223,20 @@ class FirefoxContext {
   }
 }
 
+/** A selector as Playwright reads it, seeing into open shadow roots (puppeteer's `>>>`). */
+const deep = (selector) => selector.split(" ").join(" >>> ");
+
 class FirefoxPage {
   #page;
+  #ownContext;
 
-  constructor(page) {
+  constructor(page, ownContext = null) {
     this.#page = page;
+    this.#ownContext = ownContext;
+  }
+
+  close() {
+    return (this.#ownContext ?? this.#page).close();
   }
 
   on(event, listener) {
@@ -277,13 +292,17 @@ class FirefoxPage {
     return !(await this.isVisible(selector));
   }
 
+  // The widget's buttons and file input are in its shadow root.
   click(selector) {
-    return this.#page.click(selector);
+    return this.#page.click(deep(selector));
   }
 
-  /** Playwright's selectors see into open shadow roots (the widget's file input is in one). */
   async setInputFiles(selector, file) {
-    await (await this.#page.$(selector.split(" ").join(" >>> "))).uploadFile(file);
+    await (await this.#page.$(deep(selector))).uploadFile(file);
+  }
+
+  waitForTimeout(ms) {
+    return sleep(ms);
   }
 
   screenshot(options) {

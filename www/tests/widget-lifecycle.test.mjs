@@ -1,12 +1,13 @@
-// The <sakha-asr> element's lifecycle in Chromium: removed from its page it lets go of the microphone,
-// its timer, its worker and the worker's object URL; a load that another load overtook ends quietly.
+// The <sakha-asr> element's lifecycle in Chromium and Firefox: removed from its page it lets go of
+// the microphone, its timer, its worker and the worker's object URL; a load that another load
+// overtook ends quietly.
 
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { launchChromiumWithMicrophone, recordWidgetEvents } from "./pages.mjs";
+import { BROWSERS, launchBrowser, recordWidgetEvents } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -15,7 +16,6 @@ const SPEECH = join(WORK, "audio", "sample_48k.wav");
 
 let server;
 let host;
-let browser;
 
 before(async () => {
   server = await startServer({ root: WWW, hidden: ["/tests/"] });
@@ -29,11 +29,9 @@ before(async () => {
      <sakha-asr></sakha-asr>`,
   );
   host = await startServer({ root: hostDir });
-  browser = await launchChromiumWithMicrophone(SPEECH);
 });
 
 after(async () => {
-  await browser?.close();
   await host?.close();
   await server?.close();
 });
@@ -76,63 +74,69 @@ function watchResources(page) {
 
 const events = (page, type) => page.evaluate((t) => window.sakhaAsrEvents.filter((e) => e.type === t), type);
 
-test("a removed widget stops its microphone, timer and worker and revokes its object URL", async () => {
-  const page = await browser.newPage();
-  try {
-    await recordWidgetEvents(page);
-    await watchResources(page);
-    await page.goto(`${host.url}/`);
-    await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
-    await page.click("sakha-asr .record");
-    await page.waitForFunction(() => window.resources.tracks.some((t) => t.readyState === "live"));
-    await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent.startsWith("Recording"));
+for (const name of BROWSERS) describe(`in ${name}`, () => {
+  let browser;
+  before(async () => (browser = await launchBrowser(name, { microphone: SPEECH })));
+  after(() => browser?.close());
 
-    const status = await page.evaluate(() => {
-      const widget = document.querySelector("sakha-asr");
-      window.removedWidget = widget;
-      widget.remove();
-      return widget.shadowRoot.querySelector(".status").textContent;
-    });
-    await page.waitForTimeout(1000);
-    const after = await page.evaluate(() => {
-      const { tracks, workers, objectUrls, revoked } = window.resources;
-      return {
-        tracks: tracks.map((t) => t.readyState),
-        workers: workers.map((w) => w.terminated),
-        unrevoked: [...objectUrls].filter((url) => !revoked.has(url)),
-        objectUrls: objectUrls.size,
-        status: window.removedWidget.shadowRoot.querySelector(".status").textContent,
-      };
-    });
-    assert.ok(after.tracks.length > 0 && after.tracks.every((state) => state === "ended"), `microphone tracks: ${after.tracks}`);
-    assert.ok(after.workers.length > 0 && after.workers.every(Boolean), `workers terminated: ${after.workers}`);
-    assert.ok(after.objectUrls > 0, "the cross-origin widget started its worker from an object URL");
-    assert.deepEqual(after.unrevoked, []);
-    assert.equal(after.status, status, "the recording timer stopped with the element");
-    assert.deepEqual(await events(page, "sakha-asr-error"), [], "removal is not an error");
-  } finally {
-    await page.close();
-  }
-});
+  test("a removed widget stops its microphone, timer and worker and revokes its object URL", async () => {
+    const page = await browser.newPage();
+    try {
+      await recordWidgetEvents(page);
+      await watchResources(page);
+      await page.goto(`${host.url}/`);
+      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
+      await page.click("sakha-asr .record");
+      await page.waitForFunction(() => window.resources.tracks.some((t) => t.readyState === "live"));
+      await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent.startsWith("Recording"));
 
-test("a load overtaken by another ends without an error event, and only the last one is ready", async () => {
-  const page = await browser.newPage();
-  try {
-    await recordWidgetEvents(page);
-    await page.goto(`${host.url}/`);
-    // Two more loads while the first is under way: the model attribute changes twice.
-    await page.evaluate((model) => {
-      const widget = document.querySelector("sakha-asr");
-      widget.setAttribute("model", `${model}?first`);
-      widget.setAttribute("model", `${model}?second`);
-    }, `${server.url}/models/default/model.json`);
-    await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
-    await page.waitForTimeout(500);
-    assert.deepEqual(await events(page, "sakha-asr-error"), []);
-    assert.equal((await events(page, "sakha-asr-ready")).length, 1);
-    const status = await page.evaluate(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent);
-    assert.match(status, /^Ready/);
-  } finally {
-    await page.close();
-  }
+      const status = await page.evaluate(() => {
+        const widget = document.querySelector("sakha-asr");
+        window.removedWidget = widget;
+        widget.remove();
+        return widget.shadowRoot.querySelector(".status").textContent;
+      });
+      await page.waitForTimeout(1000);
+      const after = await page.evaluate(() => {
+        const { tracks, workers, objectUrls, revoked } = window.resources;
+        return {
+          tracks: tracks.map((t) => t.readyState),
+          workers: workers.map((w) => w.terminated),
+          unrevoked: [...objectUrls].filter((url) => !revoked.has(url)),
+          objectUrls: objectUrls.size,
+          status: window.removedWidget.shadowRoot.querySelector(".status").textContent,
+        };
+      });
+      assert.ok(after.tracks.length > 0 && after.tracks.every((state) => state === "ended"), `microphone tracks: ${after.tracks}`);
+      assert.ok(after.workers.length > 0 && after.workers.every(Boolean), `workers terminated: ${after.workers}`);
+      assert.ok(after.objectUrls > 0, "the cross-origin widget started its worker from an object URL");
+      assert.deepEqual(after.unrevoked, []);
+      assert.equal(after.status, status, "the recording timer stopped with the element");
+      assert.deepEqual(await events(page, "sakha-asr-error"), [], "removal is not an error");
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("a load overtaken by another ends without an error event, and only the last one is ready", async () => {
+    const page = await browser.newPage();
+    try {
+      await recordWidgetEvents(page);
+      await page.goto(`${host.url}/`);
+      // Two more loads while the first is under way: the model attribute changes twice.
+      await page.evaluate((model) => {
+        const widget = document.querySelector("sakha-asr");
+        widget.setAttribute("model", `${model}?first`);
+        widget.setAttribute("model", `${model}?second`);
+      }, `${server.url}/models/default/model.json`);
+      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
+      await page.waitForTimeout(500);
+      assert.deepEqual(await events(page, "sakha-asr-error"), []);
+      assert.equal((await events(page, "sakha-asr-ready")).length, 1);
+      const status = await page.evaluate(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent);
+      assert.match(status, /^Ready/);
+    } finally {
+      await page.close();
+    }
+  });
 });
