@@ -4,6 +4,7 @@
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Activation, LayerNorm};
 
+use rayon::prelude::*;
 use std::sync::Arc;
 
 use super::kernels::{self, Bf16Matrix, Int8Matrix};
@@ -201,7 +202,16 @@ impl FeatureConvLayer {
 
     /// `[B, T, C_in]` to `[B, T', C_out]`.
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        activate(self.activation, &self.norm.forward(self.conv.forward(xs)?)?)
+        let ys = self.conv.forward(xs)?;
+        match (&self.norm, self.activation) {
+            // MMS's layers: in place on the conv's fresh output (see `layer_norm_gelu_in_place`)
+            (ConvNorm::Layer(norm), Activation::Gelu) => {
+                let ys = ys.contiguous()?;
+                kernels::layer_norm_gelu_in_place(&ys, norm)?;
+                Ok(ys)
+            }
+            _ => activate(self.activation, &self.norm.forward(ys)?),
+        }
     }
 }
 
@@ -365,8 +375,16 @@ impl Attention {
             t.reshape((batch, frames, self.num_heads, self.head_dim))?.transpose(1, 2)?.contiguous()
         };
         let (q, k, v) = ((split_heads(q)? * self.scale())?, split_heads(k)?, split_heads(v)?);
-        let context = kernels::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(&v)?;
-        context.transpose(1, 2)?.reshape((batch, frames, hidden))
+        // Heads on rayon's threads: in wasm candle's own f32 product runs on one thread (it sees one
+        // core), so without this the threaded build left attention to a single core.
+        let heads = (0..self.num_heads)
+            .into_par_iter()
+            .map(|head| {
+                let [q, k, v] = [&q, &k, &v].map(|t| t.narrow(1, head, 1));
+                kernels::softmax_last_dim(&q?.matmul(&k?.t()?)?)?.matmul(&v?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::cat(&heads, 1)?.transpose(1, 2)?.reshape((batch, frames, hidden))
     }
 
     /// [`Attention::attend`] through our bf16 kernel, from the fused projections `[batch, frames,
