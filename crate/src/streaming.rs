@@ -20,7 +20,7 @@
 //! later audio came in, so a stream could never call any text final. It also reads better: the
 //! demo-eval clips joined into two recordings (8 and 9 pieces) score WER 36.2 % and 45.8 % decoded
 //! piece by piece, against 40.6 % and 56.6 % in one search across the pieces (`tests/streaming.rs`,
-//! which prints both): across a pause, the LM joined the end of one sentence to the next.
+//! which prints both).
 
 use crate::decoding::Decoding;
 use crate::pauses::{self, Cutter};
