@@ -27,12 +27,13 @@ PY
 # The same sentences one file each, for what joining them costs (the CLI prints "file<TAB>text" lines).
 xargs -d '\n' "$cli" transcribe --model "$model" < "$work/clips.txt" | cut -f2- > "$work/separately.txt"
 echo "$(soxi -D "$work/long.wav") s of audio"
-"$cli" transcribe --model "$model" --chunk-seconds 100000 --min-pause-seconds 0 --dump-logits "$work/whole.npy" \
+"$cli" transcribe --model "$model" --chunk-seconds 100000 --min-pause-seconds 0 --max-piece-seconds 0 --dump-logits "$work/whole.npy" \
   "$work/long.wav" > "$work/whole.txt"
-# chunk seconds, context seconds, shortest pause cut at (0: none)
+# chunk seconds, context seconds, shortest pause cut at (0: none); no maximum piece length, so that the
+# chunk lengths are what is compared
 for config in "5 0 0" "5 1 0" "10 0 0" "10 1 0" "10 2 0" "20 2 0" "30 3 0" "10 2 0.2" "10 2 0.26" "10 2 0.32" "20 2 0.26"; do
   read -r chunk context pause <<<"$config"
-  "$cli" transcribe --model "$model" --chunk-seconds "$chunk" --context-seconds "$context" --min-pause-seconds "$pause" \
+  "$cli" transcribe --model "$model" --chunk-seconds "$chunk" --context-seconds "$context" --min-pause-seconds "$pause" --max-piece-seconds 0 \
     --dump-logits "$work/chunked.npy" "$work/long.wav" > "$work/chunked.txt"
   $python - "$work" "$chunk" "$context" "$pause" <<'PY'
 import sys
