@@ -11,6 +11,8 @@ use super::{block_bytes, Int8Matrix, MicroTile, TileSlices, BLOCK, PANEL};
 /// Activations as `vpdpbusd` reads them: `q + 128`, `q` in -127..=127.
 pub type Activation = u8;
 pub const OFFSET: i32 = 128;
+/// 8-bit weights are stored signed.
+pub const UNSIGNED_WEIGHTS: bool = false;
 /// The largest `|q|` of a quantized activation.
 pub const LIMIT: f32 = 127.0;
 /// What [`available`] looks for, for messages.

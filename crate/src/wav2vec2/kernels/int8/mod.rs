@@ -10,9 +10,11 @@
 //!
 //! The arithmetic: per 32-value block, `Σ a·w = d_a · d_w · Σ qa·qw`, `qw` in -127..=127 and `qa` in
 //! `-LIMIT..=LIMIT` (the backend's). VNNI's 8-bit dot product wants one operand unsigned, so a
-//! backend may store activations as `qa + OFFSET`, and each block's integer
-//! sum then starts from `-OFFSET · Σ qw` (precomputed per weight block), which cancels the shift.
-//! The integer sum is exact; the only rounding is the two quantizations and the f32 sums.
+//! backend either stores activations as `qa + OFFSET`, and each block's integer sum then starts from
+//! `-OFFSET · Σ qw` (precomputed per weight block), which cancels the shift (AVX-512); or stores
+//! 8-bit weights as `qw + 128` (`UNSIGNED_WEIGHTS`, wasm's relaxed builds), which makes them affine
+//! like 4-bit ones, `w = d · (qw + 128) - 128 d`, and costs no memory per block. The integer sum is
+//! exact; the only rounding is the two quantizations and the f32 sums.
 //!
 //! 4-bit weights (q4_0, q4_k) stay 4-bit in memory and are unpacked to bytes in the kernel. Every
 //! 32-value block of theirs is affine, `w = d · q + m` with `q` in 0..=15 (q4_0: `m = -8d`; q4_k:
@@ -56,8 +58,8 @@ const fn block_bytes(nibbles: bool) -> usize {
 pub struct Int8Matrix {
     columns: usize,
     depth: usize,
-    /// Per (panel, block), 8-bit weights: 8 groups of 4 consecutive values, each as 2 × 16 columns
-    /// × 4 bytes, so that one 64-byte load is the `vpdpbusd` operand for 16 columns, and one 16-byte
+    /// Per (panel, block), 8-bit weights (`q + 128` where the backend has `UNSIGNED_WEIGHTS`): 8
+    /// groups of 4 consecutive values, each as 2 × 16 columns × 4 bytes, so that one 64-byte load is the `vpdpbusd` operand for 16 columns, and one 16-byte
     /// load the wasm dot products' operand for 4. 4-bit weights: the same for groups `2k` (low
     /// nibbles) and `2k + 1` (high nibbles) in one byte.
     weights: Vec<u8>,
@@ -184,9 +186,11 @@ impl Int8Matrix {
                 for (group, four) in values.chunks_exact(4).enumerate() {
                     // 4-bit: groups 2k and 2k + 1 share the bytes of slot k, in low and high nibbles
                     let (slot, shift) = if nibbles { (group / 2, group % 2 * 4) } else { (group, 0) };
+                    // `q + 128` as a byte is `q`'s byte with its top bit flipped
+                    let flip = if !nibbles && backend::UNSIGNED_WEIGHTS { 0x80 } else { 0 };
                     let at = ((slot * 2 + half) * 16 + lane_in_half) * 4;
                     for (byte, &value) in packed[at..at + 4].iter_mut().zip(four) {
-                        *byte |= (value as u8) << shift;
+                        *byte |= ((value as u8) ^ flip) << shift;
                     }
                 }
             }
@@ -228,8 +232,8 @@ impl Int8Matrix {
 struct MicroTile<'a> {
     activations: &'a [backend::Activation],
     activation_scales: &'a [f32],
-    /// 4-bit weights only (empty for 8-bit ones): per row and block, the block's sum as quantized,
-    /// `scale · Σ q`.
+    /// Where the kernel reads them (4-bit weights, or 8-bit ones where the backend has
+    /// `UNSIGNED_WEIGHTS`; else empty): per row and block, the block's sum as quantized, `scale · Σ q`.
     activation_sums: &'a [f32],
     /// Starts at this matrix's first column; rows are `output_stride` apart.
     output: &'a mut [MaybeUninit<f32>],
@@ -240,7 +244,7 @@ struct MicroTile<'a> {
 }
 
 /// What one micro-kernel call of `ROWS` rows reads, cut to exactly that: per row `depth` activations
-/// and `blocks` scales (and sums where `NIBBLES`), per block 32 weight scales, offsets (where the
+/// and `blocks` scales (and sums where [`reads_sums`]), per block 32 weight scales, offsets (where the
 /// backend has them) and minimums (where `NIBBLES`) and `block_bytes(NIBBLES)` weight bytes, and 32
 /// biases. The backends' unchecked reads stay within these.
 struct TileSlices<'a> {
@@ -251,6 +255,8 @@ struct TileSlices<'a> {
     activation_sums: &'a [f32],
     weights: &'a [u8],
     scales: &'a [f32],
+    // only the AVX-512 kernel shifts its activations, so only it has offsets to read
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     offsets: &'a [i32],
     minimums: &'a [f32],
     bias: &'a [f32],
@@ -269,7 +275,7 @@ impl<'a> TileSlices<'a> {
             depth,
             activations: &tile.activations[..ROWS * depth],
             activation_scales: &tile.activation_scales[..ROWS * blocks],
-            activation_sums: &tile.activation_sums[..if NIBBLES { ROWS * blocks } else { 0 }],
+            activation_sums: &tile.activation_sums[..if reads_sums(NIBBLES) { ROWS * blocks } else { 0 }],
             weights: &matrix.weights[tile.panel * blocks * block_bytes..(tile.panel + 1) * blocks * block_bytes],
             scales: &matrix.scales[panel.clone()],
             offsets: if backend::OFFSET != 0 { &matrix.offsets[panel.clone()] } else { &[] },
@@ -277,6 +283,12 @@ impl<'a> TileSlices<'a> {
             bias: &tile.bias[tile.panel * PANEL..][..PANEL],
         }
     }
+}
+
+/// Whether the micro-kernel reads the activations' block sums: for affine weights, which 4-bit
+/// weights are and 8-bit ones stored unsigned become.
+const fn reads_sums(nibbles: bool) -> bool {
+    nibbles || backend::UNSIGNED_WEIGHTS
 }
 
 /// `x W₁ᵀ + b₁`, `x W₂ᵀ + b₂`, ... side by side in each output row, for matrices of one depth and
@@ -311,12 +323,11 @@ struct Int8Linear<'a> {
 
 /// A task's activations as the kernel reads them: per row `depth` quantized values as the backend
 /// stores them and per block its scale, and the blocks' quantized sums `scale · Σ q` where a matrix
-/// has 4-bit weights.
+/// has affine weights ([`reads_sums`]).
 struct QuantizedRows {
     values: Vec<backend::Activation>,
     scales: Vec<f32>,
-    /// `None` where every matrix has 8-bit weights, which never read the sums: the 4-bit kernel is
-    /// only called with `Some` (see `tile`).
+    /// `None` where no matrix reads them: a kernel that does is only called with `Some` (see `tile`).
     sums: Option<Vec<f32>>,
 }
 
@@ -332,8 +343,8 @@ unsafe impl TileKernel for Int8Linear<'_> {
         let (depth, blocks) = (self.depth, self.depth / BLOCK);
         let mut values = vec![backend::Activation::default(); rows * depth];
         let mut scales = vec![0f32; rows * blocks];
-        // the block sums serve only 4-bit weights' minimums: q8_0 products skip their reductions
-        let mut sums = self.parts.iter().any(|(matrix, _)| matrix.minimums.is_some()).then(|| vec![0f32; rows * blocks]);
+        // the block sums serve only affine weights: other products skip their reductions
+        let mut sums = self.parts.iter().any(|(matrix, _)| reads_sums(matrix.minimums.is_some())).then(|| vec![0f32; rows * blocks]);
         let per_row = values.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(blocks));
         for (row, (quantized, scales)) in per_row.enumerate() {
             let sums = sums.as_mut().map(|sums| &mut sums[row * blocks..][..blocks]);
@@ -361,13 +372,16 @@ unsafe impl TileKernel for Int8Linear<'_> {
                 };
                 // SAFETY: the trait's contract: the backend's instructions are there (the kernel checks the rest).
                 return unsafe {
-                    match (&matrix.minimums, &operand.sums) {
-                        (None, _) => backend::micro_kernel::<ROWS, false>(matrix, tile),
-                        (Some(_), Some(sums)) => {
-                            tile.activation_sums = &sums[first_row * blocks..];
-                            backend::micro_kernel::<ROWS, true>(matrix, tile)
-                        }
-                        (Some(_), None) => unreachable!("`prepare` sums the blocks whenever a matrix has 4-bit weights"),
+                    let nibbles = matrix.minimums.is_some();
+                    match &operand.sums {
+                        Some(sums) => tile.activation_sums = &sums[first_row * blocks..],
+                        None if reads_sums(nibbles) => unreachable!("`prepare` sums the blocks whenever a kernel reads them"),
+                        None => {}
+                    }
+                    if nibbles {
+                        backend::micro_kernel::<ROWS, true>(matrix, tile)
+                    } else {
+                        backend::micro_kernel::<ROWS, false>(matrix, tile)
                     }
                 };
             }

@@ -6,6 +6,8 @@ use super::{Int8Matrix, MicroTile};
 
 pub type Activation = u8;
 pub const OFFSET: i32 = 0;
+/// 8-bit weights are stored signed.
+pub const UNSIGNED_WEIGHTS: bool = false;
 pub const LIMIT: f32 = 127.0;
 pub const REQUIRES: &str = "an x86 CPU with AVX-512 VNNI or WebAssembly SIMD";
 

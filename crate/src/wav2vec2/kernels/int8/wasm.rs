@@ -7,10 +7,10 @@
 //!   `vpdpbusd` does (unsigned second operand, no saturation). The standard defines its second
 //!   operand only for 0..=127 and lets engines differ above: Chromium on CPUs with AVX-VNNI emits
 //!   `vpdpbusd`; without it, `pmaddubsw`, which saturates; on Arm, signed `sdot`. So the builds with
-//!   relaxed SIMD store activations as `q + 128`, as the AVX-512 kernel does, ask the engine once
-//!   ([`relaxed_dot_is_exact`]) and fall back to widening where the answer is not exact. Giving the
-//!   activations 7 bits instead, the portable reading, was tried: the built-in model's text moved by
-//!   up to 6 % of its letters from the CLI's.
+//!   relaxed SIMD store 8-bit weights as `q + 128` (the second operand; see `UNSIGNED_WEIGHTS` in
+//!   `mod.rs`), ask the engine once ([`relaxed_dot_is_exact`]) and fall back to widening where the
+//!   answer is not exact. Giving one side 7 bits instead, the portable reading, was tried with the
+//!   activations: the built-in model's text moved by up to 6 % of its letters from the CLI's.
 //!
 //! A tile is `ROWS` rows × 4 columns at a time, walked over the 32-column panel: engines map wasm
 //! SIMD onto 16 vector registers, which the accumulators of a bigger tile would overflow.
@@ -19,7 +19,7 @@ use core::arch::wasm32::*;
 use std::mem::MaybeUninit;
 
 use super::super::elementwise;
-use super::{block_bytes, Int8Matrix, MicroTile, TileSlices, BLOCK, PANEL};
+use super::{block_bytes, reads_sums, Int8Matrix, MicroTile, TileSlices, BLOCK, PANEL};
 
 pub const REQUIRES: &str = "WebAssembly SIMD";
 
@@ -28,16 +28,16 @@ pub fn available() -> bool {
     true
 }
 
-/// Activations as stored: in the SIMD128 build 16-bit `q`, the widened dot product's operand; in
-/// the relaxed-SIMD builds the bytes `q + 128` that `vpdpbusd` reads as unsigned.
+/// Activations as stored: in the SIMD128 build 16-bit, the widened dot product's operand; in the
+/// relaxed-SIMD builds bytes, the relaxed dot product's signed operand. Never shifted.
 #[cfg(not(target_feature = "relaxed-simd"))]
 pub type Activation = i16;
-#[cfg(not(target_feature = "relaxed-simd"))]
+#[cfg(target_feature = "relaxed-simd")]
+pub type Activation = i8;
 pub const OFFSET: i32 = 0;
-#[cfg(target_feature = "relaxed-simd")]
-pub type Activation = u8;
-#[cfg(target_feature = "relaxed-simd")]
-pub const OFFSET: i32 = 128;
+/// In the relaxed-SIMD builds 8-bit weights are stored as `q + 128`: the relaxed dot product reads
+/// its second operand as unsigned where it is exact.
+pub const UNSIGNED_WEIGHTS: bool = cfg!(target_feature = "relaxed-simd");
 pub const LIMIT: f32 = 127.0;
 
 /// Columns per step of the micro-kernel: one vector of 4.
@@ -61,16 +61,14 @@ pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales
         // f32x4.nearest rounds ties to even; |q| <= LIMIT fits a byte
         let q = vectors.map(|v| i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v, inverse))));
         let sixteen_bit: [v128; 4] = std::array::from_fn(|pair| i16x8_narrow_i32x4(q[2 * pair], q[2 * pair + 1]));
-        if OFFSET == 0 {
+        if size_of::<Activation>() == 2 {
             for (eight, quantized) in sixteen_bit.iter().zip(quantized.chunks_exact_mut(8)) {
                 // SAFETY: `quantized` holds 8 16-bit values.
                 unsafe { v128_store(quantized.as_mut_ptr().cast(), *eight) };
             }
         } else {
-            // `q + 128` as a byte is `q`'s byte with its top bit flipped
-            let shift = u8x16_splat(0x80);
             for (half, quantized) in quantized.chunks_exact_mut(16).enumerate() {
-                let bytes = v128_xor(i8x16_narrow_i16x8(sixteen_bit[2 * half], sixteen_bit[2 * half + 1]), shift);
+                let bytes = i8x16_narrow_i16x8(sixteen_bit[2 * half], sixteen_bit[2 * half + 1]);
                 // SAFETY: `quantized` holds 16 bytes.
                 unsafe { v128_store(quantized.as_mut_ptr().cast(), bytes) };
             }
@@ -121,17 +119,21 @@ impl Dot for Widened {
     type Weights = [v128; 2];
 
     fn weights(bytes: v128) -> [v128; 2] {
-        [i16x8_extend_low_i8x16(bytes), i16x8_extend_high_i8x16(bytes)]
+        if UNSIGNED_WEIGHTS {
+            [u16x8_extend_low_u8x16(bytes), u16x8_extend_high_u8x16(bytes)]
+        } else {
+            [i16x8_extend_low_i8x16(bytes), i16x8_extend_high_i8x16(bytes)]
+        }
     }
 
     unsafe fn add(sums: &mut [v128; 2], weights: [v128; 2], activations: *const Activation) {
         // the row's 4 values, twice, as 16 bits
         // SAFETY: the caller's.
         let a = unsafe {
-            if OFFSET == 0 {
+            if size_of::<Activation>() == 2 {
                 v128_load64_splat(activations.cast())
             } else {
-                u16x8_extend_low_u8x16(v128_load32_splat(activations.cast()))
+                i16x8_extend_low_i8x16(v128_load32_splat(activations.cast()))
             }
         };
         sums[0] = i32x4_add(sums[0], i32x4_dot_i16x8(weights[0], a));
@@ -145,8 +147,8 @@ impl Dot for Widened {
     }
 }
 
-/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` with the activation bytes as its second operand: one lane
-/// per column. Only where [`relaxed_dot_is_exact`].
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` with the activation bytes as its first (signed) operand and
+/// the `q + 128` weights as its second: one lane per column. Only where [`relaxed_dot_is_exact`].
 #[cfg(target_feature = "relaxed-simd")]
 struct Relaxed;
 
@@ -161,7 +163,7 @@ impl Dot for Relaxed {
     unsafe fn add(sums: &mut [v128; 2], weights: v128, activations: *const Activation) {
         // SAFETY: the caller's.
         let a = unsafe { v128_load32_splat(activations.cast()) };
-        sums[0] = i32x4_relaxed_dot_i8x16_i7x16_add(weights, a, sums[0]);
+        sums[0] = i32x4_relaxed_dot_i8x16_i7x16_add(a, weights, sums[0]);
     }
 
     fn column_sums(sums: [v128; 2]) -> v128 {
@@ -189,10 +191,10 @@ fn takes_relaxed_way() -> bool {
 pub fn relaxed_dot_is_exact() -> bool {
     static EXACT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *EXACT.get_or_init(|| {
-        let dot = |weight: i8, activation: u8| {
+        let dot = |signed: i8, unsigned: u8| {
             // black_box: the answer must come from the engine, not from the compiler folding it
-            let (w, a) = std::hint::black_box((i8x16_splat(weight), u8x16_splat(activation)));
-            i32x4_extract_lane::<0>(i32x4_relaxed_dot_i8x16_i7x16_add(w, a, i32x4_splat(0)))
+            let (a, b) = std::hint::black_box((i8x16_splat(signed), u8x16_splat(unsigned)));
+            i32x4_extract_lane::<0>(i32x4_relaxed_dot_i8x16_i7x16_add(a, b, i32x4_splat(0)))
         };
         // saturating `pmaddubsw` gives 2 · 32767; signed `sdot` gives -508 and 512
         dot(127, 255) == 4 * 127 * 255 && dot(-128, 255) == -4 * 128 * 255
@@ -202,14 +204,14 @@ pub fn relaxed_dot_is_exact() -> bool {
 /// # Safety
 /// As [`micro_kernel`]'s.
 unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
-    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, offsets, minimums, bias } =
+    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, minimums, bias, .. } =
         TileSlices::of::<ROWS, NIBBLES>(matrix, &tile);
     let block_bytes = block_bytes(NIBBLES);
     let low_nibbles = u8x16_splat(15);
     // The reads below are unchecked: with `block < blocks`, `row < ROWS`, `group < 8` and
     // `first + STEP_COLUMNS <= 32` each stays within the slices `TileSlices::of` checked, which hold
-    // per block 32 scales, offsets (where `OFFSET` is not 0) and minimums (where `NIBBLES`) and
-    // `block_bytes` of weights, per row `depth` activations and `blocks` scales and sums, and 32 biases.
+    // per block 32 scales and minimums (where `NIBBLES`) and `block_bytes` of weights, per row `depth`
+    // activations and `blocks` scales and sums (where `reads_sums`), and 32 biases.
     for first in (0..PANEL).step_by(STEP_COLUMNS) {
         // where these columns' 4-byte groups start in each group of 4 values of a block (see `Int8Matrix::weights`)
         let column_bytes = first / 16 * 64 + first % 16 * 4;
@@ -239,23 +241,24 @@ unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Ma
                     unsafe { D::add(dots, w, activations.as_ptr().add(row * depth + block * BLOCK + group * 4)) };
                 }
             }
-            // SAFETY: `block * 32 + first + 4 <= blocks * 32` scales and offsets.
-            let (weight_scales, block_offsets) = unsafe {
-                let at = block * PANEL + first;
-                let offsets = if OFFSET == 0 { i32x4_splat(0) } else { v128_load(offsets.as_ptr().add(at).cast()) };
-                (v128_load(scales.as_ptr().add(at).cast()), offsets)
-            };
+            // SAFETY: `block * 32 + first + 4 <= blocks * 32` scales.
+            let weight_scales = unsafe { v128_load(scales.as_ptr().add(block * PANEL + first).cast()) };
             for (row, (sum, dots)) in sums.iter_mut().zip(dots).enumerate() {
                 // SAFETY: `row * blocks + block < ROWS * blocks` activation scales.
                 let activation_scale = f32x4_splat(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
-                let products = f32x4_convert_i32x4(i32x4_add(D::column_sums(dots), block_offsets));
+                let products = f32x4_convert_i32x4(D::column_sums(dots));
                 *sum = f32x4_add(*sum, f32x4_mul(products, f32x4_mul(weight_scales, activation_scale)));
             }
-            if NIBBLES {
-                // SAFETY: `block * 32 + first + 4 <= blocks * 32` minimums (4-bit weights have them).
-                let block_minimums = unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first).cast()) };
+            if reads_sums(NIBBLES) {
+                // affine weights: `w = d · q + m`, with `m = -128 d` for 8-bit ones stored as `q + 128`
+                let block_minimums = if NIBBLES {
+                    // SAFETY: `block * 32 + first + 4 <= blocks * 32` minimums (4-bit weights have them).
+                    unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first).cast()) }
+                } else {
+                    f32x4_mul(weight_scales, f32x4_splat(-128.0))
+                };
                 for (row, sum) in sums.iter_mut().enumerate() {
-                    // SAFETY: `row * blocks + block < ROWS * blocks` activation sums (4-bit weights have them).
+                    // SAFETY: `row * blocks + block < ROWS * blocks` activation sums (`reads_sums`).
                     let activation_sum = f32x4_splat(unsafe { *activation_sums.get_unchecked(row * blocks + block) });
                     *sum = f32x4_add(*sum, f32x4_mul(block_minimums, activation_sum));
                 }
