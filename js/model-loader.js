@@ -313,19 +313,23 @@ function listOf(names) {
   return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 
+// What a Cache API write over the quota rejects with: the standard's DOMException, or in Firefox an
+// exception of its own (with an empty message).
+const QUOTA_ERRORS = new Set(["QuotaExceededError", "NS_ERROR_FILE_NO_DEVICE_SPACE"]);
+
 /** Why `name` was not stored, for people: what the browser said, the space needed and what to do. */
 async function notStoredNotice(error, name, needed) {
   const { quota, usage } = (await navigator.storage?.estimate?.().catch(() => null)) ?? {};
   const free = quota - usage;
   const keeping = `Keeping it needs ${formatSize(needed)}`;
   let why;
-  if (error?.name === "QuotaExceededError") {
+  if (QUOTA_ERRORS.has(error?.name)) {
     // The estimate is coarse; quoted only when it agrees that space is short.
     const available = free < needed ? `, and this browser lets the site store only ${formatSize(Math.max(0, free))} more` : "";
     why = `there is not enough storage. ${keeping}${available}. Free up disk space or remove other sites' data to keep it.`;
   } else {
     why =
-      `the browser refused to store ${name} ("${error?.message ?? error}"). ${keeping}. Private windows keep ` +
+      `the browser refused to store ${name} ("${error?.message || error?.name || error}"). ${keeping}. Private windows keep ` +
       `storage in memory and refuse large files; in a normal window it is kept.`;
   }
   return `The model could not be kept for offline use, so it runs from this download and will be downloaded again next time: ${why}`;

@@ -18,11 +18,12 @@ export const BROWSERS = ["chromium", "firefox"];
 /**
  * Debian's headless `name` ("chromium" or "firefox") with a fake microphone allowed without a
  * prompt. Chromium's plays `microphone` (an audio file); Firefox's fake device can only play its own
- * tone (a 1 kHz sine at amplitude 0.1), so Firefox ignores `microphone`.
+ * tone (a 1 kHz sine at amplitude 0.1), so Firefox ignores `microphone`. `firefoxPrefs` are added to
+ * Firefox's.
  */
-export function launchBrowser(name, { microphone } = {}) {
+export function launchBrowser(name, { microphone, firefoxPrefs = {} } = {}) {
   if (name === "chromium") return microphone ? launchChromiumWithMicrophone(microphone) : launchChromium();
-  if (name === "firefox") return FirefoxBrowser.launch();
+  if (name === "firefox") return FirefoxBrowser.launch(firefoxPrefs);
   throw new Error(`no browser named ${name}: one of ${BROWSERS.join(", ")}`);
 }
 
@@ -144,7 +145,7 @@ class FirefoxBrowser {
   #browser;
   #sound;
 
-  static async launch() {
+  static async launch(prefs) {
     const sound = await startSoundServer();
     try {
       const browser = await puppeteer.launch({
@@ -155,6 +156,7 @@ class FirefoxBrowser {
         extraPrefsFirefox: {
           "media.navigator.streams.fake": true,
           "media.navigator.permission.disabled": true,
+          ...prefs,
         },
       });
       return new FirefoxBrowser(browser, sound);
@@ -273,6 +275,14 @@ class FirefoxPage {
 
   textContent(selector) {
     return this.#page.$eval(selector, (element) => element.textContent);
+  }
+
+  $$eval(selector, fn) {
+    return this.#page.$$eval(selector, fn);
+  }
+
+  async selectOption(selector, value) {
+    await this.#page.select(selector, value);
   }
 
   inputValue(selector) {
