@@ -21,9 +21,7 @@
 // A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
 // Theme it with the CSS custom properties --sakha-asr-accent and --sakha-asr-background.
 
-import { AsrClient } from "./asr-client.js";
-import { decodeToMono } from "./audio.js";
-import { LiveRecording } from "./live-recording.js";
+import { load } from "./index.js";
 import { AsrError, ErrorKind } from "./protocol.js";
 
 const TEMPLATE = `
@@ -65,10 +63,12 @@ export class SakhaAsrElement extends HTMLElement {
   /** The model.json URL of elements without a `model` attribute; null: they report an error. */
   static defaultModel = null;
 
-  #client = new AsrClient();
+  /** The loaded model (a Transcriber of index.js), or null. */
+  #model = null;
+  /** Aborts the load under way, which stops its worker. */
+  #loading = null;
   /** Counts loads and language switches: the outcome of one that another has overtaken is dropped. */
   #loads = 0;
-  #model = null;
   #recording = null;
   #transcript = null;
   #ui;
@@ -90,8 +90,7 @@ export class SakhaAsrElement extends HTMLElement {
     this.#loads++;
     this.#recording?.cancel();
     this.#recording = null;
-    this.#client.dispose();
-    this.#model = null;
+    this.#unload();
   }
 
   attributeChangedCallback(name, previous, value) {
@@ -117,36 +116,47 @@ export class SakhaAsrElement extends HTMLElement {
     this.#ui.file.addEventListener("change", () => {
       const [file] = this.#ui.file.files;
       this.#ui.file.value = "";
-      if (file) this.#transcribe(async () => decodeToMono(await file.arrayBuffer(), this.#model.sampleRate));
+      if (file) this.#transcribe(file);
     });
   }
 
+  /** Loads the model the attributes name, in a new worker; the previous one stops first. */
   #load() {
+    this.#unload();
     this.#setReady(false, "Loading speech recognition…");
     const model = this.getAttribute("model") ?? SakhaAsrElement.defaultModel;
     const language = this.getAttribute("language") ?? undefined;
-    return this.#loadModel((onProgress) => {
+    const loading = (this.#loading = new AbortController());
+    return this.#loadModel(async (onProgress) => {
       if (!model) throw new AsrError(ErrorKind.FORMAT, "No model: set the element's model attribute to the URL of a package's model.json.");
-      return this.#client.load(new URL(model, document.baseURI).href, { language, onProgress });
+      const transcriber = await load(new URL(model, document.baseURI).href, { language, onProgress, signal: loading.signal });
+      // Overtaken after it finished but before this ran: its worker was already stopped.
+      if (!loading.signal.aborted) this.#model = transcriber;
     });
   }
 
   #switchLanguage(language) {
     this.#setReady(false, `Switching to ${language}…`);
-    return this.#loadModel((onProgress) => this.#client.setLanguage(language, { onProgress }));
+    return this.#loadModel((onProgress) => this.#model.setLanguage(language, { onProgress }));
   }
 
   /** Runs a load or language switch; a newer one, or the element's removal, makes it moot. */
   async #loadModel(start) {
-    const load = ++this.#loads;
+    const ticket = ++this.#loads;
     try {
-      const model = await start(({ loaded, total }) => load === this.#loads && this.#showProgress(loaded / total));
-      if (load !== this.#loads) return;
-      this.#model = model;
-      this.#ready();
+      await start(({ loaded, total }) => ticket === this.#loads && this.#showProgress(loaded / total));
+      if (ticket === this.#loads) this.#ready();
     } catch (e) {
-      if (load === this.#loads) this.#fail(e);
+      if (ticket === this.#loads) this.#fail(e);
     }
+  }
+
+  /** Stops the model's worker, or the load under way. */
+  #unload() {
+    this.#loading?.abort();
+    this.#loading = null;
+    this.#model?.dispose();
+    this.#model = null;
   }
 
   #ready() {
@@ -159,7 +169,7 @@ export class SakhaAsrElement extends HTMLElement {
 
   async #startRecording() {
     try {
-      this.#recording = await LiveRecording.start(this.#client, this.#model.sampleRate, {
+      this.#recording = await this.#model.startLive({
         languageModel: this.#languageModel,
         onTick: (seconds) => (this.#ui.status.textContent = `Recording… ${seconds.toFixed(1)} s`),
         onPartial: (transcript, open) => this.#showTranscript(transcript, true, open),
@@ -181,10 +191,10 @@ export class SakhaAsrElement extends HTMLElement {
     this.#run(() => recording.stop());
   }
 
-  /** Transcribes the samples that `getSamples` resolves to, reporting progress and the result. */
-  #transcribe(getSamples) {
-    this.#run(async () =>
-      this.#client.transcribe(await getSamples(), {
+  /** Transcribes an audio file, reporting progress and the result. */
+  #transcribe(file) {
+    this.#run(() =>
+      this.#model.transcribe(file, {
         languageModel: this.#languageModel,
         onProgress: ({ loaded, total }) => this.#showProgress(loaded / total),
         onPartial: (transcript) => this.#showTranscript(transcript, true),

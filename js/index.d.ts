@@ -70,6 +70,8 @@ export interface LoadOptions {
   /** Threads of the threaded build, 1 to 8; default: the cores, at most 8. */
   threads?: number;
   onProgress?: (progress: Progress) => void;
+  /** Aborting stops the worker and its downloads; the load then fails with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface TranscribeOptions {

@@ -22,15 +22,23 @@ export { WasmBuild, describeWasm } from "./wasm-build.js";
  * Loads the package whose model.json is at `manifestUrl` (relative to the page) in a new worker and
  * resolves to a Transcriber once it is ready. Options: `language` (default: the package's),
  * `onProgress({stage, file, loaded, total})`, `build` and `threads` (which wasm build runs, and on how
- * many threads; default: the best this browser runs). Fails with an AsrError whose `kind` says why.
+ * many threads; default: the best this browser runs), `signal` (an AbortSignal: aborting stops the
+ * worker and its downloads at once, and the load fails with the signal's reason). Fails otherwise
+ * with an AsrError whose `kind` says why.
  */
-export async function load(manifestUrl, { language, build, threads, onProgress } = {}) {
+export async function load(manifestUrl, { language, build, threads, onProgress, signal } = {}) {
+  signal?.throwIfAborted();
   const client = new AsrClient();
+  const abort = () => client.dispose();
+  signal?.addEventListener("abort", abort, { once: true });
   try {
     return new Transcriber(client, await client.load(manifestUrl, { language, build, threads, onProgress }));
   } catch (e) {
     client.dispose();
-    throw e;
+    // As fetch does: an aborted load fails with the signal's reason (an "AbortError" by default).
+    throw signal?.aborted ? signal.reason : e;
+  } finally {
+    signal?.removeEventListener("abort", abort);
   }
 }
 

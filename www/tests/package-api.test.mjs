@@ -109,6 +109,39 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
     }
   });
 
+  test("an aborted load fails with the signal's reason and stops its worker", TIMEOUT, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${server.url}${BLANK}`);
+      const outcome = await page.evaluate(async () => {
+        const workers = [];
+        const NativeWorker = window.Worker;
+        window.Worker = class extends NativeWorker {
+          constructor(...args) {
+            super(...args);
+            workers.push(this);
+          }
+          terminate() {
+            this.terminated = true;
+            super.terminate();
+          }
+        };
+        const { load } = await import("/pkg/index.js");
+        const failure = (promise) => promise.then(() => null, (e) => e.name);
+        const controller = new AbortController();
+        // Aborted at its first progress report: the worker is downloading by then.
+        const midway = await failure(load("/test-models/two-languages-f32/model.json", { signal: controller.signal, onProgress: () => controller.abort() }));
+        const started = workers.length;
+        const before = await failure(load("/test-models/two-languages-f32/model.json", { signal: AbortSignal.abort() }));
+        return { midway, before, started, workers: workers.length, terminated: workers.every((w) => w.terminated) };
+      });
+      assert.deepEqual(outcome, { midway: "AbortError", before: "AbortError", started: 1, workers: 1, terminated: true });
+    } finally {
+      await context.close();
+    }
+  });
+
   test("the package's element without a model attribute or default reports an error event saying to set one", TIMEOUT, async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
