@@ -1,5 +1,5 @@
 //! Browser bindings: a JS `Recognizer` class over [`crate::Recognizer`] for packaged models whose files
-//! the page fetched itself (`www/model-loader.js` does the fetching and caching), given whole or in
+//! the page fetched itself (`js/model-loader.js` does the fetching and caching), given whole or in
 //! pieces as they are read (`PackageFile`). Results cross as plain JS objects; every failure becomes a
 //! JS `Error` carrying the library's message.
 
