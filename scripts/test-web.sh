@@ -8,7 +8,8 @@
 # Installs what is missing: chromium, firefox-esr, pulseaudio (Firefox's Web Audio runs only with a
 # sound server; the tests start their own), sox (with MP3/Ogg), lame (apt); the build installs the
 # rest (scripts/install-tools.sh --wasm: playwright-core and puppeteer-core with npm ci). No browser
-# is ever downloaded by the npm packages.
+# is ever downloaded by the npm packages. www/tests/npm-package.test.mjs installs the example project's
+# own pinned Vite and TypeScript (npm ci in examples/vite/) and the packed pkg/ there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
