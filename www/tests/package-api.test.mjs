@@ -33,130 +33,114 @@ after(async () => {
   await server?.close();
 });
 
+/** Runs `fn` in a blank page of the app's origin, in a fresh profile of `browser`; resolves to what it returns. */
+async function inBlankPage(browser, fn) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}${BLANK}`);
+    return await page.evaluate(fn);
+  } finally {
+    await context.close();
+  }
+}
+
 for (const name of BROWSERS) describe(`in ${name}`, () => {
   let browser;
   before(async () => (browser = await launchBrowser(name)));
   after(() => browser?.close());
 
   test("transcribe takes a Blob, an ArrayBuffer and samples at another rate, gives the CLI's text for each, and leaves the caller's data whole", TIMEOUT, async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      await page.goto(`${server.url}${BLANK}`);
-      const results = await page.evaluate(async () => {
-        const { load } = await import("/pkg/index.js");
-        const asr = await load("/test-models/two-languages-f32/model.json");
-        const encoded = await (await fetch("/audio/sample_48k.wav")).arrayBuffer();
-        const fromBlob = (await asr.transcribe(new Blob([encoded], { type: "audio/wav" }))).transcript.text;
-        const fromBuffer = (await asr.transcribe(encoded)).transcript.text;
-        // The file's own samples at its own rate, for transcribe to resample.
-        const decoded = await new OfflineAudioContext(1, 1, 48_000).decodeAudioData(encoded.slice(0));
-        const samples = decoded.getChannelData(0).slice();
-        const fromSamples = (await asr.transcribe(samples, { sampleRate: 48_000 })).transcript.text;
-        asr.dispose();
-        return { fromBlob, fromBuffer, fromSamples, bufferBytes: encoded.byteLength, samplesLength: samples.length, rate: decoded.sampleRate };
-      });
-      const expected = nativeTranscript(join(WORK, "audio", "sample_48k.wav"), "--model", MODEL).text;
-      assert.equal(results.rate, 48_000);
-      assert.equal(results.fromBlob, expected);
-      assert.equal(results.fromBuffer, expected);
-      assert.equal(results.fromSamples, expected);
-      assert.ok(results.bufferBytes > 0, "the ArrayBuffer given to transcribe is not detached");
-      assert.ok(results.samplesLength > 0, "the Float32Array given to transcribe is not emptied");
-    } finally {
-      await context.close();
-    }
+    const results = await inBlankPage(browser, async () => {
+      const { load } = await import("/pkg/index.js");
+      const asr = await load("/test-models/two-languages-f32/model.json");
+      const encoded = await (await fetch("/audio/sample_48k.wav")).arrayBuffer();
+      const fromBlob = (await asr.transcribe(new Blob([encoded], { type: "audio/wav" }))).transcript.text;
+      const fromBuffer = (await asr.transcribe(encoded)).transcript.text;
+      // The file's own samples at its own rate, for transcribe to resample.
+      const decoded = await new OfflineAudioContext(1, 1, 48_000).decodeAudioData(encoded.slice(0));
+      const samples = decoded.getChannelData(0).slice();
+      const fromSamples = (await asr.transcribe(samples, { sampleRate: 48_000 })).transcript.text;
+      asr.dispose();
+      return { fromBlob, fromBuffer, fromSamples, bufferBytes: encoded.byteLength, samplesLength: samples.length, rate: decoded.sampleRate };
+    });
+    const expected = nativeTranscript(join(WORK, "audio", "sample_48k.wav"), "--model", MODEL).text;
+    assert.equal(results.rate, 48_000);
+    assert.equal(results.fromBlob, expected);
+    assert.equal(results.fromBuffer, expected);
+    assert.equal(results.fromSamples, expected);
+    assert.ok(results.bufferBytes > 0, "the ArrayBuffer given to transcribe is not detached");
+    assert.ok(results.samplesLength > 0, "the Float32Array given to transcribe is not emptied");
   });
 
   test("what transcribe and load cannot take is an AsrError saying what to give instead", TIMEOUT, async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      await page.goto(`${server.url}${BLANK}`);
-      const errors = await page.evaluate(async () => {
-        const { AsrError, load } = await import("/pkg/index.js");
-        const caught = async (work) => {
-          try {
-            await work();
-            return null;
-          } catch (e) {
-            return { isAsrError: e instanceof AsrError, kind: e.kind, message: e.message };
-          }
-        };
-        const asr = await load("/test-models/two-languages-f32/model.json");
-        const result = {
-          number: await caught(() => asr.transcribe(42)),
-          rate: await caught(() => asr.transcribe(new Float32Array(16_000), { sampleRate: 0 })),
-          notAudio: await caught(() => asr.transcribe(new Blob(["not audio"]))),
-          missing: await caught(() => load("/test-models/no-such-package/model.json")),
-        };
-        asr.dispose();
-        return result;
-      });
-      assert.deepEqual(errors.number, {
-        isAsrError: true,
-        kind: "audio",
-        message: "transcribe takes a File, a Blob, an ArrayBuffer of an audio file, or a Float32Array of samples.",
-      });
-      assert.equal(errors.rate.kind, "audio");
-      assert.match(errors.rate.message, /sampleRate must be a positive number .*\(got 0\)/);
-      assert.equal(errors.notAudio.kind, "audio");
-      assert.match(errors.notAudio.message, /cannot decode the file as audio/);
-      assert.equal(errors.missing.kind, "not-found");
-      assert.ok(errors.missing.isAsrError);
-    } finally {
-      await context.close();
-    }
+    const errors = await inBlankPage(browser, async () => {
+      const { AsrError, load } = await import("/pkg/index.js");
+      const caught = async (work) => {
+        try {
+          await work();
+          return null;
+        } catch (e) {
+          return { isAsrError: e instanceof AsrError, kind: e.kind, message: e.message };
+        }
+      };
+      const asr = await load("/test-models/two-languages-f32/model.json");
+      const result = {
+        number: await caught(() => asr.transcribe(42)),
+        rate: await caught(() => asr.transcribe(new Float32Array(16_000), { sampleRate: 0 })),
+        notAudio: await caught(() => asr.transcribe(new Blob(["not audio"]))),
+        missing: await caught(() => load("/test-models/no-such-package/model.json")),
+      };
+      asr.dispose();
+      return result;
+    });
+    assert.deepEqual(errors.number, {
+      isAsrError: true,
+      kind: "audio",
+      message: "transcribe takes a File, a Blob, an ArrayBuffer of an audio file, or a Float32Array of samples.",
+    });
+    assert.equal(errors.rate.kind, "audio");
+    assert.match(errors.rate.message, /sampleRate must be a positive number .*\(got 0\)/);
+    assert.equal(errors.notAudio.kind, "audio");
+    assert.match(errors.notAudio.message, /cannot decode the file as audio/);
+    assert.equal(errors.missing.kind, "not-found");
+    assert.ok(errors.missing.isAsrError);
   });
 
   test("an aborted load fails with the signal's reason and stops its worker", TIMEOUT, async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      await page.goto(`${server.url}${BLANK}`);
-      const outcome = await page.evaluate(async () => {
-        const workers = [];
-        const NativeWorker = window.Worker;
-        window.Worker = class extends NativeWorker {
-          constructor(...args) {
-            super(...args);
-            workers.push(this);
-          }
-          terminate() {
-            this.terminated = true;
-            super.terminate();
-          }
-        };
-        const { load } = await import("/pkg/index.js");
-        const failure = (promise) => promise.then(() => null, (e) => e.name);
-        const controller = new AbortController();
-        // Aborted at its first progress report: the worker is downloading by then.
-        const midway = await failure(load("/test-models/two-languages-f32/model.json", { signal: controller.signal, onProgress: () => controller.abort() }));
-        const started = workers.length;
-        const before = await failure(load("/test-models/two-languages-f32/model.json", { signal: AbortSignal.abort() }));
-        return { midway, before, started, workers: workers.length, terminated: workers.every((w) => w.terminated) };
-      });
-      assert.deepEqual(outcome, { midway: "AbortError", before: "AbortError", started: 1, workers: 1, terminated: true });
-    } finally {
-      await context.close();
-    }
+    const outcome = await inBlankPage(browser, async () => {
+      const workers = [];
+      const NativeWorker = window.Worker;
+      window.Worker = class extends NativeWorker {
+        constructor(...args) {
+          super(...args);
+          workers.push(this);
+        }
+        terminate() {
+          this.terminated = true;
+          super.terminate();
+        }
+      };
+      const { load } = await import("/pkg/index.js");
+      const failure = (promise) => promise.then(() => null, (e) => e.name);
+      const controller = new AbortController();
+      // Aborted at its first progress report: the worker is downloading by then.
+      const midway = await failure(load("/test-models/two-languages-f32/model.json", { signal: controller.signal, onProgress: () => controller.abort() }));
+      const started = workers.length;
+      const before = await failure(load("/test-models/two-languages-f32/model.json", { signal: AbortSignal.abort() }));
+      return { midway, before, started, workers: workers.length, terminated: workers.every((w) => w.terminated) };
+    });
+    assert.deepEqual(outcome, { midway: "AbortError", before: "AbortError", started: 1, workers: 1, terminated: true });
   });
 
   test("the package's element without a model attribute or default reports an error event saying to set one", TIMEOUT, async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    try {
-      await page.goto(`${server.url}${BLANK}`);
-      const detail = await page.evaluate(async () => {
-        await import("/pkg/element.js");
-        const element = document.createElement("sakha-asr");
-        const error = new Promise((resolve) => element.addEventListener("sakha-asr-error", (event) => resolve(event.detail)));
-        document.body.append(element);
-        return error;
-      });
-      assert.deepEqual(detail, { kind: "format", message: "No model: set the element's model attribute to the URL of a package's model.json." });
-    } finally {
-      await context.close();
-    }
+    const detail = await inBlankPage(browser, async () => {
+      await import("/pkg/element.js");
+      const element = document.createElement("sakha-asr");
+      const error = new Promise((resolve) => element.addEventListener("sakha-asr-error", (event) => resolve(event.detail)));
+      document.body.append(element);
+      return error;
+    });
+    assert.deepEqual(detail, { kind: "format", message: "No model: set the element's model attribute to the URL of a package's model.json." });
   });
 });
