@@ -63,6 +63,24 @@ async function reached(page, state) {
 }
 
 /**
+ * Runs `fn(page)` in a page of a fresh profile of `browser` (`onRequest` sees its requests), then
+ * checks that no page threw.
+ */
+async function withPage(browser, fn, { onRequest } = {}) {
+  const context = await browser.newContext();
+  if (onRequest) context.on("request", onRequest);
+  const errors = [];
+  try {
+    const page = await context.newPage();
+    page.on("pageerror", (error) => errors.push(error.message));
+    await fn(page);
+  } finally {
+    await context.close();
+  }
+  assert.deepEqual(errors, [], "no page threw");
+}
+
+/**
  * Opens the example on `origin` with the f32 two-language package, gives its file input `file` and
  * resolves to what its status line said once loaded, and the transcript it shows.
  */
@@ -124,44 +142,29 @@ for (const name of BROWSERS) describe(`the example built by Vite, in ${name}`, (
   after(() => browser?.close());
 
   test("transcribes a file through the API as the CLI does, asking only its own origin", async () => {
-    const context = await browser.newContext();
     const requests = [];
-    context.on("request", (request) => requests.push(request.url()));
-    const errors = [];
     const since = server.requests.length;
-    try {
-      const page = await context.newPage();
-      page.on("pageerror", (error) => errors.push(error.message));
+    await withPage(browser, async (page) => {
       const { status, text } = await transcribeWithApi(page, server.url, SPEECH);
       // Not isolated: one thread.
       assert.match(status, /, 1 thread\)/);
       // An f32 package: the browser's sums are the CLI's, so the text is the same to the letter.
       assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
-    } finally {
-      await context.close();
-    }
+    }, { onRequest: (request) => requests.push(request.url()) });
     const foreign = requests.filter((url) => !url.startsWith(`${server.url}/`) && !/^(blob|data):/.test(url));
     assert.deepEqual(foreign, []);
-    assert.deepEqual(errors, []);
     // Nothing was fetched from the package's own layout: every script and wasm file came out of Vite.
     const unbundled = server.requests.slice(since).filter((path) => /sakha_asr|\/(worker|element|asr-client)\.js$/.test(path) && !path.startsWith("/assets/"));
     assert.deepEqual(unbundled, []);
   });
 
   test("on a cross-origin isolated host runs the threaded wasm build, with the CLI's text", async () => {
-    const context = await browser.newContext();
-    const errors = [];
-    try {
-      const page = await context.newPage();
-      page.on("pageerror", (error) => errors.push(error.message));
+    await withPage(browser, async (page) => {
       const { status, text } = await transcribeWithApi(page, isolatedServer.url, SPEECH);
       // rayon's helper workers (wasm-bindgen-rayon) start from inside Vite's bundle of the threaded build.
       assert.match(status, /wasm relaxed SIMD \+ threads, \d+ threads?\)/);
       assert.equal(text, nativeTranscript(SPEECH, "--model", F32_MODEL).text);
-    } finally {
-      await context.close();
-    }
-    assert.deepEqual(errors, []);
+    });
   });
 
   // Chromium only: these use Playwright's shadow-piercing selectors, init scripts and worker list,
@@ -169,11 +172,7 @@ for (const name of BROWSERS) describe(`the example built by Vite, in ${name}`, (
   if (name !== "chromium") return;
 
   test("the element transcribes too, and the workers are Vite's bundles", async (t) => {
-    const context = await browser.newContext();
-    const errors = [];
-    try {
-      const page = await context.newPage();
-      page.on("pageerror", (error) => errors.push(error.message));
+    await withPage(browser, async (page) => {
       await recordWidgetEvents(page);
       await transcribeWithApi(page, server.url, SPEECH);
       // The element, with the built-in (q8_0) package: the same text up to rounding, as in e2e.test.mjs.
@@ -184,18 +183,11 @@ for (const name of BROWSERS) describe(`the example built by Vite, in ${name}`, (
       // One worker for the API's model, one for the element's, both run from Vite's output.
       const workers = page.workers().map((worker) => new URL(worker.url()).pathname);
       assert.ok(workers.length >= 2 && workers.every((path) => path.startsWith("/assets/")), `workers: ${workers}`);
-    } finally {
-      await context.close();
-    }
-    assert.deepEqual(errors, []);
+    });
   });
 
   test("records from the microphone with startLive: live partial transcripts, then the whole recording's", async () => {
-    const context = await browser.newContext();
-    const errors = [];
-    try {
-      const page = await context.newPage();
-      page.on("pageerror", (error) => errors.push(error.message));
+    await withPage(browser, async (page) => {
       // The built-in package.
       await page.goto(`${server.url}/`);
       await reached(page, "ready");
@@ -210,9 +202,6 @@ for (const name of BROWSERS) describe(`the example built by Vite, in ${name}`, (
       await page.click("#record");
       await reached(page, "done");
       assert.notEqual((await page.textContent("#transcript")).trim(), "", "the recording's transcript");
-    } finally {
-      await context.close();
-    }
-    assert.deepEqual(errors, []);
+    });
   });
 });
