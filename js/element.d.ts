@@ -1,6 +1,6 @@
 // Types of the <sakha-asr> element (element.js); importing the module registers it.
 
-import type { AsrError, ErrorKind, Transcript, Transcription } from "./index.js";
+import type { AsrError, ErrorKind, Segment, Transcript, Transcription } from "./index.js";
 
 export declare class SakhaAsrElement extends HTMLElement {
   /** The model.json URL of elements without a `model` attribute; null: they report an error. */
@@ -22,7 +22,8 @@ declare global {
   }
   interface HTMLElementEventMap {
     "sakha-asr-ready": CustomEvent<SakhaAsrReadyDetail>;
-    "sakha-asr-partial": CustomEvent<{ transcript: Transcript }>;
+    /** While recording, `open` is the open piece: its words, the transcript's last, may still change. */
+    "sakha-asr-partial": CustomEvent<{ transcript: Transcript; open?: Segment }>;
     "sakha-asr-result": CustomEvent<Transcription>;
     "sakha-asr-error": CustomEvent<{ kind: ErrorKind; message: AsrError["message"] }>;
   }
