@@ -130,8 +130,9 @@ export class SakhaAsrElement extends HTMLElement {
     return this.#loadModel(async (onProgress) => {
       if (!model) throw new AsrError(ErrorKind.FORMAT, "No model: set the element's model attribute to the URL of a package's model.json.");
       const transcriber = await load(new URL(model, document.baseURI).href, { language, onProgress, signal: loading.signal });
-      // Overtaken after it finished but before this ran: its worker was already stopped.
-      if (!loading.signal.aborted) this.#model = transcriber;
+      // Overtaken after it finished but before this ran: the abort came too late to stop its worker.
+      if (loading.signal.aborted) transcriber.dispose();
+      else this.#model = transcriber;
     });
   }
 
