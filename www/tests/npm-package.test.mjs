@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { BROWSERS, assertCloseToCli, launchBrowser, nativeTranscript, recordWidgetEvents, widgetResult } from "./pages.mjs";
+import { BROWSERS, assertCloseToCli, launchBrowser, nativeTranscript } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -46,7 +46,7 @@ before(async () => {
     cwd: EXAMPLE,
     encoding: "utf8",
   });
-  const mounts = { "/models/default/": DEFAULT_MODEL, "/test-models/": MODELS };
+  const mounts = { "/models/default/": DEFAULT_MODEL, "/test-models/": MODELS, "/audio/": join(WORK, "audio") };
   server = await startServer({ root: DIST, mounts });
   isolatedServer = await startServer({ root: DIST, mounts, isolated: true });
 });
@@ -167,24 +167,45 @@ for (const name of BROWSERS) describe(`the example built by Vite, in ${name}`, (
     });
   });
 
-  // Chromium only: these use Playwright's shadow-piercing selectors, init scripts and worker list,
-  // and a fake microphone that plays the speech sample (Firefox's plays a tone).
-  if (name !== "chromium") return;
-
-  test("the element transcribes too, and the workers are Vite's bundles", async (t) => {
+  test("the element transcribes a file too", async (t) => {
     await withPage(browser, async (page) => {
-      await recordWidgetEvents(page);
-      await transcribeWithApi(page, server.url, SPEECH);
-      // The element, with the built-in (q8_0) package: the same text up to rounding, as in e2e.test.mjs.
-      const events = await widgetResult(page, SPEECH);
-      const result = events.find((event) => event.type === "sakha-asr-result");
-      assert.ok(result, `no result event: ${JSON.stringify(events)}`);
-      assertCloseToCli(t, "element", result.detail.transcript.text, nativeTranscript(SPEECH).text);
-      // One worker for the API's model, one for the element's, both run from Vite's output.
-      const workers = page.workers().map((worker) => new URL(worker.url()).pathname);
-      assert.ok(workers.length >= 2 && workers.every((path) => path.startsWith("/assets/")), `workers: ${workers}`);
+      await page.goto(`${server.url}/`);
+      // Loaded (or failed, which the file's outcome then reports).
+      await page.waitForFunction(
+        () => {
+          const status = document.querySelector("sakha-asr")?.shadowRoot?.querySelector(".status");
+          return Boolean(status && (status.textContent.startsWith("Ready") || status.classList.contains("error")));
+        },
+        null,
+        { timeout: 60_000 },
+      );
+      // The element's own file input, given the file as a person choosing it would.
+      const outcome = await page.evaluate(async (url) => {
+        const element = document.querySelector("sakha-asr");
+        const input = element.shadowRoot.querySelector("input[type=file]");
+        const files = new DataTransfer();
+        files.items.add(new File([await (await fetch(url)).blob()], "speech.wav", { type: "audio/wav" }));
+        input.files = files.files;
+        const done = new Promise((resolve) => {
+          element.addEventListener("sakha-asr-result", (event) => resolve({ text: event.detail.transcript.text }));
+          element.addEventListener("sakha-asr-error", (event) => resolve({ error: event.detail }));
+        });
+        input.dispatchEvent(new Event("change"));
+        return done;
+      }, "/audio/sample_48k.wav");
+      assert.ok(outcome.text !== undefined, `the element failed: ${JSON.stringify(outcome.error)}`);
+      // The built-in (q8_0) package: the same text up to rounding, as in e2e.test.mjs.
+      assertCloseToCli(t, `element in ${name}`, outcome.text, nativeTranscript(SPEECH).text);
+      if (name === "chromium") {
+        // One worker for the API's model, one for the element's, both run from Vite's output.
+        const workers = page.workers().map((worker) => new URL(worker.url()).pathname);
+        assert.ok(workers.length >= 2 && workers.every((path) => path.startsWith("/assets/")), `workers: ${workers}`);
+      }
     });
   });
+
+  // Chromium only: its fake microphone plays the speech sample (Firefox's plays a tone).
+  if (name !== "chromium") return;
 
   test("records from the microphone with startLive: live partial transcripts, then the whole recording's", async () => {
     await withPage(browser, async (page) => {
