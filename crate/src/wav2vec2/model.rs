@@ -229,8 +229,44 @@ impl FeatureEncoder {
         Ok(Self { layers })
     }
 
+    /// Runs the stack over pieces of [`FeatureEncoder::PIECE_FRAMES`] output frames where every layer
+    /// works frame by frame (LayerNorm over channels, or no norm): each output frame sees only its
+    /// `receptive_field` samples, so the pieces' outputs are exactly the whole's, and the first
+    /// layers' large outputs (65 MB for 10 s at 512 channels × 3.2 kHz) exist for one piece at a
+    /// time. The GroupNorm variant normalises each channel over all of time, so it runs whole.
     fn forward(&self, samples: &Tensor) -> Result<Tensor> {
+        let whole = |samples: &Tensor| self.forward_whole(samples);
+        let (hop, receptive_field) = self.hop_and_receptive_field();
+        let length = samples.dim(1)?;
+        let per_frame = self.layers.iter().all(|layer| !matches!(layer.norm, ConvNorm::PerChannel { .. }));
+        if !per_frame || length < receptive_field + Self::PIECE_FRAMES * hop {
+            return whole(samples);
+        }
+        let frames = (length - receptive_field) / hop + 1;
+        let pieces = (0..frames)
+            .step_by(Self::PIECE_FRAMES)
+            .map(|first| {
+                let count = Self::PIECE_FRAMES.min(frames - first);
+                let piece = whole(&samples.narrow(1, first * hop, (count - 1) * hop + receptive_field)?)?;
+                if piece.dim(1)? != count {
+                    candle_core::bail!("feature encoder: a piece for {count} frames gave {}", piece.dim(1)?)
+                }
+                Ok(piece)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::cat(&pieces, 1)
+    }
+
+    fn forward_whole(&self, samples: &Tensor) -> Result<Tensor> {
         self.layers.iter().try_fold(samples.unsqueeze(2)?, |xs, layer| layer.forward(&xs))
+    }
+
+    /// Output frames per piece: 2 s of audio at MMS's 20 ms per frame.
+    const PIECE_FRAMES: usize = 100;
+
+    /// Samples between output frames (the strides' product) and samples that one output frame sees.
+    fn hop_and_receptive_field(&self) -> (usize, usize) {
+        self.layers.iter().fold((1, 1), |(hop, field), layer| (hop * layer.conv.stride, field + (layer.conv.kernel - 1) * hop))
     }
 }
 
@@ -622,4 +658,30 @@ impl Normalization {
 /// The most likely token per frame of `[frames, vocab]` logits.
 pub fn argmax_per_frame(logits: &Tensor) -> Result<Vec<u32>> {
     logits.argmax(D::Minus1)?.to_vec1::<u32>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hf_dir::HfModelDir;
+
+    fn feature_encoder(fixture: &str) -> FeatureEncoder {
+        let dir = HfModelDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/").to_owned() + fixture);
+        let weights = dir.base_weights().unwrap();
+        FeatureEncoder::load(&dir.config().unwrap(), &weights.pp("wav2vec2.feature_extractor")).unwrap()
+    }
+
+    #[test]
+    fn the_feature_encoder_in_pieces_gives_the_whole_output() -> Result<()> {
+        let encoder = feature_encoder("mms_adapter_in_base");
+        assert_eq!(encoder.hop_and_receptive_field(), (320, 400), "MMS's conv stack");
+        // three whole pieces and a short one, plus samples that make no frame
+        for length in [3 * 100 * 320 + 400 + 57 * 320 + 211, 100 * 320 + 400] {
+            let samples = Tensor::from_vec((0..length).map(|i| (i as f32 * 0.013).sin() * 0.3).collect::<Vec<_>>(), (1, length), &candle_core::Device::Cpu)?;
+            let (pieces, whole) = (encoder.forward(&samples)?, encoder.forward_whole(&samples)?);
+            assert_eq!(pieces.dims(), whole.dims());
+            assert_eq!(pieces.flatten_all()?.to_vec1::<f32>()?, whole.flatten_all()?.to_vec1::<f32>()?, "{length} samples");
+        }
+        Ok(())
+    }
 }
