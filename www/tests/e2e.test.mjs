@@ -85,8 +85,8 @@ function modelRequests(since = 0) {
 }
 
 // The same tests in each browser, but for the downloads (Playwright's download events have no
-// counterpart here in Firefox; the files are made by the same page code either way). Firefox's fake
-// microphone plays a tone, not the speech file: there the recording is checked, not its text.
+// counterpart here in Firefox; the files are made by the same page code either way). Each browser's
+// microphone plays SPEECH: Chromium's fake capture device, Firefox's PulseAudio source (pages.mjs).
 for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
   let context;
   let page;
@@ -168,7 +168,7 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
     }
   });
 
-  test("records from the microphone, in real time, and lets go of it when stopped", async () => {
+  test("records from the microphone with live partial transcripts, in real time, and lets go of it when stopped", async () => {
     // The microphone tracks the page opens, to see that stopping ends them.
     await page.evaluate(() => {
       const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
@@ -193,10 +193,7 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
       return (end.recorded - start.recorded) / (end.at - start.at);
     });
     assert.ok(pace > 0.8 && pace < 1.2, `${pace.toFixed(2)} s recorded per second`);
-    if (name === "chromium") {
-      // Chromium's fake microphone plays the speech file: live partial transcripts show words.
-      await page.waitForSelector('#transcript[data-state="partial"] .word', { timeout: 30_000 });
-    }
+    await page.waitForSelector('#transcript[data-state="partial"] .word', { timeout: 30_000 });
     await page.screenshot({ path: join(SCREENSHOTS, `app-recording-${name}.png`), fullPage: true });
     await page.click("#record-button");
     // Done: the final transcript, under the recording's name (or an error).
@@ -209,7 +206,7 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
       { timeout: 30_000 },
     );
     assert.ok(await page.isHidden("#error"), await page.textContent("#error"));
-    if (name === "chromium") assert.ok((await page.$$("#transcript .word")).length > 0, "the recording was transcribed");
+    assert.ok((await page.$$("#transcript .word")).length > 0, "the recording was transcribed");
     const tracks = await page.evaluate(() => window.microphoneTracks.map((track) => `${track.kind} ${track.readyState}`));
     assert.deepEqual(tracks, ["audio ended"]);
   });

@@ -16,14 +16,13 @@ import puppeteer from "puppeteer-core";
 export const BROWSERS = ["chromium", "firefox"];
 
 /**
- * Debian's headless `name` ("chromium" or "firefox") with a fake microphone allowed without a
- * prompt. Chromium's plays `microphone` (an audio file); Firefox's fake device can only play its own
- * tone (a 1 kHz sine at amplitude 0.1), so Firefox ignores `microphone`. `firefoxPrefs` are added to
+ * Debian's headless `name` ("chromium" or "firefox") with a microphone allowed without a prompt that
+ * plays `microphone` (an audio file) over and over, where given. `firefoxPrefs` are added to
  * Firefox's.
  */
 export function launchBrowser(name, { microphone, firefoxPrefs = {} } = {}) {
   if (name === "chromium") return microphone ? launchChromiumWithMicrophone(microphone) : launchChromium();
-  if (name === "firefox") return FirefoxBrowser.launch(firefoxPrefs);
+  if (name === "firefox") return FirefoxBrowser.launch(microphone, firefoxPrefs);
   throw new Error(`no browser named ${name}: one of ${BROWSERS.join(", ")}`);
 }
 
@@ -145,19 +144,15 @@ class FirefoxBrowser {
   #browser;
   #sound;
 
-  static async launch(prefs) {
-    const sound = await startSoundServer();
+  static async launch(microphone, prefs) {
+    const sound = await startSoundServer(microphone);
     try {
       const browser = await puppeteer.launch({
         browser: "firefox",
         executablePath: "/usr/bin/firefox-esr",
         headless: true,
         env: { ...process.env, PULSE_SERVER: sound.address },
-        extraPrefsFirefox: {
-          "media.navigator.streams.fake": true,
-          "media.navigator.permission.disabled": true,
-          ...prefs,
-        },
+        extraPrefsFirefox: { "media.navigator.permission.disabled": true, ...prefs },
       });
       return new FirefoxBrowser(browser, sound);
     } catch (e) {
@@ -277,6 +272,10 @@ class FirefoxPage {
     return this.#page.$eval(selector, (element) => element.textContent);
   }
 
+  $$(selector) {
+    return this.#page.$$(selector);
+  }
+
   $$eval(selector, fn) {
     return this.#page.$$eval(selector, fn);
   }
@@ -321,28 +320,38 @@ class FirefoxPage {
 }
 
 /**
- * A PulseAudio server of its own with a null sink, for Firefox to play into: Firefox on Linux has
- * no audio output without one, and then an AudioContext never leaves "suspended" (so nothing is
- * recorded). Resolves to {address} for PULSE_SERVER and stop().
+ * A PulseAudio server of its own, for Firefox: Firefox on Linux has no audio output without one, and
+ * then an AudioContext never leaves "suspended" (so nothing is recorded). Its one device is a null
+ * sink, "room"; the default microphone is the room's monitor, into which `microphone` (a file), where
+ * given, plays on a loop. (Firefox's fake device, media.navigator.streams.fake, only plays a 1 kHz
+ * tone; this way Firefox records speech through its real capture path.) Resolves to {address} for
+ * PULSE_SERVER and stop().
  */
-async function startSoundServer() {
+async function startSoundServer(microphone) {
   const dir = mkdtempSync(join(tmpdir(), "sakha-asr-pulse-"));
   const socket = join(dir, "native");
   let stderr = "";
   let exited = null;
   const daemon = spawn(
     "pulseaudio",
-    ["-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--disallow-exit", "--load=module-null-sink",
+    ["-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--disallow-exit", "--load=module-null-sink sink_name=room",
       `--load=module-native-protocol-unix auth-anonymous=1 socket=${socket}`],
     { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir }, stdio: ["ignore", "ignore", "pipe"] },
   );
   daemon.stderr.on("data", (data) => (stderr += data));
   daemon.on("error", (error) => (exited = error.message));
   daemon.on("exit", (code, signal) => (exited ??= `exit status ${code ?? signal}`));
+  let player = null;
+  let stopped = false;
   const stop = () => {
+    stopped = true;
+    player?.kill();
     daemon.kill();
     rmSync(dir, { recursive: true, force: true });
+    process.off("exit", stop);
   };
+  // Not left running when a test process ends without closing its browser.
+  process.on("exit", stop);
   for (let waited = 0; !existsSync(socket); waited += 50) {
     if (exited || waited > 10_000) {
       stop();
@@ -350,5 +359,18 @@ async function startSoundServer() {
     }
     await sleep(50);
   }
-  return { address: `unix:${socket}`, stop };
+  const address = `unix:${socket}`;
+  const client = { ...process.env, PULSE_SERVER: address };
+  try {
+    execFileSync("pactl", ["set-default-source", "room.monitor"], { env: client, stdio: "pipe" });
+  } catch (e) {
+    stop();
+    throw new Error(`PulseAudio did not take the room as the default microphone: ${e.stderr ?? e.message}`);
+  }
+  const play = () => {
+    player = spawn("paplay", ["--device=room", microphone], { env: client, stdio: "ignore" });
+    player.on("exit", (code) => code === 0 && !stopped && play());
+  };
+  if (microphone) play();
+  return { address, stop };
 }
