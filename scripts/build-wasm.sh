@@ -96,6 +96,8 @@ cat > pkg/package.json <<JSON
     ".": { "types": "./index.d.ts", "default": "./index.js" },
     "./element": { "types": "./element.d.ts", "default": "./element.js" },
     "./recognizer": { "types": "./sakha_asr.d.ts", "default": "./sakha_asr.js" },
+    "./recognizer/relaxed": { "types": "./relaxed/sakha_asr.d.ts", "default": "./relaxed/sakha_asr.js" },
+    "./recognizer/threads": { "types": "./threads/sakha_asr.d.ts", "default": "./threads/sakha_asr.js" },
     "./package.json": "./package.json"
   },
   "files": ["*.js", "*.d.ts", "sakha_asr_bg.wasm", "relaxed/sakha_asr*", "threads/sakha_asr*", "threads/snippets/"],
