@@ -269,8 +269,11 @@ async function stopRecording() {
   }
 }
 
-/** `open`: how many of the last words belong to a live recording's open piece (they may still change). */
-function showTranscript(transcript, { partial = false, open = 0 } = {}) {
+/**
+ * `open`, while recording: how many of the last words belong to the open piece (they may still
+ * change); the words before them are settled.
+ */
+function showTranscript(transcript, { partial = false, open = null } = {}) {
   const box = $("transcript");
   box.classList.toggle("partial", partial);
   box.dataset.state = partial ? "partial" : "final";
@@ -279,7 +282,7 @@ function showTranscript(transcript, { partial = false, open = 0 } = {}) {
   } else {
     const words = transcript.words.flatMap((word, i) => {
       const span = document.createElement("span");
-      span.className = i < transcript.words.length - open ? "word" : "word open";
+      span.className = open === null ? "word" : i < transcript.words.length - open ? "word settled" : "word open";
       span.textContent = word.text;
       span.title = `${word.start.toFixed(2)}–${word.end.toFixed(2)} s`;
       return i ? [" ", span] : [span];

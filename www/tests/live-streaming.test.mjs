@@ -88,7 +88,7 @@ test("the page's live mode streams only new audio, shows final and open text, an
     await waitForModel(page);
     await page.click("#record-button");
     // The sample repeats after its closing silence: a piece is final once a second past that pause.
-    await page.waitForSelector('#transcript[data-state="partial"] .word:not(.open)', { timeout: 30_000 });
+    await page.waitForSelector('#transcript[data-state="partial"] .word.settled', { timeout: 30_000 });
     await page.waitForSelector('#transcript[data-state="partial"] .word.open', { timeout: 30_000 });
     await page.waitForFunction(() => parseFloat(document.getElementById("record-time").textContent) >= 9, null, { timeout: 30_000 });
     await page.click("#record-button");
