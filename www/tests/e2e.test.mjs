@@ -110,9 +110,9 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
   });
 
   // The CLI runs the built-in q8_0 model through our AVX-512 kernels or candle's q8_0 products (as the
-  // CPU has them), the browser through our wasm int8 kernel (7-bit activations in the relaxed-SIMD
-  // build) with the conv stack in int8 too, so a letter may differ where the model hesitates (one of
-  // ~45 seen); a decoding or resampling fault garbles far more.
+  // CPU has them), the browser through our wasm int8 kernel with the conv stack in int8 too, so a
+  // letter may differ where the model hesitates (one of ~45 seen); a decoding or resampling fault
+  // garbles far more.
   for (const file of AUDIO_FILES) {
     test(`transcribes ${file} to the native CLI's text, up to rounding`, async (t) => {
       assertCloseToCli(t, file, await transcribeFile(page, join(AUDIO, file)), nativeTranscript(join(AUDIO, file)).text);
@@ -387,9 +387,8 @@ for (const name of BROWSERS) describe(`other packages in ${name}`, () => {
     }
   });
 
-  // Exact text is not expected here: in wasm our int8 kernel rounds activations otherwise (7 bits in the
-  // relaxed-SIMD build) than any native kernel, and the random-weight model flips a frame at such
-  // rounding differences. The reference is the CLI with the f32 package of the same weights (its browser run
+  // Exact text is not expected here: in wasm the conv stack runs in int8 and attention in f32, unlike
+  // any native path, and the random-weight model flips a frame at such rounding differences. The reference is the CLI with the f32 package of the same weights (its browser run
   // above matches exactly): the native q8_0 run rounds differently again (int8 activations, bf16
   // attention), so comparing two roundings with each other doubled the distance (18 % seen against 7 %
   // to f32). Rounding changes a few characters of these short texts; a broken kernel gives unrelated text.
