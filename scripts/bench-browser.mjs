@@ -11,7 +11,7 @@
 // worker picks its threaded build by itself.
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -237,6 +237,7 @@ function report(results, chunking, profile, started, load) {
     "## In the browser: ours against onnxruntime-web",
     "",
     `Written by \`scripts/bench-browser.sh\` (${started.toISOString().slice(0, 16)} UTC); re-run it to refresh this section. ` +
+      `CPU: ${cpus()[0].model}, ${cpus().length} cores (whether it has AVX-VNNI decides our relaxed build's kernel: see README). ` +
       `Headless Chromium (${CHROMIUM_VERSION}), each stack in a module worker of the same page: ours through the app's ` +
       "own worker (`js/worker.js`, which picks its build), onnxruntime-web " +
       `${ORT_VERSION} (wasm execution provider) in \`scripts/bench-browser/ort-worker.js\`. Same model as above ` +
