@@ -166,7 +166,10 @@ class FirefoxBrowser {
     this.#sound = sound;
   }
 
-  /** A fresh profile (puppeteer's browser context: its own Cache API and service workers). */
+  /**
+   * A fresh profile (puppeteer's browser context: its own Cache API and service workers). Of the
+   * options only the viewport: blocking service workers is a pref of the browser's.
+   */
   async newContext({ viewport } = {}) {
     return new FirefoxContext(await this.#browser.createBrowserContext(), viewport);
   }
