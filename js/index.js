@@ -11,6 +11,7 @@
 
 import { AsrClient } from "./asr-client.js";
 import { decodeToMono, resample } from "./audio.js";
+import { transcribeFile } from "./file-pieces.js";
 import { LiveRecording } from "./live-recording.js";
 import { AsrError, ErrorKind } from "./protocol.js";
 
@@ -93,6 +94,8 @@ export class Transcriber {
    * {transcript: {text, words: [{text, start, end}], duration}, srt, vtt}.
    */
   async transcribe(input, { sampleRate, languageModel = true, onProgress, onPartial } = {}) {
+    // A file is read and recognised piece by piece where the format allows (file-pieces.js).
+    if (input instanceof Blob) return transcribeFile(this.#client, input, this.sampleRate, { languageModel, onProgress, onPartial });
     const samples = await this.#samples(input, sampleRate);
     return this.#client.transcribe(samples, { languageModel, onProgress, onPartial });
   }
@@ -120,7 +123,6 @@ export class Transcriber {
   }
 
   async #samples(input, sampleRate = this.sampleRate) {
-    if (input instanceof Blob) return decodeToMono(await input.arrayBuffer(), this.sampleRate);
     // decodeAudioData takes (detaches) the buffer it is given: the caller's stays theirs.
     if (input instanceof ArrayBuffer) return decodeToMono(input.slice(0), this.sampleRate);
     if (input instanceof Float32Array) {

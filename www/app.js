@@ -4,7 +4,7 @@
 // First: the package tags the worker and worklet it starts with this build (pkg/protocol.js).
 import "./build-version.js";
 import { AsrClient } from "./pkg/asr-client.js";
-import { decodeToMono } from "./pkg/audio.js";
+import { transcribeFile as transcribeAudioFile } from "./pkg/file-pieces.js";
 import { LiveRecording } from "./pkg/live-recording.js";
 import { clearModelCache, formatSize } from "./pkg/model-loader.js";
 import { ErrorKind, Stage } from "./pkg/protocol.js";
@@ -197,23 +197,22 @@ function setUpAudioInputs() {
 async function transcribeFile(file) {
   clearError();
   try {
-    const samples = await decodeToMono(await file.arrayBuffer(), model.sampleRate);
-    await transcribe(samples, file.name.replace(/\.[^.]+$/, ""));
+    await transcribe(file, file.name.replace(/\.[^.]+$/, ""));
   } catch (e) {
     showError(e);
   }
 }
 
-async function transcribe(samples, name) {
+/** Transcribes an audio file (decoded piece by piece where file-pieces.js can). */
+async function transcribe(file, name) {
   const bar = $("transcribe-progress");
-  const seconds = samples.length / model.sampleRate;
   bar.hidden = false;
   bar.querySelector("progress").removeAttribute("value");
-  bar.querySelector(".progress-detail").textContent = `${seconds.toFixed(1)} s of audio`;
+  bar.querySelector(".progress-detail").textContent = "decoding";
   document.body.dataset.transcribing = "true";
   $("transcript-source").textContent = `— ${name}`;
   try {
-    const done = await client.transcribe(samples, {
+    const done = await transcribeAudioFile(client, file, model.sampleRate, {
       languageModel: $("lm-switch").checked,
       onProgress: ({ loaded, total }) => {
         bar.querySelector("progress").value = loaded / total;

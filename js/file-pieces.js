@@ -1,0 +1,323 @@
+// Audio files read, decoded and resampled piece by piece, so that a file of any length costs the
+// page about as much memory as a minute of it: WAV by reading its samples in slices (no decoder
+// needed), MP3 by splitting it into frames and decoding them with WebCodecs' AudioDecoder where the
+// browser has one. Each slice goes through a StreamResampler, whose output does not depend on how
+// the input is cut. Other formats, and MP3 without AudioDecoder, are left to audio.js (whole file).
+
+import { decodeToMono } from "./audio.js";
+import { AsrError, ErrorKind, Stage } from "./protocol.js";
+import { StreamResampler } from "./stream-resampler.js";
+
+/** Bytes read from the file at a time. */
+const SLICE_BYTES = 1 << 20;
+/** Seconds of resampled audio in each piece handed out (the recognizer's stream takes any size; larger
+ * pieces mean fewer re-recognitions of its open piece). */
+const PIECE_SECONDS = 30;
+
+/**
+ * Transcribes the audio file `file` (a Blob) on `client` (a loaded AsrClient whose recognizer hears
+ * `sampleRate`): piece by piece through the worker's stream where filePieces reads the format, the
+ * whole file at once otherwise. Options and result as `client.transcribe`'s; `onPartial(transcript)`
+ * gets the finished pieces' words and the open piece's.
+ */
+export async function transcribeFile(client, file, sampleRate, { languageModel = true, onProgress, onPartial } = {}) {
+  const audio = await filePieces(file, sampleRate);
+  if (!audio) {
+    const samples = await decodeToMono(await file.arrayBuffer(), sampleRate);
+    return client.transcribe(samples, { languageModel, onProgress, onPartial });
+  }
+  await client.startStream({ languageModel });
+  const words = [];
+  let pushed = 0;
+  let previous = Promise.resolve();
+  const show = ({ final, partial }, seconds) => {
+    for (const segment of final) words.push(...segment.words);
+    onProgress?.({ stage: Stage.TRANSCRIBE, loaded: seconds, total: Math.max(audio.duration, seconds) });
+    const shown = [...words, ...partial.words];
+    onPartial?.({ text: shown.map((word) => word.text).join(" "), words: shown, duration: partial.end });
+  };
+  // The next piece is decoded while the worker recognises this one; one push at a time, so no more
+  // than two pieces are ever held.
+  for await (const piece of audio.pieces) {
+    await previous;
+    pushed += piece.length / sampleRate;
+    const seconds = pushed;
+    previous = client.pushStream(piece).then((update) => show(update, seconds));
+  }
+  await previous;
+  const { transcript, srt, vtt } = await client.finishStream();
+  return { transcript, srt, vtt };
+}
+
+/**
+ * The audio of `file` (a Blob) as mono pieces at `sampleRate`: {duration, pieces}, `pieces` an
+ * async iterator of Float32Arrays and `duration` the file's length in seconds (an estimate for MP3
+ * without a frame count). Null when this browser cannot read the file's format piecewise.
+ */
+export async function filePieces(file, sampleRate) {
+  const head = new DataView(await file.slice(0, 64 * 1024).arrayBuffer());
+  const source = readWav(file, head) ?? (await readMp3(file, head));
+  if (!source) return null;
+  return { duration: source.duration, pieces: resampled(source, sampleRate) };
+}
+
+/** `source.blocks` (mono at `source.sampleRate`) resampled and regrouped into pieces. */
+async function* resampled(source, sampleRate) {
+  const resampler = source.sampleRate === sampleRate ? null : new StreamResampler(source.sampleRate, sampleRate);
+  const pieceLength = PIECE_SECONDS * sampleRate;
+  let piece = new Float32Array(pieceLength);
+  let filled = 0;
+  const add = function* (samples) {
+    for (let offset = 0; offset < samples.length; ) {
+      const count = Math.min(samples.length - offset, pieceLength - filled);
+      piece.set(samples.subarray(offset, offset + count), filled);
+      filled += count;
+      offset += count;
+      if (filled === pieceLength) {
+        yield piece;
+        piece = new Float32Array(pieceLength);
+        filled = 0;
+      }
+    }
+  };
+  for await (const block of source.blocks()) yield* add(resampler ? resampler.push(block) : block);
+  if (resampler) yield* add(resampler.flush());
+  if (filled > 0) yield piece.slice(0, filled);
+}
+
+// --- WAV ---
+
+const WAVE_PCM = 1;
+const WAVE_FLOAT = 3;
+const WAVE_EXTENSIBLE = 0xfffe;
+
+/** A WAV file's samples, read slice by slice; null if `head` is not a WAV header this reads. */
+function readWav(file, head) {
+  if (head.byteLength < 12 || tag(head, 0) !== "RIFF" || tag(head, 8) !== "WAVE") return null;
+  let format = null;
+  for (let at = 12; at + 8 <= head.byteLength; ) {
+    const id = tag(head, at);
+    const size = head.getUint32(at + 4, true);
+    if (id === "fmt " && at + 24 <= head.byteLength) {
+      let code = head.getUint16(at + 8, true);
+      // WAVE_FORMAT_EXTENSIBLE names the real format in the first two bytes of its sub-format GUID.
+      if (code === WAVE_EXTENSIBLE && at + 34 <= head.byteLength) code = head.getUint16(at + 32, true);
+      format = {
+        code,
+        channels: head.getUint16(at + 10, true),
+        sampleRate: head.getUint32(at + 12, true),
+        blockAlign: head.getUint16(at + 20, true),
+        bits: head.getUint16(at + 22, true),
+      };
+    } else if (id === "data") {
+      if (!format || !sampleReader(format)) return null;
+      const start = at + 8;
+      // A header written before the length was known (streamed WAV) says 0 or 0xFFFFFFFF.
+      const end = size === 0 || size === 0xffffffff ? file.size : Math.min(file.size, start + size);
+      const { channels, sampleRate, blockAlign } = format;
+      if (!channels || !sampleRate || blockAlign !== channels * (format.bits / 8)) return null;
+      const frames = Math.floor((end - start) / blockAlign);
+      const read = sampleReader(format);
+      async function* blocks() {
+        const step = Math.max(1, Math.floor(SLICE_BYTES / blockAlign)) * blockAlign;
+        for (let from = start; from + blockAlign <= end; from += step) {
+          const bytes = new DataView(await file.slice(from, Math.min(end, from + step)).arrayBuffer());
+          const count = Math.floor(bytes.byteLength / blockAlign);
+          const mono = new Float32Array(count);
+          const width = format.bits / 8;
+          for (let i = 0; i < count; i++) {
+            let sum = 0;
+            for (let c = 0; c < channels; c++) sum += read(bytes, i * blockAlign + c * width);
+            mono[i] = sum / channels;
+          }
+          yield mono;
+        }
+      }
+      return { sampleRate, duration: frames / sampleRate, blocks };
+    }
+    at += 8 + size + (size & 1);
+  }
+  return null;
+}
+
+/** Reads one sample as a float in [-1, 1), or null for a format this does not read. */
+function sampleReader({ code, bits }) {
+  if (code === WAVE_PCM && bits === 8) return (view, at) => (view.getUint8(at) - 128) / 128;
+  if (code === WAVE_PCM && bits === 16) return (view, at) => view.getInt16(at, true) / 32768;
+  if (code === WAVE_PCM && bits === 24) {
+    return (view, at) => ((view.getUint8(at + 2) << 24) | (view.getUint8(at + 1) << 16) | (view.getUint8(at) << 8)) / 2147483648;
+  }
+  if (code === WAVE_PCM && bits === 32) return (view, at) => view.getInt32(at, true) / 2147483648;
+  if (code === WAVE_FLOAT && bits === 32) return (view, at) => view.getFloat32(at, true);
+  if (code === WAVE_FLOAT && bits === 64) return (view, at) => view.getFloat64(at, true);
+  return null;
+}
+
+function tag(view, at) {
+  return String.fromCharCode(view.getUint8(at), view.getUint8(at + 1), view.getUint8(at + 2), view.getUint8(at + 3));
+}
+
+// --- MP3 ---
+
+/** Kilobits per second by bitrate index: MPEG-1 Layer III, then MPEG-2/2.5 Layer III. */
+const BITRATES_V1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+const BITRATES_V2 = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
+const SAMPLE_RATES_V1 = [44100, 48000, 32000];
+/** The decoder's own delay in samples, which LAME's encoder delay does not include (as ffmpeg counts it). */
+const DECODER_DELAY = 529;
+
+/** An MPEG audio Layer III frame header at `at`, or null. */
+function mp3Frame(view, at) {
+  if (at + 4 > view.byteLength) return null;
+  const header = view.getUint32(at);
+  if ((header & 0xffe00000) >>> 0 !== 0xffe00000) return null;
+  const version = (header >>> 19) & 3; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
+  const layer = (header >>> 17) & 3; // 1: Layer III
+  const bitrateIndex = (header >>> 12) & 15;
+  const rateIndex = (header >>> 10) & 3;
+  if (version === 1 || layer !== 1 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3) return null;
+  const mpeg1 = version === 3;
+  const sampleRate = SAMPLE_RATES_V1[rateIndex] / (mpeg1 ? 1 : version === 2 ? 2 : 4);
+  const bitrate = (mpeg1 ? BITRATES_V1 : BITRATES_V2)[bitrateIndex] * 1000;
+  const samples = mpeg1 ? 1152 : 576;
+  const padding = (header >>> 9) & 1;
+  const channels = ((header >>> 6) & 3) === 3 ? 1 : 2;
+  return { length: Math.floor((samples / 8) * bitrate / sampleRate) + padding, samples, sampleRate, channels, mpeg1, bitrate };
+}
+
+/** Where the audio starts: after any ID3v2 tags. */
+function id3End(view) {
+  let at = 0;
+  while (at + 10 <= view.byteLength && tag(view, at).slice(0, 3) === "ID3") {
+    const size = ((view.getUint8(at + 6) & 127) << 21) | ((view.getUint8(at + 7) & 127) << 14) | ((view.getUint8(at + 8) & 127) << 7) | (view.getUint8(at + 9) & 127);
+    at += 10 + size + (view.getUint8(at + 5) & 0x10 ? 10 : 0);
+  }
+  return at;
+}
+
+/**
+ * The Xing/Info (or VBRI) frame an encoder writes first, which holds no audio: {frames, delay,
+ * padding} from it (LAME's tag gives the samples the encoder added at the start and end), or null.
+ */
+function infoFrame(view, at, frame) {
+  const sideInfo = frame.mpeg1 ? (frame.channels === 1 ? 17 : 32) : frame.channels === 1 ? 9 : 17;
+  const xing = at + 4 + sideInfo;
+  if (xing + 8 <= view.byteLength && ["Xing", "Info"].includes(tag(view, xing))) {
+    const flags = view.getUint32(xing + 4);
+    let field = xing + 8;
+    const frames = flags & 1 ? view.getUint32(field) : null;
+    field += (flags & 1 ? 4 : 0) + (flags & 2 ? 4 : 0) + (flags & 4 ? 100 : 0) + (flags & 8 ? 4 : 0);
+    // LAME's tag: 9 bytes of version, then 12 more bytes, then 12 bits of delay and 12 of padding.
+    if (field + 24 <= view.byteLength && tag(view, field) === "LAME") {
+      const bits = (view.getUint8(field + 21) << 16) | (view.getUint8(field + 22) << 8) | view.getUint8(field + 23);
+      return { frames, delay: bits >>> 12, padding: bits & 0xfff };
+    }
+    return { frames, delay: null, padding: null };
+  }
+  if (at + 40 <= view.byteLength && tag(view, at + 36) === "VBRI") return { frames: view.getUint32(at + 50), delay: null, padding: null };
+  return null;
+}
+
+/** An MP3 file decoded frame by frame by AudioDecoder; null if it is not MP3 or the browser cannot. */
+async function readMp3(file, head) {
+  if (typeof AudioDecoder === "undefined") return null;
+  const start = id3End(head);
+  const first = mp3Frame(head, start);
+  // The header's claim is checked by the next frame's sync, as a lone 0xFFE could be anything.
+  if (!first || !mp3Frame(head, start + first.length)) return null;
+  const config = { codec: "mp3", sampleRate: first.sampleRate, numberOfChannels: first.channels };
+  try {
+    if (!(await AudioDecoder.isConfigSupported(config)).supported) return null;
+  } catch {
+    return null;
+  }
+  const info = infoFrame(head, start, first);
+  const audioStart = info ? start + first.length : start;
+  const duration = info?.frames
+    ? (info.frames * first.samples - (info.delay ?? 0) - (info.padding ?? 0)) / first.sampleRate
+    : ((file.size - audioStart) * 8) / first.bitrate;
+  async function* blocks() {
+    // The encoder's and decoder's delay are cut from the start and the encoder's padding from the end,
+    // as the CLI's decoder does with LAME's tag.
+    let skip = info?.delay != null ? info.delay + DECODER_DELAY : 0;
+    let left = info?.frames && info.delay != null ? info.frames * first.samples - info.delay - (info.padding ?? 0) : Infinity;
+    let decoded = [];
+    let failure = null;
+    const decoder = new AudioDecoder({
+      output: (data) => {
+        try {
+          decoded.push(monoOf(data));
+        } finally {
+          data.close();
+        }
+      },
+      error: (e) => (failure ??= e),
+    });
+    decoder.configure(config);
+    const trimmed = () => {
+      const out = [];
+      for (let block of decoded) {
+        if (skip > 0) {
+          const cut = Math.min(skip, block.length);
+          skip -= cut;
+          block = block.subarray(cut);
+        }
+        if (block.length > left) block = block.subarray(0, left);
+        left -= block.length;
+        if (block.length) out.push(block);
+      }
+      decoded = [];
+      return out;
+    };
+    try {
+      let carry = new Uint8Array(0);
+      let timestamp = 0;
+      for (let from = audioStart; from < file.size; from += SLICE_BYTES) {
+        const slice = new Uint8Array(await file.slice(from, from + SLICE_BYTES).arrayBuffer());
+        const bytes = new Uint8Array(carry.length + slice.length);
+        bytes.set(carry);
+        bytes.set(slice, carry.length);
+        const view = new DataView(bytes.buffer);
+        const atEnd = from + SLICE_BYTES >= file.size;
+        let at = 0;
+        while (at + 4 <= bytes.length) {
+          const frame = mp3Frame(view, at);
+          // Not a frame (a tag at the end, garbage): look for the next sync.
+          if (!frame || frame.sampleRate !== first.sampleRate) {
+            at++;
+            continue;
+          }
+          if (at + frame.length > bytes.length) break;
+          decoder.decode(new EncodedAudioChunk({ type: "key", timestamp, data: bytes.subarray(at, at + frame.length) }));
+          timestamp += (frame.samples / frame.sampleRate) * 1e6;
+          at += frame.length;
+        }
+        carry = atEnd ? new Uint8Array(0) : bytes.slice(at);
+        // Wait for the decoder to take this slice's frames, so that no more than a slice is held.
+        while (decoder.decodeQueueSize > 0 && !failure) await new Promise((resolve) => decoder.addEventListener("dequeue", resolve, { once: true }));
+        if (failure) break;
+        yield* trimmed();
+      }
+      if (!failure) await decoder.flush();
+      if (failure) throw new AsrError(ErrorKind.AUDIO, `This browser could not decode the MP3 file: ${failure.message}`);
+      yield* trimmed();
+    } finally {
+      if (decoder.state !== "closed") decoder.close();
+    }
+  }
+  return { sampleRate: first.sampleRate, duration, blocks };
+}
+
+/** An AudioData's channels averaged, as the CLI and audio.js downmix. */
+function monoOf(data) {
+  const length = data.numberOfFrames;
+  const channels = data.numberOfChannels;
+  const mono = new Float32Array(length);
+  const plane = channels > 1 ? new Float32Array(length) : mono;
+  for (let c = 0; c < channels; c++) {
+    data.copyTo(plane, { planeIndex: c, format: "f32-planar" });
+    if (channels > 1) for (let i = 0; i < length; i++) mono[i] += plane[i];
+  }
+  if (channels > 1) for (let i = 0; i < length; i++) mono[i] /= channels;
+  return mono;
+}
