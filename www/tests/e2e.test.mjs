@@ -18,6 +18,7 @@ import {
   launchBrowser,
   nativeTranscript,
   recordWidgetEvents,
+  startWidgetHost,
   transcribeFile,
   waitForError,
   waitForModel,
@@ -436,17 +437,7 @@ for (const name of BROWSERS) describe(`the widget in ${name}`, () => {
   });
 
   test("the widget also works embedded in a page of another origin", async (t) => {
-    // The host page lives on a second server (another port: another origin) and loads the widget
-    // from the first, so the worker must start through its same-origin shim.
-    const hostDir = join(WORK, `host-site-${name}`);
-    mkdirSync(hostDir, { recursive: true });
-    writeFileSync(
-      join(hostDir, "index.html"),
-      `<!doctype html><meta charset="utf-8"><title>Host</title>
-       <script type="module" src="${server.url}/widget.js"></script>
-       <sakha-asr></sakha-asr>`,
-    );
-    const host = await startServer({ root: hostDir });
+    const host = await startWidgetHost(server, join(WORK, `host-site-${name}`));
     const context = await (await browserNamed(name)).newContext();
     const origins = new Set();
     context.on("request", (request) => origins.add(new URL(request.url()).origin));

@@ -5,12 +5,13 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { chromium } from "playwright-core";
 import puppeteer from "puppeteer-core";
+import { startServer } from "./server.mjs";
 
 /** The browsers the shared page tests run in, as `launchBrowser` names them. */
 export const BROWSERS = ["chromium", "firefox"];
@@ -105,6 +106,21 @@ export function editDistance(a, b) {
     previous = current;
   }
   return previous[b.length];
+}
+
+/**
+ * A host page on another origin (a server of its own, serving `dir`) that embeds the widget from
+ * `server`, so the widget's worker starts from a same-origin blob URL (asr-client.js).
+ */
+export async function startWidgetHost(server, dir) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "index.html"),
+    `<!doctype html><meta charset="utf-8"><title>Host</title>
+     <script type="module" src="${server.url}/widget.js"></script>
+     <sakha-asr></sakha-asr>`,
+  );
+  return startServer({ root: dir });
 }
 
 /** Collects the widget's events from page load on, in `window.sakhaAsrEvents`. */

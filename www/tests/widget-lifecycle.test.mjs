@@ -3,11 +3,10 @@
 // overtook ends quietly.
 
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { BROWSERS, launchBrowser, recordWidgetEvents } from "./pages.mjs";
+import { BROWSERS, launchBrowser, recordWidgetEvents, startWidgetHost } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -19,16 +18,7 @@ let host;
 
 before(async () => {
   server = await startServer({ root: WWW, hidden: ["/tests/"] });
-  // The host page on another origin, so the worker starts from a blob URL (asr-client.js).
-  const hostDir = join(WORK, "lifecycle-host");
-  mkdirSync(hostDir, { recursive: true });
-  writeFileSync(
-    join(hostDir, "index.html"),
-    `<!doctype html><meta charset="utf-8"><title>Host</title>
-     <script type="module" src="${server.url}/widget.js"></script>
-     <sakha-asr></sakha-asr>`,
-  );
-  host = await startServer({ root: hostDir });
+  host = await startWidgetHost(server, join(WORK, "lifecycle-host"));
 });
 
 after(async () => {
