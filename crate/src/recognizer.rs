@@ -339,11 +339,16 @@ impl Recognizer {
         Ok(self.segment(decoder.finish(), first_frame, self.config.frames_for(piece.len())))
     }
 
-    /// A piece's transcript (times from the piece's start) as a segment of the audio. Its bounds are
-    /// frames times the frame length, so one piece's end is exactly the next one's start.
+    /// A piece's transcript (times from the piece's start) as a segment of the audio. Every time is
+    /// the audio's frame times the frame length, as for audio that is not cut, so one piece's end is
+    /// exactly the next one's start and no word ends after its piece.
     fn segment(&self, transcript: Transcript, first_frame: usize, frames: usize) -> Segment {
-        let seconds = |frame: usize| frame as f64 * self.seconds_per_frame();
-        Segment::shifted(transcript, seconds(first_frame), seconds(first_frame + frames))
+        let per_frame = self.seconds_per_frame();
+        let seconds = |frame: usize| frame as f64 * per_frame;
+        // Word times are whole frames of the piece.
+        let shift = |time: f64| seconds(first_frame + (time / per_frame).round() as usize);
+        let words = transcript.words.into_iter().map(|w| Word { start: shift(w.start), end: shift(w.end), ..w }).collect();
+        Segment { start: seconds(first_frame), end: seconds(first_frame + frames), text: transcript.text, words }
     }
 
     /// Runs the model over one piece (its samples), long ones in overlapping chunks, and hands each

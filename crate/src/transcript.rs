@@ -37,15 +37,6 @@ pub struct Segment {
     pub words: Vec<Word>,
 }
 
-impl Segment {
-    /// `transcript`, of the audio from `start` to `end` seconds into a longer recording, in that
-    /// recording's time.
-    pub fn shifted(transcript: Transcript, start: f64, end: f64) -> Self {
-        let words = transcript.words.into_iter().map(|w| Word { start: w.start + start, end: w.end + start, ..w }).collect();
-        Self { start, end, text: transcript.text, words }
-    }
-}
-
 /// Subtitle cues close at this many characters, seconds, or at a pause this long.
 const CUE_MAX_CHARS: usize = 42;
 const CUE_MAX_SECONDS: f64 = 5.0;
