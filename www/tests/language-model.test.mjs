@@ -1,21 +1,23 @@
-// The word language model in the browser (issue 16): a package that lists one (language_models in
-// model.json) has it downloaded, verified and stored like its other files, and the page decodes with it
-// as the CLI does with the same package; the page's switch and the widget's `language-model="off"`
-// give the CLI's greedy text without reloading the model. The packages here get the tiny LM fixture
-// (crate/tests/fixtures/lm, a dozen Sakha words) from the CLI's add-lm, so the LM changes the text a
-// lot; the built-in package's own LM is covered by e2e.test.mjs. Run by scripts/test-web.sh, which
-// builds the wasm package and prepares WEB_TEST_DIR (audio/, models/) and SAKHA_ASR_CLI (the native CLI).
+// The word language model in the browser (issue 16), in Chromium and Firefox: a package that lists
+// one (language_models in model.json) has it downloaded, verified and stored like its other files, and
+// the page decodes with it as the CLI does with the same package; the page's switch and the widget's
+// `language-model="off"` give the CLI's greedy text without reloading the model. The packages here get
+// the tiny LM fixture (crate/tests/fixtures/lm, a dozen Sakha words) from the CLI's add-lm, so the LM
+// changes the text a lot; the built-in package's own LM is covered by e2e.test.mjs. Run by
+// scripts/test-web.sh, which builds the wasm package and prepares WEB_TEST_DIR (audio/, models/) and
+// SAKHA_ASR_CLI (the native CLI).
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
+  BROWSERS,
   assertCloseToCli,
   isCached,
-  launchChromium,
+  launchBrowser,
   nativeTranscript,
   recordWidgetEvents,
   transcribeFile,
@@ -38,7 +40,6 @@ const TWO_LANGUAGES = { dir: join(WORK, "models/two-languages-lm"), url: "/test-
 const PAGES = join(WORK, "lm-pages");
 
 let server;
-let browser;
 const pageErrors = [];
 
 before(async () => {
@@ -63,15 +64,13 @@ before(async () => {
     mounts: { "/test-models/": join(WORK, "models"), "/test-pages/": PAGES },
     hidden: ["/tests/"],
   });
-  browser = await launchChromium();
 });
 
 after(async () => {
-  await browser?.close();
   await server?.close();
 });
 
-async function freshPage() {
+async function freshPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -89,127 +88,133 @@ test("the CLI's text with the LM differs from its greedy text (else nothing belo
   for (const file of FILES) assert.notEqual(withLm(file), greedy(file), file);
 });
 
-test("the page downloads, verifies and stores the language model and decodes with it; the switch gives greedy text without reloading", async (t) => {
-  const { context, page } = await freshPage();
-  try {
-    const since = server.requests.length;
-    await page.goto(`${server.url}/?model=${ONE_LANGUAGE.url}/model.json`);
-    await waitForModel(page);
-    assert.ok(server.requests.slice(since).includes(`${ONE_LANGUAGE.url}/sah.lm`), "the language model was downloaded");
-    assert.ok(await isCached(page, `${ONE_LANGUAGE.url}/sah.lm`), "the language model is in the Cache API");
-    assert.ok(await page.isChecked("#lm-switch"), "the switch is on");
-    assert.ok(await page.isEnabled("#lm-switch"), "the switch can be turned off");
-    await page.screenshot({ path: join(process.env.SCREENSHOT_DIR ?? "out/screenshots", "app-language-model.png"), fullPage: true });
-    for (const file of FILES) assertCloseToCli(t, `lm ${file}`, await transcribeFile(page, file), withLm(file));
+for (const name of BROWSERS) describe(`in ${name}`, () => {
+  let browser;
+  before(async () => (browser = await launchBrowser(name)));
+  after(() => browser?.close());
 
-    const loaded = server.requests.length;
-    await page.click("#lm-switch");
-    assert.equal(await page.isChecked("#lm-switch"), false);
-    assert.match(await page.textContent("#lm-hint"), /letter by letter/);
-    for (const file of FILES) assertCloseToCli(t, `greedy ${file}`, await transcribeFile(page, file), greedy(file));
-    await page.click("#lm-switch");
-    assertCloseToCli(t, "lm again", await transcribeFile(page, SPEECH), withLm(SPEECH));
-    assert.deepEqual(server.requests.slice(loaded), [], "switching decoding loads nothing");
-  } finally {
-    await context.close();
-  }
-});
+  test("the page downloads, verifies and stores the language model and decodes with it; the switch gives greedy text without reloading", async (t) => {
+    const { context, page } = await freshPage(browser);
+    try {
+      const since = server.requests.length;
+      await page.goto(`${server.url}/?model=${ONE_LANGUAGE.url}/model.json`);
+      await waitForModel(page);
+      assert.ok(server.requests.slice(since).includes(`${ONE_LANGUAGE.url}/sah.lm`), "the language model was downloaded");
+      assert.ok(await isCached(page, `${ONE_LANGUAGE.url}/sah.lm`), "the language model is in the Cache API");
+      assert.ok(await page.isChecked("#lm-switch"), "the switch is on");
+      assert.ok(await page.isEnabled("#lm-switch"), "the switch can be turned off");
+      await page.screenshot({ path: join(process.env.SCREENSHOT_DIR ?? "out/screenshots", `app-language-model-${name}.png`), fullPage: true });
+      for (const file of FILES) assertCloseToCli(t, `lm ${file}`, await transcribeFile(page, file), withLm(file));
 
-test("a corrupt language model is downloaded once more, then reported, and never stored", async () => {
-  const { context, page } = await freshPage();
-  const path = `${ONE_LANGUAGE.url}/sah.lm`;
-  server.faults.set(path, Fault.CORRUPT);
-  try {
-    const since = server.requests.length;
-    await page.goto(`${server.url}/?model=${ONE_LANGUAGE.url}/model.json`);
-    const error = await waitForError(page);
-    assert.equal(error.kind, "corrupt");
-    assert.match(error.message, /^sah\.lm is corrupt: it does not match the size and sha256 in model\.json/);
-    assert.equal(server.requests.slice(since).filter((p) => p === path).length, 2);
-    assert.equal(await isCached(page, path), false);
-    assert.equal(await isCached(page, `${ONE_LANGUAGE.url}/model.json`), false);
+      const loaded = server.requests.length;
+      await page.click("#lm-switch");
+      assert.equal(await page.isChecked("#lm-switch"), false);
+      assert.match(await page.textContent("#lm-hint"), /letter by letter/);
+      for (const file of FILES) assertCloseToCli(t, `greedy ${file}`, await transcribeFile(page, file), greedy(file));
+      await page.click("#lm-switch");
+      assertCloseToCli(t, "lm again", await transcribeFile(page, SPEECH), withLm(SPEECH));
+      assert.deepEqual(server.requests.slice(loaded), [], "switching decoding loads nothing");
+    } finally {
+      await context.close();
+    }
+  });
 
-    server.faults.clear();
-    await page.click("#error-retry");
-    await waitForModel(page);
-    assert.ok(await isCached(page, path));
-    assert.ok(await page.isChecked("#lm-switch"));
-  } finally {
-    server.faults.clear();
-    await context.close();
-  }
-});
+  test("a corrupt language model is downloaded once more, then reported, and never stored", async () => {
+    const { context, page } = await freshPage(browser);
+    const path = `${ONE_LANGUAGE.url}/sah.lm`;
+    server.faults.set(path, Fault.CORRUPT);
+    try {
+      const since = server.requests.length;
+      await page.goto(`${server.url}/?model=${ONE_LANGUAGE.url}/model.json`);
+      const error = await waitForError(page);
+      assert.equal(error.kind, "corrupt");
+      assert.match(error.message, /^sah\.lm is corrupt: it does not match the size and sha256 in model\.json/);
+      assert.equal(server.requests.slice(since).filter((p) => p === path).length, 2);
+      assert.equal(await isCached(page, path), false);
+      assert.equal(await isCached(page, `${ONE_LANGUAGE.url}/model.json`), false);
 
-test("switching language loads that language's language model and decodes with it as the CLI does", async () => {
-  const { context, page } = await freshPage();
-  const { dir, url } = TWO_LANGUAGES;
-  const manifest = manifestOf(dir);
-  try {
-    const since = server.requests.length;
-    await page.goto(`${server.url}/?model=${url}/model.json`);
-    await waitForModel(page);
-    const first = manifest.default_language;
-    const other = Object.keys(manifest.languages).find((language) => language !== first);
-    const requested = server.requests.slice(since);
-    assert.ok(requested.includes(`${url}/${first}.lm`) && !requested.includes(`${url}/${other}.lm`), `${requested}`);
-    assert.ok(await page.isChecked("#lm-switch"));
-    assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH, "--model", dir, "--lang", first).text);
+      server.faults.clear();
+      await page.click("#error-retry");
+      await waitForModel(page);
+      assert.ok(await isCached(page, path));
+      assert.ok(await page.isChecked("#lm-switch"));
+    } finally {
+      server.faults.clear();
+      await context.close();
+    }
+  });
 
-    const switched = server.requests.length;
-    await page.selectOption("#language-select", other);
-    await page.waitForFunction(
-      (language) => document.body.dataset.model === "ready" && document.getElementById("model-status").textContent.includes(language),
-      other,
-    );
-    assert.deepEqual(server.requests.slice(switched), [`${url}/${manifest.languages[other].file}`, `${url}/${other}.lm`]);
-    assert.ok(await page.isChecked("#lm-switch"));
-    assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH, "--model", dir, "--lang", other).text);
-    await page.click("#lm-switch");
-    assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH, "--model", dir, "--lang", other, "--greedy").text);
-  } finally {
-    await context.close();
-  }
-});
+  test("switching language loads that language's language model and decodes with it as the CLI does", async () => {
+    const { context, page } = await freshPage(browser);
+    const { dir, url } = TWO_LANGUAGES;
+    const manifest = manifestOf(dir);
+    try {
+      const since = server.requests.length;
+      await page.goto(`${server.url}/?model=${url}/model.json`);
+      await waitForModel(page);
+      const first = manifest.default_language;
+      const other = Object.keys(manifest.languages).find((language) => language !== first);
+      const requested = server.requests.slice(since);
+      assert.ok(requested.includes(`${url}/${first}.lm`) && !requested.includes(`${url}/${other}.lm`), `${requested}`);
+      assert.ok(await page.isChecked("#lm-switch"));
+      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH, "--model", dir, "--lang", first).text);
 
-test("for a package without a language model the switch is off and disabled, and says why", async () => {
-  const { context, page } = await freshPage();
-  try {
-    await page.goto(`${server.url}/?model=/test-models/two-languages-f32/model.json`);
-    await waitForModel(page);
-    assert.equal(await page.isChecked("#lm-switch"), false);
-    assert.ok(await page.isDisabled("#lm-switch"));
-    const language = manifestOf(join(WORK, "models/two-languages-f32")).default_language;
-    assert.equal(await page.textContent("#lm-hint"), `This model has no language model for ${language}: words are spelled letter by letter.`);
-  } finally {
-    await context.close();
-  }
-});
+      const switched = server.requests.length;
+      await page.selectOption("#language-select", other);
+      await page.waitForFunction(
+        (language) => document.body.dataset.model === "ready" && document.getElementById("model-status").textContent.includes(language),
+        other,
+      );
+      assert.deepEqual(server.requests.slice(switched), [`${url}/${manifest.languages[other].file}`, `${url}/${other}.lm`]);
+      assert.ok(await page.isChecked("#lm-switch"));
+      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH, "--model", dir, "--lang", other).text);
+      await page.click("#lm-switch");
+      assert.equal(await transcribeFile(page, SPEECH), nativeTranscript(SPEECH, "--model", dir, "--lang", other, "--greedy").text);
+    } finally {
+      await context.close();
+    }
+  });
 
-test('the widget decodes with the language model, and greedily once language-model="off" is set', async (t) => {
-  const { context, page } = await freshPage();
-  try {
-    await recordWidgetEvents(page);
-    await page.goto(`${server.url}/test-pages/widget-lm.html`);
-    /** The widget's text for SPEECH: its last event must be a result. */
-    const text = async () => {
-      const events = await widgetResult(page, SPEECH);
-      const last = events.findLast((e) => ["sakha-asr-result", "sakha-asr-error"].includes(e.type));
-      assert.equal(last.type, "sakha-asr-result", JSON.stringify(last.detail));
-      return last.detail.transcript.text;
-    };
-    assertCloseToCli(t, "widget lm", await text(), withLm(SPEECH));
-    const ready = await page.evaluate(() => window.sakhaAsrEvents.filter((e) => e.type === "sakha-asr-ready"));
-    assert.equal(ready.length, 1);
-    assert.equal(ready[0].detail.languageModel, true);
+  test("for a package without a language model the switch is off and disabled, and says why", async () => {
+    const { context, page } = await freshPage(browser);
+    try {
+      await page.goto(`${server.url}/?model=/test-models/two-languages-f32/model.json`);
+      await waitForModel(page);
+      assert.equal(await page.isChecked("#lm-switch"), false);
+      assert.ok(await page.isDisabled("#lm-switch"));
+      const language = manifestOf(join(WORK, "models/two-languages-f32")).default_language;
+      assert.equal(await page.textContent("#lm-hint"), `This model has no language model for ${language}: words are spelled letter by letter.`);
+    } finally {
+      await context.close();
+    }
+  });
 
-    const loaded = server.requests.length;
-    await page.evaluate(() => document.querySelector("sakha-asr").setAttribute("language-model", "off"));
-    assertCloseToCli(t, "widget greedy", await text(), greedy(SPEECH));
-    assert.deepEqual(server.requests.slice(loaded), [], "the attribute reloads nothing");
-    assert.equal(await page.evaluate(() => window.sakhaAsrEvents.filter((e) => e.type === "sakha-asr-ready").length), 1);
-  } finally {
-    await context.close();
-  }
+  test('the widget decodes with the language model, and greedily once language-model="off" is set', async (t) => {
+    const { context, page } = await freshPage(browser);
+    try {
+      await recordWidgetEvents(page);
+      await page.goto(`${server.url}/test-pages/widget-lm.html`);
+      /** The widget's text for SPEECH: its last event must be a result. */
+      const text = async () => {
+        const events = await widgetResult(page, SPEECH);
+        const last = events.findLast((e) => ["sakha-asr-result", "sakha-asr-error"].includes(e.type));
+        assert.equal(last.type, "sakha-asr-result", JSON.stringify(last.detail));
+        return last.detail.transcript.text;
+      };
+      assertCloseToCli(t, "widget lm", await text(), withLm(SPEECH));
+      const ready = await page.evaluate(() => window.sakhaAsrEvents.filter((e) => e.type === "sakha-asr-ready"));
+      assert.equal(ready.length, 1);
+      assert.equal(ready[0].detail.languageModel, true);
+
+      const loaded = server.requests.length;
+      await page.evaluate(() => document.querySelector("sakha-asr").setAttribute("language-model", "off"));
+      assertCloseToCli(t, "widget greedy", await text(), greedy(SPEECH));
+      assert.deepEqual(server.requests.slice(loaded), [], "the attribute reloads nothing");
+      assert.equal(await page.evaluate(() => window.sakhaAsrEvents.filter((e) => e.type === "sakha-asr-ready").length), 1);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 test("no page threw", () => {

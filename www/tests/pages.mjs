@@ -239,6 +239,8 @@ class FirefoxContext {
   }
 }
 
+const ERRORED_STREAM = /^Failed to read data from the ReadableStream: /;
+
 /** A selector as Playwright reads it, seeing into open shadow roots (puppeteer's `>>>`). */
 const deep = (selector) => selector.split(" ").join(" >>> ");
 
@@ -256,7 +258,11 @@ class FirefoxPage {
   }
 
   on(event, listener) {
-    this.#page.on(event, listener);
+    // Firefox also logs, as an error, the reason a page errored a body stream that the browser was
+    // reading: the loader breaks off a Cache API write so (model-loader.js), and handles the rejected
+    // put. Nothing threw; puppeteer would report it as a page error.
+    const thrown = event === "pageerror" ? (error) => ERRORED_STREAM.test(error.message) || listener(error) : listener;
+    this.#page.on(event, thrown);
   }
 
   addInitScript(fn) {
@@ -318,6 +324,18 @@ class FirefoxPage {
 
   async isHidden(selector) {
     return !(await this.isVisible(selector));
+  }
+
+  isChecked(selector) {
+    return this.#page.$eval(selector, (element) => element.checked);
+  }
+
+  isDisabled(selector) {
+    return this.#page.$eval(selector, (element) => element.disabled);
+  }
+
+  async isEnabled(selector) {
+    return !(await this.isDisabled(selector));
   }
 
   // The widget's buttons and file input are in its shadow root.
