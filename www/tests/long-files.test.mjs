@@ -1,4 +1,4 @@
-// Files read piece by piece (js/file-pieces.js) in headless Chromium: a WAV read in slices and an MP3
+// Files read piece by piece (js/file-pieces.js) in headless Chromium and firefox-esr: a WAV read in slices and an MP3
 // split into frames for WebCodecs' AudioDecoder, both long enough for several slices and pieces, go
 // to the worker's stream only (no whole-file request) and give the CLI's text; a format the
 // piecewise path does not take (Ogg) and MP3 in a page without AudioDecoder go the whole-file way
@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { assertCloseToCli, launchChromium, nativeTranscript, transcribeFile, waitForModel } from "./pages.mjs";
+import { BROWSERS, assertCloseToCli, launchBrowser, nativeTranscript, transcribeFile, waitForModel } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -18,7 +18,6 @@ const WORK = resolve(process.env.WEB_TEST_DIR ?? "out/web-test", "long-files");
 const TIMEOUT = { timeout: 180_000 };
 
 let server;
-let browser;
 const files = {};
 
 before(async () => {
@@ -36,11 +35,9 @@ before(async () => {
   files.ogg = join(WORK, "long.ogg");
   execFileSync("sox", ["-D", wav, "-C", "3", files.ogg]);
   server = await startServer({ root: WWW, mounts: { "/long/": WORK }, hidden: ["/tests/"] });
-  browser = await launchChromium();
 });
 
 after(async () => {
-  await browser?.close();
   await server?.close();
 });
 
@@ -48,7 +45,7 @@ after(async () => {
  * Transcribes /long/`name` with the package's API in a fresh page, recording the requests the worker
  * is sent. `withoutAudioDecoder` removes WebCodecs' AudioDecoder from the page first.
  */
-async function transcribeInPage(name, { withoutAudioDecoder = false } = {}) {
+async function transcribeInPage(browser, name, { withoutAudioDecoder = false } = {}) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -76,56 +73,62 @@ async function transcribeInPage(name, { withoutAudioDecoder = false } = {}) {
   }
 }
 
-for (const kind of ["wav", "mp3"]) {
-  test(`a long ${kind.toUpperCase()} is decoded piece by piece, streamed to the worker, and gives the CLI's text`, TIMEOUT, async (t) => {
-    const result = await transcribeInPage(`long_44k1_stereo.${kind}`);
-    assert.ok(result.piecewise, "filePieces reads the file");
-    assert.ok(!result.requests.includes("transcribe"), `no whole-file request: ${result.requests}`);
-    assert.ok(result.requests.filter((type) => type === "pushStream").length >= 4, `the pieces went one by one: ${result.requests}`);
-    assert.ok(result.partials.length >= 4, "a partial transcript after each piece");
-    const cli = nativeTranscript(files[kind]);
-    assertCloseToCli(t, kind, result.text, cli.text);
-    // Word times as the CLI's: the MP3's encoder delay is cut as the CLI's decoder cuts it, and the
-    // pieces' times continue across pushes.
-    for (const [web, native] of [[result.words[0], cli.words[0]], [result.words.at(-1), cli.words.at(-1)]]) {
-      assert.ok(Math.abs(web.start - native.start) <= 0.05, `"${web.text}" starts at ${web.start} s, the CLI's "${native.text}" at ${native.start} s`);
+for (const name of BROWSERS) describe(`in ${name}`, () => {
+  let browser;
+  before(async () => (browser = await launchBrowser(name)));
+  after(() => browser?.close());
+
+  for (const kind of ["wav", "mp3"]) {
+    test(`a long ${kind.toUpperCase()} is decoded piece by piece, streamed to the worker, and gives the CLI's text`, TIMEOUT, async (t) => {
+      const result = await transcribeInPage(browser, `long_44k1_stereo.${kind}`);
+      assert.ok(result.piecewise, "filePieces reads the file");
+      assert.ok(!result.requests.includes("transcribe"), `no whole-file request: ${result.requests}`);
+      assert.ok(result.requests.filter((type) => type === "pushStream").length >= 4, `the pieces went one by one: ${result.requests}`);
+      assert.ok(result.partials.length >= 4, "a partial transcript after each piece");
+      const cli = nativeTranscript(files[kind]);
+      assertCloseToCli(t, kind, result.text, cli.text);
+      // Word times as the CLI's: the MP3's encoder delay is cut as the CLI's decoder cuts it, and the
+      // pieces' times continue across pushes.
+      for (const [web, native] of [[result.words[0], cli.words[0]], [result.words.at(-1), cli.words.at(-1)]]) {
+        assert.ok(Math.abs(web.start - native.start) <= 0.05, `"${web.text}" starts at ${web.start} s, the CLI's "${native.text}" at ${native.start} s`);
+      }
+    });
+  }
+
+  test("an Ogg file, which the piecewise path does not read, is transcribed whole and gives the CLI's text", TIMEOUT, async (t) => {
+    const result = await transcribeInPage(browser, "long.ogg");
+    assert.ok(!result.piecewise);
+    assert.ok(result.requests.includes("transcribe") && !result.requests.includes("pushStream"), `${result.requests}`);
+    assertCloseToCli(t, "ogg", result.text, nativeTranscript(files.ogg).text);
+  });
+
+  test("without AudioDecoder an MP3 is transcribed whole and gives the CLI's text", TIMEOUT, async (t) => {
+    const result = await transcribeInPage(browser, "long_44k1_stereo.mp3", { withoutAudioDecoder: true });
+    assert.ok(!result.piecewise);
+    assert.ok(result.requests.includes("transcribe") && !result.requests.includes("pushStream"), `${result.requests}`);
+    assertCloseToCli(t, "mp3 without AudioDecoder", result.text, nativeTranscript(files.mp3).text);
+  });
+
+  test("the app page's file input streams an MP3 to the worker and shows the CLI's text", TIMEOUT, async (t) => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.addInitScript(() => {
+        window.workerRequests = [];
+        const post = Worker.prototype.postMessage;
+        Worker.prototype.postMessage = function (message, ...rest) {
+          window.workerRequests.push(message.type);
+          return post.call(this, message, ...rest);
+        };
+      });
+      await page.goto(`${server.url}/`);
+      await waitForModel(page);
+      const text = await transcribeFile(page, files.mp3);
+      const requests = await page.evaluate(() => window.workerRequests);
+      assert.ok(requests.includes("pushStream") && !requests.includes("transcribe"), `${requests}`);
+      assertCloseToCli(t, "page", text, nativeTranscript(files.mp3).text);
+    } finally {
+      await context.close();
     }
   });
-}
-
-test("an Ogg file, which the piecewise path does not read, is transcribed whole and gives the CLI's text", TIMEOUT, async (t) => {
-  const result = await transcribeInPage("long.ogg");
-  assert.ok(!result.piecewise);
-  assert.ok(result.requests.includes("transcribe") && !result.requests.includes("pushStream"), `${result.requests}`);
-  assertCloseToCli(t, "ogg", result.text, nativeTranscript(files.ogg).text);
-});
-
-test("without AudioDecoder an MP3 is transcribed whole and gives the CLI's text", TIMEOUT, async (t) => {
-  const result = await transcribeInPage("long_44k1_stereo.mp3", { withoutAudioDecoder: true });
-  assert.ok(!result.piecewise);
-  assert.ok(result.requests.includes("transcribe") && !result.requests.includes("pushStream"), `${result.requests}`);
-  assertCloseToCli(t, "mp3 without AudioDecoder", result.text, nativeTranscript(files.mp3).text);
-});
-
-test("the app page's file input streams an MP3 to the worker and shows the CLI's text", TIMEOUT, async (t) => {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.addInitScript(() => {
-      window.workerRequests = [];
-      const post = Worker.prototype.postMessage;
-      Worker.prototype.postMessage = function (message, ...rest) {
-        window.workerRequests.push(message.type);
-        return post.call(this, message, ...rest);
-      };
-    });
-    await page.goto(`${server.url}/`);
-    await waitForModel(page);
-    const text = await transcribeFile(page, files.mp3);
-    const requests = await page.evaluate(() => window.workerRequests);
-    assert.ok(requests.includes("pushStream") && !requests.includes("transcribe"), `${requests}`);
-    assertCloseToCli(t, "page", text, nativeTranscript(files.mp3).text);
-  } finally {
-    await context.close();
-  }
 });
