@@ -355,6 +355,10 @@ pub fn positional_conv_weight(cfg: &Config, vb: &WeightStore) -> Result<Tensor> 
     v.broadcast_mul(&g.broadcast_div(&norm)?)
 }
 
+/// One utterance's context `[frames, hidden]` from its fused projections (`q | k | v` rows), frames,
+/// heads, head size and the scores' scale: `kernels::bf16_attention` or `kernels::int8_attention`.
+type AttentionKernel = fn(&[f32], usize, usize, usize, f32) -> Result<Vec<f32>>;
+
 /// `Wav2Vec2Attention` without masking: one utterance at a time, so there is no padding to mask.
 #[derive(Debug, Clone)]
 struct Attention {
@@ -364,8 +368,8 @@ struct Attention {
     out_proj: Linear,
     num_heads: usize,
     head_dim: usize,
-    /// Both products in bf16 (see [`WeightStore::conv_products`]).
-    bf16: bool,
+    /// How the two products run: as the feature encoder's convs (see [`WeightStore::conv_products`]).
+    products: ConvProducts,
 }
 
 impl Attention {
@@ -378,19 +382,24 @@ impl Attention {
             out_proj: Linear::load(hidden, hidden, &vb.pp("out_proj"))?,
             num_heads: cfg.num_attention_heads,
             head_dim: hidden / cfg.num_attention_heads,
-            bf16: vb.conv_products() == ConvProducts::Bf16,
+            products: vb.conv_products(),
         })
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         let projections = [&self.q_proj, &self.k_proj, &self.v_proj];
-        // Side by side where that saves work: one int8 product quantizes the input once, and the
-        // bf16 attention reads the fused rows in place. Elsewhere it would only add a copy.
-        let context = if self.bf16 || projections.iter().all(|p| p.is_int8()) {
+        // Side by side where that saves work: one int8 product quantizes the input once, and our
+        // attention kernels read the fused rows in place. Elsewhere it would only add a copy.
+        let kernel = match self.products {
+            ConvProducts::Bf16 => Some(kernels::bf16_attention as AttentionKernel),
+            ConvProducts::Int8 if kernels::int8_attention_takes(self.head_dim) => Some(kernels::int8_attention as AttentionKernel),
+            _ => None,
+        };
+        let context = if kernel.is_some() || projections.iter().all(|p| p.is_int8()) {
             let qkv = Linear::forward_side_by_side(&projections, xs)?;
             let hidden = self.num_heads * self.head_dim;
-            if self.bf16 {
-                return self.out_proj.forward(&self.attend_bf16(&qkv)?);
+            if let Some(kernel) = kernel {
+                return self.out_proj.forward(&self.attend_fused(&qkv, kernel)?);
             }
             self.attend(&qkv.narrow(2, 0, hidden)?, &qkv.narrow(2, hidden, hidden)?, &qkv.narrow(2, 2 * hidden, hidden)?)?
         } else {
@@ -423,16 +432,16 @@ impl Attention {
         Tensor::cat(&heads, 1)?.transpose(1, 2)?.reshape((batch, frames, hidden))
     }
 
-    /// [`Attention::attend`] through our bf16 kernel, from the fused projections `[batch, frames,
+    /// [`Attention::attend`] through one of our kernels, from the fused projections `[batch, frames,
     /// q | k | v]`, one utterance at a time.
-    fn attend_bf16(&self, qkv: &Tensor) -> Result<Tensor> {
+    fn attend_fused(&self, qkv: &Tensor, kernel: AttentionKernel) -> Result<Tensor> {
         let scale = self.scale() as f32;
         let (batch, frames, row) = qkv.dims3()?;
         let contexts = kernels::with_f32_values(qkv, |values| {
             (0..batch)
                 .map(|b| {
                     let utterance = &values[b * frames * row..][..frames * row];
-                    let context = kernels::bf16_attention(utterance, frames, self.num_heads, self.head_dim, scale)?;
+                    let context = kernel(utterance, frames, self.num_heads, self.head_dim, scale)?;
                     Tensor::from_vec(context, (1, frames, row / 3), qkv.device())
                 })
                 .collect::<Result<Vec<_>>>()

@@ -24,5 +24,6 @@ mod bf16;
 
 pub use bf16::{attention as bf16_attention, Bf16Matrix};
 pub use elementwise::{gelu_erf, layer_norm_gelu_in_place, softmax_last_dim};
+pub use int8::attention::{attention as int8_attention, takes_head_dim as int8_attention_takes};
 pub use int8::{forward_side_by_side as int8_side_by_side, Int8Matrix};
 pub use tiled::with_f32_values;

@@ -28,6 +28,8 @@ use candle_core::{Result, Tensor};
 
 use super::tiled::{self, TileKernel, PANEL};
 
+pub mod attention;
+
 // The micro-kernel and activation quantization of this target (see `kernels/mod.rs`).
 #[cfg(target_arch = "x86_64")]
 #[path = "avx512.rs"]
