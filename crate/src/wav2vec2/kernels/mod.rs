@@ -5,7 +5,7 @@
 //! | target | int8 products (q8_0, q4_0, q4_k matrices) | bf16 products (float layers of quantized models) |
 //! |---|---|---|
 //! | x86-64 with AVX-512 VNNI / BF16 (checked at run time) | `int8/avx512.rs` | `bf16.rs` |
-//! | wasm32 with SIMD128 (every build) | `int8/wasm.rs`: relaxed SIMD's dot product where the build has it and the engine computes it as `vpdpbusd` (checked at run time), else `i32x4.dot_i16x8_s` | none: f32 through candle (convs in int8) |
+//! | wasm32 with SIMD128 (every build) | `int8/wasm.rs`: relaxed SIMD's dot product where the build has it and the engine computes it as `vpdpbusd` (checked at run time), else `i32x4.dot_i16x8_s` | none: quantized models run the convs and attention in int8 instead (`int8/attention.rs`) |
 //! | anything else, or an x86 CPU without those features | none: candle's own q8_0 / q4 code | none: f32 through candle |
 //!
 //! Where a kernel is missing, its matrix type cannot be made (`available()` is false and, on targets
