@@ -1,14 +1,10 @@
 // The page: model and language choice, audio from files or the microphone, progress, the transcript
-// and its downloads. The recognizer itself runs in a worker behind AsrClient.
+// and its downloads. The recognizer itself runs in a worker, through the npm package's API
+// (pkg/index.js), as on any site that installs it.
 
 // First: the package tags the worker and worklet it starts with this build (pkg/protocol.js).
 import "./build-version.js";
-import { AsrClient } from "./pkg/asr-client.js";
-import { transcribeFile as transcribeAudioFile } from "./pkg/file-pieces.js";
-import { LiveRecording } from "./pkg/live-recording.js";
-import { clearModelCache, formatSize } from "./pkg/model-loader.js";
-import { ErrorKind, Stage } from "./pkg/protocol.js";
-import { describeWasm } from "./pkg/wasm-build.js";
+import { ErrorKind, Stage, clearModelCache, describeWasm, formatSize, load } from "./pkg/index.js";
 
 const $ = (id) => document.getElementById(id);
 const BUILD = globalThis.SAKHA_ASR_BUILD;
@@ -24,8 +20,8 @@ const ERROR_TITLES = {
   [ErrorKind.RECOGNIZER]: "Recognition failed",
 };
 
-const client = new AsrClient();
-let model = null; // what the worker reported after loading: {language, languages, languageModel, sampleRate, quantization, …}
+let model = null; // the loaded model, a Transcriber: {language, languages, languageModel, quantization, wasm, notice, …}
+let loading = null; // aborts the load under way
 let result = null; // the last finished transcription: {transcript, srt, vtt, name}
 let recording = null; // a LiveRecording while the microphone is on
 let languageModelWanted = true; // the language model switch as the user left it: on unless turned off
@@ -86,6 +82,11 @@ function setUpModelForm() {
 async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
   const url = modelUrl();
   if (!url) return;
+  // One model at a time: the previous one's worker, or a load under way, stops first.
+  loading?.abort();
+  model?.dispose();
+  model = null;
+  const { signal } = (loading = new AbortController());
   clearError();
   showNotice(null);
   setModelState("loading", "Loading the model…");
@@ -94,7 +95,10 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
     // ?wasm=simd128|relaxed|threads and ?threads=N pick the wasm build (comparisons, benchmarks).
     const build = params.get("wasm") ?? undefined;
     const threads = params.has("threads") ? Number(params.get("threads")) : undefined;
-    model = await client.load(url, { language, build, threads, onProgress: (p) => showLoadProgress(p, downloaded) });
+    const loaded = await load(url, { language, build, threads, signal, onProgress: (p) => showLoadProgress(p, downloaded) });
+    // Overtaken by a newer load just after it finished: too late for the abort to stop its worker.
+    if (signal.aborted) return loaded.dispose();
+    model = loaded;
     $("wasm-build").textContent = `Running on ${describeWasm(model.wasm)}.`;
     fillLanguages();
     // Keeps the stored model from being evicted under storage pressure (and Safari's 7-day purge).
@@ -106,11 +110,12 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
     setModelState("ready", `Ready: ${url} · ${model.language} · ${model.quantization} (${source}).`);
     showNotice(model.notice);
   } catch (e) {
-    model = null;
+    // Overtaken by a newer load, which reports for itself.
+    if (signal.aborted) return;
     setModelState("failed", "No model loaded.");
     showError(e, e.kind === ErrorKind.VERSION ? () => location.reload() : loadModel);
   } finally {
-    $("download-progress").hidden = $("cache-progress").hidden = true;
+    if (!signal.aborted) $("download-progress").hidden = $("cache-progress").hidden = true;
   }
 }
 
@@ -119,7 +124,7 @@ async function switchLanguage(language) {
   showNotice(null);
   setModelState("loading", `Switching to ${language}…`);
   try {
-    model = await client.setLanguage(language, { onProgress: showLoadProgress });
+    await model.setLanguage(language, { onProgress: showLoadProgress });
     setModelState("ready", `Ready: ${modelUrl()} · ${model.language} · ${model.quantization}.`);
     showNotice(model.notice);
   } catch (e) {
@@ -212,7 +217,8 @@ async function transcribe(file, name) {
   document.body.dataset.transcribing = "true";
   $("transcript-source").textContent = `— ${name}`;
   try {
-    const done = await transcribeAudioFile(client, file, model.sampleRate, {
+    // Read and recognised piece by piece where the format allows (pkg/file-pieces.js).
+    const done = await model.transcribe(file, {
       languageModel: $("lm-switch").checked,
       onProgress: ({ loaded, total }) => {
         bar.querySelector("progress").value = loaded / total;
@@ -232,7 +238,7 @@ async function startRecording() {
   clearError();
   $("record-button").disabled = true; // until the microphone is open: one recording at a time
   try {
-    recording = await LiveRecording.start(client, model.sampleRate, {
+    recording = await model.startLive({
       languageModel: $("lm-switch").checked,
       onTick: (seconds) => ($("record-time").textContent = `${seconds.toFixed(1)} s`),
       onPartial: (transcript, open) => showTranscript(transcript, { partial: true, open: open.words.length }),
