@@ -43,9 +43,12 @@ export async function transcribeFile(client, file, sampleRate, { languageModel =
     pushed += piece.length / sampleRate;
     const seconds = pushed;
     previous = client.pushStream(piece).then((update) => show(update, seconds));
+    // A failed push is thrown by the next `await previous`, not reported as unhandled meanwhile.
+    previous.catch(() => {});
   }
   await previous;
   const { transcript, srt, vtt } = await client.finishStream();
+  if (pushed === 0) throw new AsrError(ErrorKind.AUDIO, "The file contains no audio samples.");
   return { transcript, srt, vtt };
 }
 

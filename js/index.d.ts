@@ -118,7 +118,9 @@ export declare class Transcriber {
   readonly wasm: WasmInfo;
   /** Null, or for people: why a downloaded file could not be kept for offline use. */
   readonly notice: string | null;
-  /** A File or Blob of audio, an ArrayBuffer of an audio file, or mono samples (copied). */
+  /** A File or Blob of audio, an ArrayBuffer of an audio file, or mono samples (copied). A WAV file, or
+   * an MP3 where the browser has WebCodecs' AudioDecoder, is read and recognised piece by piece, so
+   * its length does not grow the tab's memory. */
   transcribe(input: Blob | ArrayBuffer | Float32Array, options?: TranscribeOptions): Promise<Transcription>;
   /** Resolves once the microphone is open. */
   startLive(options?: LiveOptions): Promise<LiveRecording>;
