@@ -224,7 +224,9 @@ async function transcribe(file, name) {
         bar.querySelector("progress").value = loaded / total;
         bar.querySelector(".progress-detail").textContent = `${loaded.toFixed(1)} of ${total.toFixed(1)} s`;
       },
-      onPartial: (transcript) => showTranscript(transcript, { partial: true }),
+      // As plain text: a span for each word, rebuilt after each piece, would cost as much as the
+      // transcript so far each time (an hour-long file: 75 MB more in the tab, and slower).
+      onPartial: (transcript) => showTranscript(transcript, { partial: true, plain: true }),
     });
     result = { ...done, name };
     showTranscript(done.transcript);
@@ -278,12 +280,14 @@ async function stopRecording() {
  * `open`, while recording: how many of the last words belong to the open piece (they may still
  * change); the words before them are settled.
  */
-function showTranscript(transcript, { partial = false, open = null } = {}) {
+function showTranscript(transcript, { partial = false, open = null, plain = false } = {}) {
   const box = $("transcript");
   box.classList.toggle("partial", partial);
   box.dataset.state = partial ? "partial" : "final";
   if (!transcript || !transcript.words.length) {
     box.replaceChildren(muted(partial ? "Listening…" : "No speech recognised."));
+  } else if (plain) {
+    box.textContent = transcript.text;
   } else {
     const words = transcript.words.flatMap((word, i) => {
       const span = document.createElement("span");
