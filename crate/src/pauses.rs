@@ -153,6 +153,15 @@ impl Cutter {
         self.level_of(f) < before.min(after) - QUIET_BELOW_PEAK_DB
     }
 
+    /// The cuts of a whole recording of `frames` frames (`samples[f * per_frame..]`): what the
+    /// cutter finds when all of it is there at once.
+    pub(crate) fn whole_recording(mut self, samples: &[f32], per_frame: usize, frames: usize) -> Vec<usize> {
+        for f in 0..frames {
+            self.push_level(level(samples.get(f * per_frame..((f + 1) * per_frame).min(samples.len())).unwrap_or(&[])));
+        }
+        self.cuts(true)
+    }
+
     fn quietest(&self, frames: std::ops::Range<usize>) -> usize {
         // `frames` is never empty (a piece reaches the limit first); its end is a fallback that never cuts
         // before the piece.
@@ -161,26 +170,15 @@ impl Cutter {
     }
 }
 
-/// The cuts of a whole recording of `frames` frames (`samples[f * samples_per_frame..]`): what a
-/// [`Cutter`] finds when all of it is there at once.
-pub fn cuts(
-    samples: &[f32],
-    samples_per_frame: usize,
-    frames: usize,
-    sample_rate: usize,
-    min_pause_frames: Option<usize>,
-    max_piece_frames: Option<usize>,
-) -> Vec<usize> {
-    let mut cutter = Cutter::new(samples_per_frame, sample_rate, min_pause_frames, max_piece_frames);
-    for f in 0..frames {
-        cutter.push_level(level(samples.get(f * samples_per_frame..((f + 1) * samples_per_frame).min(samples.len())).unwrap_or(&[])));
-    }
-    cutter.cuts(true)
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole recording's cuts, as the recognizer finds them.
+    fn cuts(samples: &[f32], per_frame: usize, frames: usize, rate: usize, min_pause: Option<usize>, max_piece: Option<usize>) -> Vec<usize> {
+        Cutter::new(per_frame, rate, min_pause, max_piece).whole_recording(samples, per_frame, frames)
+    }
 
     const RATE: usize = 16_000;
     const PER_FRAME: usize = 320;

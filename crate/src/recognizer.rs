@@ -7,7 +7,7 @@ use candle_core::{Device, Tensor};
 
 use crate::decoding::{Decoding, FrameDecoder, Labels};
 use crate::lm::WordLm;
-use crate::pauses::{self, Cutter};
+use crate::pauses::Cutter;
 use crate::streaming::Stream;
 use crate::transcript::{Segment, Transcript, Word};
 use crate::vocab::Vocab;
@@ -303,14 +303,7 @@ impl Recognizer {
         self.check_audio(samples)?;
         let per_frame = self.config.samples_per_frame();
         let total_frames = self.config.frames_for(samples.len());
-        let cuts = pauses::cuts(
-            samples,
-            per_frame,
-            total_frames,
-            SAMPLE_RATE,
-            self.chunking.min_pause_seconds.map(|s| self.to_frames(s)),
-            self.chunking.max_piece_seconds.map(|s| self.to_frames(s)),
-        );
+        let cuts = self.cutter(self.chunking).whole_recording(samples, per_frame, total_frames);
         let bounds: Vec<usize> = std::iter::once(0).chain(cuts).chain(std::iter::once(total_frames)).collect();
         for piece in bounds.windows(2) {
             let (start, end) = (piece[0], piece[1]);
