@@ -1,10 +1,23 @@
 // The page's side of the recognizer: runs worker.js and turns its messages (protocol.js) into
 // promises and callbacks. Used by the app (app.js) and the widget (widget.js).
 
-import { AsrError, ErrorKind, PROTOCOL_VERSION, ofThisBuild, versionMismatch } from "./protocol.js";
+import { AsrError, ErrorKind, PROTOCOL_VERSION, Stage, ofThisBuild, versionMismatch } from "./protocol.js";
 
 /** Named apart from `new URL(…)`, which bundlers would otherwise copy as a raw, unbundled asset. */
 const WORKER_FILE = "./worker.js";
+
+/**
+ * How long the threaded build's workers may take to start (they take well under a second), and how
+ * often a worker is started afresh when they do not. Firefox 153, on a busy machine, now and then
+ * never returns from `new Worker()` inside the recognizer's worker (about one start in ten with
+ * both cores busy, never with them idle): that worker is stuck for good, and only terminating it
+ * frees the page.
+ */
+const THREADS_START_MS = 10_000;
+const THREADS_START_ATTEMPTS = 2;
+
+/** A worker terminated because its threads did not start within THREADS_START_MS. */
+class ThreadsStalled extends AsrError {}
 
 export class AsrClient {
   #worker = null;
@@ -21,6 +34,22 @@ export class AsrClient {
    * notice}; languageModel: whether the language has a word language model (see `transcribe`).
    */
   async load(modelUrl, { language, build, threads, onProgress } = {}) {
+    const request = { type: "load", modelUrl: new URL(modelUrl, location.href).href, language, build, threads };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#loadInFreshWorker(request, onProgress);
+      } catch (e) {
+        if (!(e instanceof ThreadsStalled)) throw e;
+        if (attempt < THREADS_START_ATTEMPTS) continue;
+        // the build was asked for by name: say so rather than run another
+        if (build !== undefined) throw new AsrError(ErrorKind.RECOGNIZER, e.message);
+        request.oneThread = true;
+      }
+    }
+  }
+
+  /** `load` once, in a new worker; rejects with ThreadsStalled (and stops it) where its threads stall. */
+  #loadInFreshWorker(request, onProgress) {
     this.dispose();
     ({ worker: this.#worker, objectUrl: this.#workerObjectUrl } = startWorker());
     this.#worker.onmessage = ({ data }) => this.#receive(data);
@@ -28,8 +57,17 @@ export class AsrClient {
       event.preventDefault();
       this.#failAll(new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start: ${event.message ?? "worker error"}.`));
     };
-    const request = { type: "load", modelUrl: new URL(modelUrl, location.href).href, language, build, threads };
-    return this.#request(request, { onProgress });
+    let watchdog;
+    const stalled = (threads) => () => {
+      const seconds = THREADS_START_MS / 1000;
+      this.#stop(new ThreadsStalled(ErrorKind.RECOGNIZER, `The threaded build's ${threads} threads did not start within ${seconds} s.`));
+    };
+    const progress = (message) => {
+      if (message.stage !== Stage.THREADS) return onProgress?.(message);
+      clearTimeout(watchdog);
+      if (message.loaded < message.total) watchdog = setTimeout(stalled(message.total), THREADS_START_MS);
+    };
+    return this.#request(request, { onProgress: progress }).finally(() => clearTimeout(watchdog));
   }
 
   /** Switches language, keeping the base model. Resolves like `load`. */
@@ -72,11 +110,16 @@ export class AsrClient {
 
   /** Stops the worker and frees everything it held; pending requests are rejected. */
   dispose() {
+    this.#stop(new AsrError(ErrorKind.RECOGNIZER, "The recognizer was stopped."));
+  }
+
+  /** Stops the worker; pending requests are rejected with `error`. */
+  #stop(error) {
     this.#worker?.terminate();
     this.#worker = null;
     if (this.#workerObjectUrl) URL.revokeObjectURL(this.#workerObjectUrl);
     this.#workerObjectUrl = null;
-    this.#failAll(new AsrError(ErrorKind.RECOGNIZER, "The recognizer was stopped."));
+    this.#failAll(error);
   }
 
   #request(message, callbacks, transfer = []) {

@@ -21,7 +21,8 @@ export interface Transcription {
   vtt: string;
 }
 
-export declare const Stage: Readonly<{ DOWNLOAD: "download"; CACHE: "cache"; TRANSCRIBE: "transcribe" }>;
+/** "threads" is the worker's own (the client watches the threaded build start with it) and never reaches `onProgress`. */
+export declare const Stage: Readonly<{ DOWNLOAD: "download"; CACHE: "cache"; TRANSCRIBE: "transcribe"; THREADS: "threads" }>;
 export type Stage = (typeof Stage)[keyof typeof Stage];
 
 /**
@@ -29,7 +30,7 @@ export type Stage = (typeof Stage)[keyof typeof Stage];
  * of `total`. Transcribing: seconds of audio recognised, of `total`.
  */
 export interface Progress {
-  stage: Stage;
+  stage: Exclude<Stage, "threads">;
   file?: string;
   loaded: number;
   total: number;

@@ -10,12 +10,13 @@
 // misread each other.
 //
 // Page → worker
-//   {type: "load", id, modelUrl, language?, build?, threads?}
+//   {type: "load", id, modelUrl, language?, build?, threads?, oneThread?}
 //                                               load a packaged model (URL of its model.json);
 //                                                 language defaults to the package's default; build
 //                                                 ("simd128", "relaxed", "threads") and threads (the
 //                                                 threaded build's workers) to the best this browser
-//                                                 runs (wasm-build.js)
+//                                                 runs (wasm-build.js), of the one-thread builds where
+//                                                 oneThread
 //   {type: "setLanguage", id, language}         switch language, keeping the base model (the new
 //                                                 language's word language model replaces the old one's)
 //   {type: "transcribe", id, samples, languageModel?}
@@ -34,6 +35,9 @@
 //       stage "download": bytes of `file` fetched from the server so far, of `total`
 //       stage "cache":    bytes of `file` read from this browser's cache (no network), of `total`
 //       stage "transcribe": seconds of audio recognised so far, of `total`
+//       stage "threads":  the threaded build's workers started, of `total`: 0 before they start, `total`
+//                         once they have (the page's client restarts a worker whose threads never
+//                         start, see asr-client.js, and does not pass this stage on)
 //   {type: "partial", id, transcript}           the transcript of the audio recognised so far
 //   {type: "result", id, value}
 //       after load / setLanguage: {language, languages, languageModel, sampleRate, quantization, wasm, notice}
@@ -55,7 +59,7 @@
 // of a stream, {start, end, text, words}, times in seconds from the stream's start.
 
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /**
  * `url` tagged with the build of the app that serves this package, when it has one: an app that
@@ -91,7 +95,7 @@ export const ErrorKind = Object.freeze({
   RECOGNIZER: "recognizer",
 });
 
-export const Stage = Object.freeze({ DOWNLOAD: "download", CACHE: "cache", TRANSCRIBE: "transcribe" });
+export const Stage = Object.freeze({ DOWNLOAD: "download", CACHE: "cache", TRANSCRIBE: "transcribe", THREADS: "threads" });
 
 /** An error that crosses the worker boundary with its kind intact. */
 export class AsrError extends Error {

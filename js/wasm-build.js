@@ -80,19 +80,20 @@ function canShareMemory() {
 
 /**
  * Loads and starts a build: `build` when given (an error if this context cannot run it), else the
- * best available, falling back to the next when one fails to start (say, a host's Content Security
- * Policy forbids the threads' blob workers); the threaded build with `threads` workers (default:
- * the cores, at most MAX_THREADS). Resolves to {bindings, build, threads}: the build's wasm-bindgen
- * module, its name, and how many threads compute.
+ * best available (of the one-thread builds where `oneThread`), falling back to the next when one
+ * fails to start (say, a host's Content Security Policy forbids the threads' blob workers); the
+ * threaded build with `threads` workers (default: the cores, at most MAX_THREADS), calling
+ * `onThreads(loaded, total)` before the workers start (0 of them) and once they have. Resolves to
+ * {bindings, build, threads}: the build's wasm-bindgen module, its name, and how many threads compute.
  */
-export async function startWasm({ build, threads } = {}) {
-  const available = availableBuilds();
+export async function startWasm({ build, threads, oneThread = false, onThreads } = {}) {
+  const available = availableBuilds().filter((name) => !oneThread || name !== WasmBuild.THREADS);
   if (build !== undefined && !available.includes(build)) throw unavailable(build);
   const candidates = build === undefined ? available : [build];
   let failure;
   for (const candidate of candidates) {
     try {
-      return await start(candidate, candidate === WasmBuild.THREADS ? threadCount(threads) : 1);
+      return await start(candidate, candidate === WasmBuild.THREADS ? threadCount(threads) : 1, onThreads);
     } catch (e) {
       if (e instanceof AsrError) throw e;
       failure = e;
@@ -105,10 +106,14 @@ export async function startWasm({ build, threads } = {}) {
   throw new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start (${failure.message}).${needs}`);
 }
 
-async function start(build, threads) {
+async function start(build, threads, onThreads) {
   const bindings = await BINDINGS[build]();
   await bindings.default();
-  if (build === WasmBuild.THREADS) await bindings.initThreadPool(threads);
+  if (build === WasmBuild.THREADS) {
+    onThreads?.(0, threads);
+    await bindings.initThreadPool(threads);
+    onThreads?.(threads, threads);
+  }
   return { bindings, build, threads };
 }
 

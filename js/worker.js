@@ -18,8 +18,9 @@ let streamWords = [];
 let streamEnd = 0;
 
 const handlers = {
-  async load({ modelUrl, language, build, threads }, post) {
-    wasm ??= await startWasm({ build, threads });
+  async load({ modelUrl, language, build, threads, oneThread }, post) {
+    const onThreads = (loaded, total) => post.progress({ stage: Stage.THREADS, loaded, total });
+    wasm ??= await startWasm({ build, threads, oneThread, onThreads });
     ({ PackageFile, Recognizer, parseManifest, sampleRate, toSrt, toVtt } = wasm.bindings);
     recognizer?.free();
     recognizer = null;

@@ -32,6 +32,12 @@ export const Fault = Object.freeze({
   CORRUPT: "corrupt",
   /** Headers promise the whole file, half of it is sent, then the connection is destroyed. */
   CUT: "cut",
+  /**
+   * A `fetch()` of the file (not a script or module load of it) gets its headers and then nothing
+   * more until the server closes: how the threaded build's workers, which fetch their own script,
+   * fail to start.
+   */
+  STALL_FETCH: "stall-fetch",
 });
 
 /**
@@ -48,6 +54,7 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0, is
   const requests = [];
   const serviceWorkerScripts = [];
   const faults = new Map();
+  const stalled = new Set();
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
     (isServiceWorkerScript(request) ? serviceWorkerScripts : requests).push(path);
@@ -67,7 +74,10 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0, is
       "Access-Control-Allow-Origin": "*",
       ...(isolated ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } : {}),
     });
-    if (fault === Fault.CORRUPT) {
+    if (fault === Fault.STALL_FETCH && request.headers["sec-fetch-dest"] === "empty") {
+      response.flushHeaders();
+      stalled.add(response);
+    } else if (fault === Fault.CORRUPT) {
       const damaged = Buffer.from(body);
       damaged[damaged.length >> 1] ^= 0xff;
       response.end(damaged);
@@ -84,7 +94,10 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0, is
     serviceWorkerScripts,
     faults,
     deploy: (folder) => (root = folder),
-    close: () => new Promise((done) => server.close(done)),
+    close: () => {
+      for (const response of stalled) response.destroy();
+      return new Promise((done) => server.close(done));
+    },
   };
 }
 

@@ -7,9 +7,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { BROWSERS, launchBrowser, nativeTranscript, transcribeFile, waitForModel } from "./pages.mjs";
-import { startServer } from "./server.mjs";
+import { Fault, startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
 // The built-in sample, 16 kHz mono: no resampling, so every build and the CLI see the same samples.
@@ -31,6 +32,12 @@ async function openApp(browser, server, query = "") {
   page.on("pageerror", (error) => pageErrors.push(error.message));
   await page.goto(`${server.url}/${query}`);
   return { context, page };
+}
+
+/** The script each of the threaded build's workers fetches to start from (wasm-bindgen-rayon's). */
+function threadHelperScript() {
+  const [snippet] = readdirSync(new URL("../pkg/threads/snippets/", import.meta.url)).filter((name) => name.startsWith("wasm-bindgen-rayon-"));
+  return `/pkg/threads/snippets/${snippet}/src/workerHelpers.no-bundler.js`;
 }
 
 /** The page's line for the threaded build on `threads` threads. */
@@ -129,6 +136,25 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
         assert.deepEqual(await runningOn(page), { isolated: true, build: threaded(cores) });
         assert.equal(await transcribeFile(page, SPEECH), expected);
       } finally {
+        await context.close();
+      }
+    });
+
+    // Firefox now and then never returns from starting them (asr-client.js); here they never start.
+    test("where the threads never start, it tries once more, then runs on one thread, to the same text", async () => {
+      const helper = threadHelperScript();
+      server.faults.set(helper, Fault.STALL_FETCH);
+      const { context, page } = await openApp(browser, server);
+      try {
+        const started = Date.now();
+        await waitForModel(page);
+        assert.ok(Date.now() - started >= 20_000, "two attempts of 10 s each before giving up on threads");
+        const { exactDot } = await page.evaluate(async () => (await import("/pkg/wasm-build.js")).relaxedSimd());
+        const build = exactDot ? "Running on wasm relaxed SIMD, 1 thread." : "Running on wasm SIMD, 1 thread.";
+        assert.deepEqual(await runningOn(page), { isolated: true, build });
+        assert.equal(await transcribeFile(page, SPEECH), expected);
+      } finally {
+        server.faults.delete(helper);
         await context.close();
       }
     });
