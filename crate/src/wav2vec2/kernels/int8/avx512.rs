@@ -23,13 +23,13 @@ pub fn available() -> bool {
 }
 
 /// Quantizes rows block by block into `q + 128` bytes, one scale per block, `max |x| / 127` (0 for an
-/// all-zero block), and where asked the block's quantized sum `scale · Σ q` (only 4-bit weights use
-/// it); `q` is `x / scale` rounded to nearest, ties to even.
+/// all-zero block), and where asked the sum of the block's quantized values `Σ q` (only 4-bit weights
+/// use it); `q` is `x / scale` rounded to nearest, ties to even.
 ///
 /// Written with intrinsics: the compiler's vectorisation of the per-value conversion to bytes was
 /// poor, and this runs on every input of every int8 product (~6 % of a forward pass before).
 #[target_feature(enable = "avx512f,avx512bw")]
-pub(super) fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales: &mut [f32], mut sums: Option<&mut [f32]>) {
+pub(super) fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales: &mut [f32], mut sums: Option<&mut [i32]>) {
     let shift = _mm_set1_epi8(-128);
     let blocks = values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales.iter_mut());
     for (block, ((values, quantized), scale)) in blocks.enumerate() {
@@ -48,7 +48,7 @@ pub(super) fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales
             unsafe { _mm_storeu_si128(quantized.as_mut_ptr().add(half * 16).cast(), bytes) };
         }
         if let Some(sums) = sums.as_deref_mut() {
-            sums[block] = *scale * _mm512_reduce_add_epi32(total) as f32;
+            sums[block] = _mm512_reduce_add_epi32(total);
         }
     }
 }
@@ -124,8 +124,12 @@ pub(super) unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix
                 [_mm512_loadu_ps(minimums), _mm512_loadu_ps(minimums.add(16))]
             };
             for (row, sum) in sums.iter_mut().enumerate() {
-                // SAFETY: `row * blocks + block < ROWS * blocks`, the length of `activation_sums` here.
-                let activation_sum = _mm512_set1_ps(unsafe { *activation_sums.get_unchecked(row * blocks + block) });
+                // SAFETY: `row * blocks + block < ROWS * blocks`, the length of `activation_scales` and
+                // here of `activation_sums`.
+                let activation_sum = unsafe {
+                    let at = row * blocks + block;
+                    _mm512_set1_ps(*activation_scales.get_unchecked(at) * *activation_sums.get_unchecked(at) as f32)
+                };
                 sum[0] = _mm512_fmadd_ps(minimums[0], activation_sum, sum[0]);
                 sum[1] = _mm512_fmadd_ps(minimums[1], activation_sum, sum[1]);
             }

@@ -12,9 +12,10 @@
 //! `-LIMIT..=LIMIT` (the backend's). VNNI's 8-bit dot product wants one operand unsigned, so a
 //! backend either stores activations as `qa + OFFSET`, and each block's integer sum then starts from
 //! `-OFFSET · Σ qw` (precomputed per weight block), which cancels the shift (AVX-512); or stores
-//! 8-bit weights as `qw + 128` (`UNSIGNED_WEIGHTS`, wasm's relaxed builds), which makes them affine
-//! like 4-bit ones, `w = d · (qw + 128) - 128 d`, and costs no memory per block. The integer sum is
-//! exact; the only rounding is the two quantizations and the f32 sums.
+//! 8-bit weights as `qw + 128` (`UNSIGNED_WEIGHTS`, wasm's relaxed builds), and each block's integer
+//! sum then starts from `-128 · Σ qa` (the activations' block sums, which the quantization gives),
+//! which costs no memory per block. The integer sum is exact; the only rounding is the two
+//! quantizations and the f32 sums.
 //!
 //! 4-bit weights (q4_0, q4_k) stay 4-bit in memory and are unpacked to bytes in the kernel. Every
 //! 32-value block of theirs is affine, `w = d · q + m` with `q` in 0..=15 (q4_0: `m = -8d`; q4_k:
@@ -235,8 +236,9 @@ struct MicroTile<'a> {
     activations: &'a [backend::Activation],
     activation_scales: &'a [f32],
     /// Where the kernel reads them (4-bit weights, or 8-bit ones where the backend has
-    /// `UNSIGNED_WEIGHTS`; else empty): per row and block, the block's sum as quantized, `scale · Σ q`.
-    activation_sums: &'a [f32],
+    /// `UNSIGNED_WEIGHTS`; else empty): per row and block, the sum of the block's quantized values
+    /// `Σ q`, an integer, so that a kernel may start its integer sum from it.
+    activation_sums: &'a [i32],
     /// Starts at this matrix's first column; rows are `output_stride` apart.
     output: &'a mut [MaybeUninit<f32>],
     output_stride: usize,
@@ -254,7 +256,7 @@ struct TileSlices<'a> {
     depth: usize,
     activations: &'a [backend::Activation],
     activation_scales: &'a [f32],
-    activation_sums: &'a [f32],
+    activation_sums: &'a [i32],
     weights: &'a [u8],
     scales: &'a [f32],
     // only the AVX-512 kernel shifts its activations, so only it has offsets to read
@@ -324,13 +326,13 @@ struct Int8Linear<'a> {
 }
 
 /// A task's activations as the kernel reads them: per row `depth` quantized values as the backend
-/// stores them and per block its scale, and the blocks' quantized sums `scale · Σ q` where a matrix
+/// stores them and per block its scale, and the blocks' sums of quantized values `Σ q` where a matrix
 /// has affine weights ([`reads_sums`]).
 struct QuantizedRows {
     values: Vec<backend::Activation>,
     scales: Vec<f32>,
     /// `None` where no matrix reads them: a kernel that does is only called with `Some` (see `tile`).
-    sums: Option<Vec<f32>>,
+    sums: Option<Vec<i32>>,
 }
 
 // SAFETY: an `Int8Matrix` exists only where `available()` held (see `from_gguf`).
@@ -346,7 +348,7 @@ unsafe impl TileKernel for Int8Linear<'_> {
         let mut values = vec![backend::Activation::default(); rows * depth];
         let mut scales = vec![0f32; rows * blocks];
         // the block sums serve only affine weights: other products skip their reductions
-        let mut sums = self.parts.iter().any(|(matrix, _)| reads_sums(matrix.minimums.is_some())).then(|| vec![0f32; rows * blocks]);
+        let mut sums = self.parts.iter().any(|(matrix, _)| reads_sums(matrix.minimums.is_some())).then(|| vec![0i32; rows * blocks]);
         let per_row = values.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(blocks));
         for (row, (quantized, scales)) in per_row.enumerate() {
             let sums = sums.as_mut().map(|sums| &mut sums[row * blocks..][..blocks]);
@@ -431,14 +433,14 @@ mod tests {
         values.extend((0..BLOCK).map(|i| if i == 0 { backend::LIMIT } else { (i as f32 - 16.0) + 0.5 }));
         let mut quantized = vec![backend::Activation::default(); values.len()];
         let mut scales = vec![0f32; values.len() / BLOCK];
-        let mut sums = vec![0f32; values.len() / BLOCK];
+        let mut sums = vec![0i32; values.len() / BLOCK];
         assert!(Int8Matrix::available(), "quantize_rows needs the backend's instructions");
         // SAFETY: checked just above.
         unsafe { backend::quantize_rows(&values, &mut quantized, &mut scales, Some(&mut sums)) };
         for (block, values) in values.chunks_exact(BLOCK).enumerate() {
             let (scale, q) = quantize_block(values);
             assert_eq!(scales[block], scale, "block {block}");
-            assert_eq!(sums[block], scale * q.iter().map(|&q| q as i32).sum::<i32>() as f32, "block {block}");
+            assert_eq!(sums[block], q.iter().map(|&q| q as i32).sum::<i32>(), "block {block}");
             let ours = quantized[block * BLOCK..][..BLOCK].iter().map(|&value| (i32::from(value) - backend::OFFSET) as i8).collect::<Vec<_>>();
             assert_eq!(ours, q, "block {block}");
         }

@@ -17,7 +17,7 @@ pub fn available() -> bool {
 
 /// # Safety
 /// Never called: see the module comment.
-pub unsafe fn quantize_rows(_values: &[f32], _quantized: &mut [Activation], _scales: &mut [f32], _sums: Option<&mut [f32]>) {
+pub unsafe fn quantize_rows(_values: &[f32], _quantized: &mut [Activation], _scales: &mut [f32], _sums: Option<&mut [i32]>) {
     unreachable!("no Int8Matrix exists on this target")
 }
 

@@ -19,7 +19,7 @@ use core::arch::wasm32::*;
 use std::mem::MaybeUninit;
 
 use super::super::elementwise;
-use super::{block_bytes, reads_sums, Int8Matrix, MicroTile, TileSlices, BLOCK, PANEL};
+use super::{block_bytes, Int8Matrix, MicroTile, TileSlices, BLOCK, PANEL};
 
 pub const REQUIRES: &str = "WebAssembly SIMD";
 
@@ -44,11 +44,11 @@ pub const LIMIT: f32 = 127.0;
 const STEP_COLUMNS: usize = 4;
 
 /// Quantizes rows block by block, one scale per block, `max |x| / LIMIT` (0 for an all-zero block),
-/// `q` rounded to nearest, ties to even; where asked also the block's quantized sum `scale · Σ q`.
+/// `q` rounded to nearest, ties to even; where asked also the sum of the block's values `Σ q`.
 ///
 /// # Safety
 /// Nothing beyond the module's SIMD, which every build of it has.
-pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales: &mut [f32], mut sums: Option<&mut [f32]>) {
+pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales: &mut [f32], mut sums: Option<&mut [i32]>) {
     let blocks = values.chunks_exact(BLOCK).zip(quantized.chunks_exact_mut(BLOCK)).zip(scales.iter_mut());
     for (block, ((values, quantized), scale)) in blocks.enumerate() {
         // SAFETY: `values` is a block of 32, eight loads of 4.
@@ -76,8 +76,7 @@ pub unsafe fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales
         if let Some(sums) = sums.as_deref_mut() {
             let total = q.iter().fold(i32x4_splat(0), |total, &q| i32x4_add(total, q));
             let total = i32x4_add(total, i32x4_shuffle::<2, 3, 0, 1>(total, total));
-            let total = i32x4_extract_lane::<0>(total) + i32x4_extract_lane::<1>(total);
-            sums[block] = *scale * total as f32;
+            sums[block] = i32x4_extract_lane::<0>(total) + i32x4_extract_lane::<1>(total);
         }
     }
 }
@@ -102,6 +101,8 @@ trait Dot {
     /// A group of 4 columns × 4 weights, as this way multiplies them.
     type Weights: Copy;
     fn weights(bytes: v128) -> Self::Weights;
+    /// What [`Dot::add`] adds into, for 4 columns whose integer sums start at `start`.
+    fn start(start: i32) -> [v128; 2];
     /// Adds the products of the row's 4 activations at `activations` into `sums`.
     ///
     /// # Safety
@@ -140,6 +141,11 @@ impl Dot for Widened {
         sums[1] = i32x4_add(sums[1], i32x4_dot_i16x8(weights[1], a));
     }
 
+    fn start(start: i32) -> [v128; 2] {
+        // in the even partial sums: those of columns 0 and 2 in the first vector, 1 and 3 in the second
+        [i32x4(start, 0, start, 0); 2]
+    }
+
     fn column_sums(sums: [v128; 2]) -> v128 {
         let even = i32x4_shuffle::<0, 2, 4, 6>(sums[0], sums[1]);
         let odd = i32x4_shuffle::<1, 3, 5, 7>(sums[0], sums[1]);
@@ -148,7 +154,10 @@ impl Dot for Widened {
 }
 
 /// `i32x4.relaxed_dot_i8x16_i7x16_add_s` with the activation bytes as its first (signed) operand and
-/// the `q + 128` weights as its second: one lane per column. Only where [`relaxed_dot_is_exact`].
+/// the `q + 128` weights as its second: one lane per column, in two sums that take turns, so that
+/// each dot product need not wait for the one before (`vpdpbusd` takes 5 cycles to give its sum, and
+/// one sum per row kept a tile at a quarter of the instruction's throughput). Only where
+/// [`relaxed_dot_is_exact`].
 #[cfg(target_feature = "relaxed-simd")]
 struct Relaxed;
 
@@ -164,10 +173,15 @@ impl Dot for Relaxed {
         // SAFETY: the caller's.
         let a = unsafe { v128_load32_splat(activations.cast()) };
         sums[0] = i32x4_relaxed_dot_i8x16_i7x16_add(a, weights, sums[0]);
+        sums.swap(0, 1);
+    }
+
+    fn start(start: i32) -> [v128; 2] {
+        [i32x4_splat(start), i32x4_splat(0)]
     }
 
     fn column_sums(sums: [v128; 2]) -> v128 {
-        sums[0]
+        i32x4_add(sums[0], sums[1])
     }
 }
 
@@ -201,6 +215,16 @@ pub fn relaxed_dot_is_exact() -> bool {
     })
 }
 
+/// `a · b + c`: fused where relaxed SIMD lets the engine fuse it, one instruction fewer per block
+/// and row in the kernel's sums.
+#[inline(always)]
+fn multiply_add(a: v128, b: v128, c: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    return f32x4_relaxed_madd(a, b, c);
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    return f32x4_add(f32x4_mul(a, b), c);
+}
+
 /// # Safety
 /// As [`micro_kernel`]'s.
 unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
@@ -218,7 +242,11 @@ unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Ma
         // SAFETY: `first + 4 <= 32` biases.
         let mut sums = [unsafe { v128_load(bias.as_ptr().add(first).cast()) }; ROWS];
         for block in 0..blocks {
-            let mut dots = [[i32x4_splat(0); 2]; ROWS];
+            // 8-bit weights stored as `q + 128` add `128 · Σ qa` to a block's integer sum: start from its negative
+            let mut dots: [[v128; 2]; ROWS] = std::array::from_fn(|row| {
+                // SAFETY: `row * blocks + block < ROWS * blocks` activation sums (`reads_sums`).
+                D::start(if !NIBBLES && UNSIGNED_WEIGHTS { -128 * unsafe { *activation_sums.get_unchecked(row * blocks + block) } } else { 0 })
+            });
             // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
             let block_weights = unsafe { weights.as_ptr().add(block * block_bytes + column_bytes) };
             for group in 0..BLOCK / 4 {
@@ -247,20 +275,19 @@ unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Ma
                 // SAFETY: `row * blocks + block < ROWS * blocks` activation scales.
                 let activation_scale = f32x4_splat(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
                 let products = f32x4_convert_i32x4(D::column_sums(dots));
-                *sum = f32x4_add(*sum, f32x4_mul(products, f32x4_mul(weight_scales, activation_scale)));
+                *sum = multiply_add(products, f32x4_mul(weight_scales, activation_scale), *sum);
             }
-            if reads_sums(NIBBLES) {
-                // affine weights: `w = d · q + m`, with `m = -128 d` for 8-bit ones stored as `q + 128`
-                let block_minimums = if NIBBLES {
-                    // SAFETY: `block * 32 + first + 4 <= blocks * 32` minimums (4-bit weights have them).
-                    unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first).cast()) }
-                } else {
-                    f32x4_mul(weight_scales, f32x4_splat(-128.0))
-                };
+            if NIBBLES {
+                // affine weights, `w = d · q + m`: the block adds `m · Σ a`
+                // SAFETY: `block * 32 + first + 4 <= blocks * 32` minimums (4-bit weights have them).
+                let block_minimums = unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first).cast()) };
                 for (row, sum) in sums.iter_mut().enumerate() {
-                    // SAFETY: `row * blocks + block < ROWS * blocks` activation sums (`reads_sums`).
-                    let activation_sum = f32x4_splat(unsafe { *activation_sums.get_unchecked(row * blocks + block) });
-                    *sum = f32x4_add(*sum, f32x4_mul(block_minimums, activation_sum));
+                    // SAFETY: `row * blocks + block < ROWS * blocks` activation scales and sums (`reads_sums`).
+                    let activation_sum = unsafe {
+                        let at = row * blocks + block;
+                        *activation_scales.get_unchecked(at) * *activation_sums.get_unchecked(at) as f32
+                    };
+                    *sum = multiply_add(block_minimums, f32x4_splat(activation_sum), *sum);
                 }
             }
         }
