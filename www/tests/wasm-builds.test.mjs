@@ -159,6 +159,21 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
       }
     });
 
+    test("?wasm=threads, where the threads never start, fails saying so after two attempts", async () => {
+      const helper = threadHelperScript();
+      server.faults.set(helper, Fault.STALL_FETCH);
+      const started = Date.now();
+      const { context, page } = await openApp(browser, server, "?wasm=threads");
+      try {
+        await page.waitForSelector("#error:not([hidden])", { timeout: 60_000 });
+        assert.ok(Date.now() - started >= 20_000, "two attempts of 10 s each");
+        assert.match(await page.textContent("#error-message"), /threaded build's \d+ threads did not start within 10 s/);
+      } finally {
+        server.faults.delete(helper);
+        await context.close();
+      }
+    });
+
     for (const threads of [1, 2]) {
       test(`?threads=${threads} runs the threaded build on ${threads} thread${threads > 1 ? "s" : ""}, to the same text`, async () => {
         const { context, page } = await openApp(browser, server, `?threads=${threads}`);
