@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { BROWSERS, assertCloseToCli, launchBrowser, nativeTranscript, transcribeFile, waitForModel } from "./pages.mjs";
+import { BROWSERS, assertCloseToCli, evaluateInFreshPage, launchBrowser, nativeTranscript, transcribeFile, waitForModel } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -45,32 +45,26 @@ after(async () => {
  * Transcribes /long/`name` with the package's API in a fresh page, recording the requests the worker
  * is sent. `withoutAudioDecoder` removes WebCodecs' AudioDecoder from the page first.
  */
-async function transcribeInPage(browser, name, { withoutAudioDecoder = false } = {}) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    if (withoutAudioDecoder) await page.addInitScript(() => delete window.AudioDecoder);
-    await page.goto(`${server.url}/long/index.html`);
-    return await page.evaluate(async (name) => {
-      const requests = [];
-      const post = Worker.prototype.postMessage;
-      Worker.prototype.postMessage = function (message, ...rest) {
-        requests.push(message.type);
-        return post.call(this, message, ...rest);
-      };
-      const { filePieces } = await import("/pkg/file-pieces.js");
-      const blob = await (await fetch(`/long/${name}`)).blob();
-      const piecewise = (await filePieces(blob, 16000)) !== null;
-      const { load } = await import("/pkg/index.js");
-      const asr = await load("/models/default/model.json");
-      const partials = [];
-      const { transcript } = await asr.transcribe(blob, { onPartial: (t) => partials.push(t.text) });
-      asr.dispose();
-      return { piecewise, requests, text: transcript.text, words: transcript.words, partials };
-    }, name);
-  } finally {
-    await context.close();
-  }
+function transcribeInPage(browser, name, { withoutAudioDecoder = false } = {}) {
+  const initScript = withoutAudioDecoder ? () => delete window.AudioDecoder : undefined;
+  const transcribe = async (name) => {
+    const requests = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, ...rest) {
+      requests.push(message.type);
+      return post.call(this, message, ...rest);
+    };
+    const { filePieces } = await import("/pkg/file-pieces.js");
+    const blob = await (await fetch(`/long/${name}`)).blob();
+    const piecewise = (await filePieces(blob, 16000)) !== null;
+    const { load } = await import("/pkg/index.js");
+    const asr = await load("/models/default/model.json");
+    const partials = [];
+    const { transcript } = await asr.transcribe(blob, { onPartial: (t) => partials.push(t.text) });
+    asr.dispose();
+    return { piecewise, requests, text: transcript.text, words: transcript.words, partials };
+  };
+  return evaluateInFreshPage(browser, `${server.url}/long/index.html`, transcribe, name, { initScript });
 }
 
 for (const name of BROWSERS) describe(`in ${name}`, () => {

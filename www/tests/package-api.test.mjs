@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { BROWSERS, launchBrowser, nativeTranscript } from "./pages.mjs";
+import { BROWSERS, evaluateInFreshPage, launchBrowser, nativeTranscript } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -34,15 +34,8 @@ after(async () => {
 });
 
 /** Runs `fn` in a blank page of the app's origin, in a fresh profile of `browser`; resolves to what it returns. */
-async function inBlankPage(browser, fn) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(`${server.url}${BLANK}`);
-    return await page.evaluate(fn);
-  } finally {
-    await context.close();
-  }
+function inBlankPage(browser, fn) {
+  return evaluateInFreshPage(browser, `${server.url}${BLANK}`, fn);
 }
 
 for (const name of BROWSERS) describe(`in ${name}`, () => {

@@ -49,6 +49,22 @@ export function nativeTranscript(file, ...options) {
   return JSON.parse(output).transcript;
 }
 
+/**
+ * Opens `url` in a fresh profile of `browser` (after `initScript`, where given, runs in the page),
+ * runs `fn(arg)` there and resolves to what it returns; the profile is closed either way.
+ */
+export async function evaluateInFreshPage(browser, url, fn, arg, { initScript } = {}) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    if (initScript) await page.addInitScript(initScript);
+    await page.goto(url);
+    return await page.evaluate(fn, arg);
+  } finally {
+    await context.close();
+  }
+}
+
 /** Waits until the app page has loaded its model; fails with the page's error if it could not. */
 export async function waitForModel(page) {
   await page.waitForFunction(() => ["ready", "failed"].includes(document.body.dataset.model), null, { timeout: 60_000 });
