@@ -9,9 +9,8 @@ const WORKER_FILE = "./worker.js";
 /**
  * How long the threaded build's workers may take to start (they take well under a second), and how
  * often a worker is started afresh when they do not. Firefox 153, on a busy machine, now and then
- * never returns from `new Worker()` inside the recognizer's worker (about one start in ten with
- * both cores busy, never with them idle): that worker is stuck for good, and only terminating it
- * frees the page.
+ * never returns from `new Worker()` inside the recognizer's worker (scripts/firefox-thread-starts.mjs):
+ * that worker is stuck for good, and only terminating it frees the page.
  */
 const THREADS_START_MS = 10_000;
 const THREADS_START_ATTEMPTS = 2;
@@ -42,7 +41,7 @@ export class AsrClient {
         if (!(e instanceof ThreadsStalled)) throw e;
         if (attempt < THREADS_START_ATTEMPTS) continue;
         // the build was asked for by name: say so rather than run another
-        if (build !== undefined) throw new AsrError(ErrorKind.RECOGNIZER, e.message);
+        if (build !== undefined) throw e;
         request.oneThread = true;
       }
     }

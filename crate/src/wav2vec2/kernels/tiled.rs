@@ -14,9 +14,8 @@ use rayon::prelude::*;
 pub const PANEL: usize = 32;
 /// Rows per micro-tile. AVX-512 has 32 vector registers: six rows × 32 columns is 12 accumulators of
 /// 16 lanes, leaving room for the weight loads and broadcasts. Wasm engines compile SIMD to 16 SSE/AVX
-/// (or NEON) registers of 4 lanes, so a wasm tile is four rows, walked 4 columns at a time (in
-/// Chromium on MMS-300m, 6 rows spilled registers: 8.5 s for 10 s of audio against 5.8 s; 3 rows
-/// were no faster).
+/// (or NEON) registers of 4 lanes, so a wasm tile is four rows, walked 4 columns at a time (6 rows
+/// spilled registers and were far slower in Chromium; 3 were no faster).
 pub const MICRO_ROWS: usize = if cfg!(target_arch = "wasm32") { 4 } else { 6 };
 /// Rows per parallel task: their converted input stays in L2 while every panel passes over it.
 const TASK_ROWS: usize = 8 * MICRO_ROWS;
