@@ -33,11 +33,14 @@ export const Fault = Object.freeze({
   /** Headers promise the whole file, half of it is sent, then the connection is destroyed. */
   CUT: "cut",
   /**
-   * A `fetch()` of the file (not a script or module load of it) gets its headers and then nothing
-   * more until the server closes: how the threaded build's workers, which fetch their own script,
-   * fail to start.
+   * A page's or worker's `fetch()` of the file (not a script or module load of it) gets an empty
+   * file: the threaded build's workers, which fetch their own script and start from that copy, then
+   * start but never answer. The service worker's fetch of it fails, so that it installs no copy that
+   * would serve the whole file instead. (Not an answer left hanging: Firefox keeps at most 6
+   * connections to a host, and each attempt's hanging fetches held some for good, starving the loads
+   * after them.)
    */
-  STALL_FETCH: "stall-fetch",
+  EMPTY_FETCH: "empty-fetch",
 });
 
 /**
@@ -54,14 +57,15 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0, is
   const requests = [];
   const serviceWorkerScripts = [];
   const faults = new Map();
-  const stalled = new Set();
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
     (isServiceWorkerScript(request) ? serviceWorkerScripts : requests).push(path);
     const file = hidden.some((prefix) => path.startsWith(prefix)) ? null : locate(root, mounts, path);
-    const body = file && (await readIfFile(file));
     const fault = faults.get(path);
-    if (!body || fault === Fault.NOT_FOUND) {
+    const emptyFetch = fault === Fault.EMPTY_FETCH && request.headers["sec-fetch-dest"] === "empty";
+    const refused = fault === Fault.NOT_FOUND || (emptyFetch && sentByServiceWorker(request));
+    const body = file && (emptyFetch ? Buffer.alloc(0) : await readIfFile(file));
+    if (!body || refused) {
       response.writeHead(404, { "Content-Type": "text/plain" }).end(`not found: ${path}\n`);
       return;
     }
@@ -74,10 +78,7 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0, is
       "Access-Control-Allow-Origin": "*",
       ...(isolated ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } : {}),
     });
-    if (fault === Fault.STALL_FETCH && request.headers["sec-fetch-dest"] === "empty") {
-      response.flushHeaders();
-      stalled.add(response);
-    } else if (fault === Fault.CORRUPT) {
+    if (fault === Fault.CORRUPT) {
       const damaged = Buffer.from(body);
       damaged[damaged.length >> 1] ^= 0xff;
       response.end(damaged);
@@ -94,20 +95,18 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0, is
     serviceWorkerScripts,
     faults,
     deploy: (folder) => (root = folder),
-    close: () => {
-      for (const response of stalled) response.destroy();
-      return new Promise((done) => server.close(done));
-    },
+    close: () => new Promise((done) => server.close(done)),
   };
 }
 
 /** sw.js (the browser marks it) or a script it imports (importScripts: asked for by sw.js itself). */
 function isServiceWorkerScript(request) {
+  return request.headers["service-worker"] === "script" || (request.headers["sec-fetch-dest"] === "script" && sentByServiceWorker(request));
+}
+
+function sentByServiceWorker(request) {
   const { referer } = request.headers;
-  return (
-    request.headers["service-worker"] === "script" ||
-    (request.headers["sec-fetch-dest"] === "script" && Boolean(referer) && new URL(referer).pathname.endsWith("/sw.js"))
-  );
+  return Boolean(referer) && new URL(referer).pathname.endsWith("/sw.js");
 }
 
 function locate(root, mounts, path) {

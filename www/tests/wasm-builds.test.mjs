@@ -143,7 +143,7 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
     // Firefox now and then never returns from starting them (asr-client.js); here they never start.
     test("where the threads never start, it tries once more, then runs on one thread, to the same text", async () => {
       const helper = threadHelperScript();
-      server.faults.set(helper, Fault.STALL_FETCH);
+      server.faults.set(helper, Fault.EMPTY_FETCH);
       const { context, page } = await openApp(browser, server);
       try {
         const started = Date.now();
@@ -161,7 +161,7 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
 
     test("?wasm=threads, where the threads never start, fails saying so after two attempts", async () => {
       const helper = threadHelperScript();
-      server.faults.set(helper, Fault.STALL_FETCH);
+      server.faults.set(helper, Fault.EMPTY_FETCH);
       const started = Date.now();
       const { context, page } = await openApp(browser, server, "?wasm=threads");
       try {
