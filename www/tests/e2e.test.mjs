@@ -331,7 +331,8 @@ for (const name of BROWSERS) describe(`loading failures in ${name}`, () => {
       }
       await page.goto(`${server.url}/`);
       await waitForModel(page);
-      assert.ok((await page.textContent("#model-status")).includes(`downloaded ${formatSize(DEFAULT_BYTES)}, not stored on this device`));
+      const status = await page.textContent("#model-status");
+      assert.ok(status.includes(`downloaded ${formatSize(DEFAULT_BYTES)}, not stored on this device`), status);
       assert.ok(await page.isVisible("#model-notice"), "the notice is shown");
       const notice = await page.textContent("#model-notice");
       assert.match(notice, /could not be kept for offline use.*there is not enough storage/);
