@@ -222,6 +222,7 @@ fn to_bf16_pairs(values: &[f32], pairs: &mut [u32]) {
 unsafe impl TileKernel for Bf16Matrix {
     /// The task's rows as bf16 pairs, `depth / 2` (rounded up) per row.
     type Operand = Vec<u32>;
+    type Unpacked = ();
 
     fn columns(&self) -> usize {
         Bf16Matrix::columns(self)
@@ -237,7 +238,9 @@ unsafe impl TileKernel for Bf16Matrix {
         operand
     }
 
-    unsafe fn tile<const ROWS: usize>(&self, operand: &Vec<u32>, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
+    fn unpack_panel(&self, _panel: usize, _into: &mut ()) {}
+
+    unsafe fn tile<const ROWS: usize>(&self, operand: &Vec<u32>, _unpacked: &(), first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
         // SAFETY: the trait's contract: AVX-512 BF16 is there (the kernel checks the slices itself).
         unsafe { self.micro_kernel::<ROWS>(&operand[first_row * self.depth.div_ceil(2)..], panel, output) };
     }

@@ -3,7 +3,8 @@
 //! Output rows are split into tasks over rayon threads (all on the calling thread where there are
 //! none). A task converts its input rows once into the kernel's operand format (int8 blocks, bf16
 //! pairs), then walks the weight panels of 32 columns, each in micro-tiles of up to [`MICRO_ROWS`]
-//! rows, so that every weight load feeds that many multiply-adds.
+//! rows, so that every weight load feeds that many multiply-adds. What a panel's tiles read besides
+//! the packed weights (int8's q4_k scales, stored compact) is unpacked once per task and panel.
 
 use std::mem::MaybeUninit;
 
@@ -28,18 +29,26 @@ pub unsafe trait TileKernel: Sync {
     /// A task's input rows in the kernel's own format.
     type Operand;
 
+    /// What a panel's tiles read besides its packed weights, unpacked once per task and panel
+    /// (int8's q4_k block scales); `()` where nothing is.
+    type Unpacked: Default;
+
     fn columns(&self) -> usize;
 
     /// Converts `rows` input rows; row `i` is `input[i * row_stride..]`.
     fn prepare(&self, input: &[f32], rows: usize, row_stride: usize) -> Self::Operand;
 
+    /// Fills `into` for `panel`'s tiles (`into` may hold an earlier panel's, to be reused).
+    fn unpack_panel(&self, panel: usize, into: &mut Self::Unpacked);
+
     /// Writes `ROWS` output rows of one panel: output row `r` (of `columns()` values, starting at
-    /// `output[r * columns()]`) from operand row `first_row + r`, bias included. It must write every
-    /// column of the panel below `columns()`: [`matmul`]'s output is not initialised before.
+    /// `output[r * columns()]`) from operand row `first_row + r`, bias included, with `unpacked` as
+    /// [`TileKernel::unpack_panel`] left it for this panel. It must write every column of the panel
+    /// below `columns()`: [`matmul`]'s output is not initialised before.
     ///
     /// # Safety
     /// The operand has rows `first_row..first_row + ROWS` and `output` holds `ROWS` full rows.
-    unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]);
+    unsafe fn tile<const ROWS: usize>(&self, operand: &Self::Operand, unpacked: &Self::Unpacked, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]);
 }
 
 /// The row-major `[rows, columns]` product; input row `i` is `input[i * row_stride..]`.
@@ -52,18 +61,20 @@ pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], row_stride: usize, rows:
     let task = |(task, output): (usize, &mut [MaybeUninit<f32>])| {
         let task_rows = output.len() / columns;
         let operand = kernel.prepare(&input[task * TASK_ROWS * row_stride..], task_rows, row_stride);
+        let mut unpacked = K::Unpacked::default();
         for panel in 0..columns.div_ceil(PANEL) {
+            kernel.unpack_panel(panel, &mut unpacked);
             for row in (0..task_rows).step_by(MICRO_ROWS) {
                 let output = &mut output[row * columns..];
                 // SAFETY: the trait's contract covers the CPU; the operand and `output` hold the tile's rows.
                 unsafe {
                     match task_rows - row {
-                        1 => kernel.tile::<1>(&operand, row, panel, output),
-                        2 => kernel.tile::<2>(&operand, row, panel, output),
-                        3 => kernel.tile::<3>(&operand, row, panel, output),
-                        4 => kernel.tile::<4>(&operand, row, panel, output),
-                        5 => kernel.tile::<5>(&operand, row, panel, output),
-                        _ => kernel.tile::<MICRO_ROWS>(&operand, row, panel, output),
+                        1 => kernel.tile::<1>(&operand, &unpacked, row, panel, output),
+                        2 => kernel.tile::<2>(&operand, &unpacked, row, panel, output),
+                        3 => kernel.tile::<3>(&operand, &unpacked, row, panel, output),
+                        4 => kernel.tile::<4>(&operand, &unpacked, row, panel, output),
+                        5 => kernel.tile::<5>(&operand, &unpacked, row, panel, output),
+                        _ => kernel.tile::<MICRO_ROWS>(&operand, &unpacked, row, panel, output),
                     }
                 }
             }

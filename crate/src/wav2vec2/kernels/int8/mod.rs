@@ -20,7 +20,9 @@
 //! 4-bit weights (q4_0, q4_k) stay 4-bit in memory and are unpacked to bytes in the kernel. Every
 //! 32-value block of theirs is affine, `w = d · q + m` with `q` in 0..=15 (q4_0: `m = -8d`; q4_k:
 //! `d` and `m` from the super-block's 6-bit scales and mins), so a block adds `m · Σ a` to the
-//! same integer product, with `Σ a` from the quantized activations.
+//! same integer product, with `Σ a` from the quantized activations. q4_k's `d` and `m` stay in its
+//! own compact form, 6-bit codes times a super-block factor, and are unpacked to floats per panel
+//! ([`BlockScales`]): as floats they took a third of a q4_k model's memory.
 
 use std::mem::MaybeUninit;
 
@@ -66,20 +68,39 @@ pub struct Int8Matrix {
     /// load the wasm dot products' operand for 4. 4-bit weights: the same for groups `2k` (low
     /// nibbles) and `2k + 1` (high nibbles) in one byte.
     weights: Vec<u8>,
-    /// Per (panel, block): the 32 columns' scales `d`.
-    scales: Vec<f32>,
+    /// The blocks' scales `d`, and for 4-bit weights their offsets `m`.
+    scales: BlockScales,
     /// Per (panel, block): `-OFFSET · Σ qw` for the 32 columns; empty where the backend's activations
     /// have no offset.
     offsets: Vec<i32>,
-    /// 4-bit weights only, per (panel, block): the 32 columns' block offsets `m`.
-    minimums: Option<Vec<f32>>,
 }
 
-/// One 32-value block of one column as stored: `w = scale · q + minimum`.
+/// The blocks' scales `d` and, for 4-bit weights, offsets `m` (`w = d · q + m`).
+#[derive(Debug)]
+enum BlockScales {
+    /// Per (panel, block) the 32 columns' `d` (q8_0, q4_0), and for 4-bit weights (q4_0) as many `m`.
+    Floats { scales: Vec<f32>, minimums: Option<Vec<f32>> },
+    /// q4_k's own form, 96 bytes per (panel, block) instead of 256: per (panel, block) the 32
+    /// columns' 6-bit scales, then their 6-bit mins, a byte each; per (panel, super-block of 8
+    /// blocks) the 32 columns' super-block `d`, then their `-dmin`. A block's `d` is `d · scale` and
+    /// its `m` is `-dmin · min`: the products q4_k's own dequantization makes, so the same floats.
+    SuperBlocks { codes: Vec<u8>, factors: Vec<f32> },
+}
+
+/// Blocks per q4_k super-block.
+const SUPER_BLOCK: usize = 8;
+
+/// One 32-value block of one column as stored.
 struct WeightBlock {
-    scale: f32,
-    minimum: f32,
+    scale: BlockScale,
     values: [i8; BLOCK],
+}
+
+enum BlockScale {
+    /// `w = d · q + m`
+    Float { d: f32, m: f32 },
+    /// q4_k's: `w = (d · scale) · q + (-dmin · min)`, with `d` and `dmin` the super-block's
+    Coded { d: f32, dmin: f32, scale: u8, min: u8 },
 }
 
 impl Int8Matrix {
@@ -126,18 +147,20 @@ impl Int8Matrix {
             GgmlDType::Q8_0 => {
                 // f16 scale, then 32 signed bytes; blocks row after row
                 let row_bytes = depth / BLOCK * 34;
-                Self::pack(columns, depth, false, |column, block| {
+                Self::pack(columns, depth, Packing::Bytes, |column, block| {
                     let bytes = &data[column * row_bytes + block * 34..][..34];
-                    WeightBlock { scale: f16_at(bytes, 0), minimum: 0.0, values: std::array::from_fn(|i| bytes[2 + i] as i8) }
+                    let scale = BlockScale::Float { d: f16_at(bytes, 0), m: 0.0 };
+                    WeightBlock { scale, values: std::array::from_fn(|i| bytes[2 + i] as i8) }
                 })
             }
             GgmlDType::Q4_0 => {
                 // f16 scale, then 16 bytes: values 0..16 in the low nibbles, 16..32 in the high ones, each q - 8
                 let row_bytes = depth / BLOCK * 18;
-                Self::pack(columns, depth, true, |column, block| {
+                Self::pack(columns, depth, Packing::Nibbles, |column, block| {
                     let bytes = &data[column * row_bytes + block * 18..][..18];
-                    let scale = f16_at(bytes, 0);
-                    WeightBlock { scale, minimum: -8.0 * scale, values: std::array::from_fn(|i| (bytes[2 + i % 16] >> (i / 16 * 4) & 15) as i8) }
+                    let d = f16_at(bytes, 0);
+                    let scale = BlockScale::Float { d, m: -8.0 * d };
+                    WeightBlock { scale, values: std::array::from_fn(|i| (bytes[2 + i % 16] >> (i / 16 * 4) & 15) as i8) }
                 })
             }
             _ => {
@@ -145,18 +168,17 @@ impl Int8Matrix {
                 // eight 32-value blocks, then 128 bytes: blocks 2k and 2k + 1 in the low and high
                 // nibbles of bytes 32k..32k + 32
                 let row_bytes = depth / 256 * 144;
-                Self::pack(columns, depth, true, |column, block| {
-                    let bytes = &data[column * row_bytes + block / 8 * 144..][..144];
-                    let (j, scales) = (block % 8, &bytes[4..16]);
-                    let (scale, minimum) = if j < 4 {
+                Self::pack(columns, depth, Packing::SuperBlocks, |column, block| {
+                    let bytes = &data[column * row_bytes + block / SUPER_BLOCK * 144..][..144];
+                    let (j, scales) = (block % SUPER_BLOCK, &bytes[4..16]);
+                    let (scale, min) = if j < 4 {
                         (scales[j] & 63, scales[j + 4] & 63)
                     } else {
                         ((scales[j + 4] & 15) | (scales[j - 4] >> 6) << 4, (scales[j + 4] >> 4) | (scales[j] >> 6) << 4)
                     };
                     let nibbles = &bytes[16 + j / 2 * 32..][..32];
                     WeightBlock {
-                        scale: f16_at(bytes, 0) * scale as f32,
-                        minimum: -f16_at(bytes, 2) * minimum as f32,
+                        scale: BlockScale::Coded { d: f16_at(bytes, 0), dmin: f16_at(bytes, 2), scale, min },
                         values: std::array::from_fn(|i| (nibbles[i] >> (j % 2 * 4) & 15) as i8),
                     }
                 })
@@ -164,26 +186,44 @@ impl Int8Matrix {
         })
     }
 
-    fn pack(columns: usize, depth: usize, nibbles: bool, block_of: impl Fn(usize, usize) -> WeightBlock) -> Self {
+    fn pack(columns: usize, depth: usize, packing: Packing, block_of: impl Fn(usize, usize) -> WeightBlock) -> Self {
         let blocks = depth / BLOCK;
         let panel_blocks = columns / PANEL * blocks;
+        let nibbles = packing != Packing::Bytes;
         let block_bytes = block_bytes(nibbles);
         let mut weights = vec![0u8; panel_blocks * block_bytes];
-        let mut scales = vec![0f32; panel_blocks * PANEL];
+        let mut scales = match packing {
+            Packing::Bytes => BlockScales::Floats { scales: vec![0.0; panel_blocks * PANEL], minimums: None },
+            Packing::Nibbles => BlockScales::Floats { scales: vec![0.0; panel_blocks * PANEL], minimums: Some(vec![0.0; panel_blocks * PANEL]) },
+            Packing::SuperBlocks => {
+                BlockScales::SuperBlocks { codes: vec![0; panel_blocks * 2 * PANEL], factors: vec![0.0; panel_blocks / SUPER_BLOCK * 2 * PANEL] }
+            }
+        };
         let mut offsets = vec![0i32; if backend::OFFSET != 0 { panel_blocks * PANEL } else { 0 }];
-        let mut minimums = vec![0f32; if nibbles { panel_blocks * PANEL } else { 0 }];
         for column in 0..columns {
             let (panel, lane) = (column / PANEL, column % PANEL);
             let (half, lane_in_half) = (lane / 16, lane % 16);
             for block in 0..blocks {
-                let WeightBlock { scale, minimum, values } = block_of(column, block);
+                let WeightBlock { scale, values } = block_of(column, block);
                 let index = panel * blocks + block;
-                scales[index * PANEL + lane] = scale;
+                match (&mut scales, scale) {
+                    (BlockScales::Floats { scales, minimums }, BlockScale::Float { d, m }) => {
+                        scales[index * PANEL + lane] = d;
+                        if let Some(minimums) = minimums {
+                            minimums[index * PANEL + lane] = m;
+                        }
+                    }
+                    (BlockScales::SuperBlocks { codes, factors }, BlockScale::Coded { d, dmin, scale, min }) => {
+                        codes[index * 2 * PANEL + lane] = scale;
+                        codes[index * 2 * PANEL + PANEL + lane] = min;
+                        let super_block = &mut factors[index / SUPER_BLOCK * 2 * PANEL..];
+                        super_block[lane] = d;
+                        super_block[PANEL + lane] = -dmin;
+                    }
+                    _ => unreachable!("each packing's blocks come with its kind of scale"),
+                }
                 if let Some(offset) = offsets.get_mut(index * PANEL + lane) {
                     *offset = -backend::OFFSET * values.iter().map(|&v| v as i32).sum::<i32>();
-                }
-                if let Some(slot) = minimums.get_mut(index * PANEL + lane) {
-                    *slot = minimum;
                 }
                 let packed = &mut weights[index * block_bytes..][..block_bytes];
                 for (group, four) in values.chunks_exact(4).enumerate() {
@@ -198,7 +238,34 @@ impl Int8Matrix {
                 }
             }
         }
-        Self { columns, depth, weights, scales, offsets, minimums: nibbles.then_some(minimums) }
+        Self { columns, depth, weights, scales, offsets }
+    }
+
+    /// Whether the weights are 4-bit (two to a byte), with block offsets `m`.
+    fn nibbles(&self) -> bool {
+        matches!(self.scales, BlockScales::Floats { minimums: Some(_), .. } | BlockScales::SuperBlocks { .. })
+    }
+
+    /// For q4_k, `panel`'s block scales `d` then its block offsets `m` as floats, `blocks × 32` each,
+    /// into `into`; other types keep theirs as floats and leave it empty.
+    fn unpack_panel(&self, panel: usize, into: &mut Vec<f32>) {
+        into.clear();
+        let BlockScales::SuperBlocks { codes, factors } = &self.scales else { return };
+        let blocks = self.depth / BLOCK;
+        into.resize(2 * blocks * PANEL, 0.0);
+        let (scales, minimums) = into.split_at_mut(blocks * PANEL);
+        let codes = codes[panel * blocks * 2 * PANEL..][..blocks * 2 * PANEL].chunks_exact(2 * PANEL);
+        let per_block = codes.zip(scales.chunks_exact_mut(PANEL)).zip(minimums.chunks_exact_mut(PANEL));
+        for (block, ((codes, scales), minimums)) in per_block.enumerate() {
+            let factors = &factors[(panel * blocks + block) / SUPER_BLOCK * 2 * PANEL..][..2 * PANEL];
+            let (d, dmin) = factors.split_at(PANEL);
+            for (scale, (&code, &d)) in scales.iter_mut().zip(codes[..PANEL].iter().zip(d)) {
+                *scale = d * code as f32;
+            }
+            for (minimum, (&code, &dmin)) in minimums.iter_mut().zip(codes[PANEL..].iter().zip(dmin)) {
+                *minimum = dmin * code as f32;
+            }
+        }
     }
 
     /// Packs a float `[columns, depth]` weight by rounding it to q8_0 first, for float layers that
@@ -231,6 +298,17 @@ impl Int8Matrix {
     }
 }
 
+/// How [`Int8Matrix::pack`] stores a type's weights and scales.
+#[derive(Clone, Copy, PartialEq)]
+enum Packing {
+    /// q8_0: bytes, float scales
+    Bytes,
+    /// q4_0: nibbles, float scales and offsets
+    Nibbles,
+    /// q4_k: nibbles, scales and offsets in [`BlockScales::SuperBlocks`]
+    SuperBlocks,
+}
+
 /// What one micro-kernel call reads and writes, starting at its first row.
 struct MicroTile<'a> {
     activations: &'a [backend::Activation],
@@ -239,6 +317,8 @@ struct MicroTile<'a> {
     /// `UNSIGNED_WEIGHTS`; else empty): per row and block, the sum of the block's quantized values
     /// `Σ q`, an integer, so that a kernel may start its integer sum from it.
     activation_sums: &'a [i32],
+    /// The panel's block scales and offsets as [`Int8Matrix::unpack_panel`] gave them (q4_k's).
+    unpacked: &'a [f32],
     /// Starts at this matrix's first column; rows are `output_stride` apart.
     output: &'a mut [MaybeUninit<f32>],
     output_stride: usize,
@@ -271,9 +351,17 @@ impl<'a> TileSlices<'a> {
     /// the panel is not one of its own: the checks that make a micro-kernel's reads safe.
     fn of<const ROWS: usize, const NIBBLES: bool>(matrix: &'a Int8Matrix, tile: &MicroTile<'a>) -> Self {
         let (depth, blocks) = (matrix.depth, matrix.depth / BLOCK);
-        assert_eq!(NIBBLES, matrix.minimums.is_some(), "the kernel for this matrix's packing");
+        assert_eq!(NIBBLES, matrix.nibbles(), "the kernel for this matrix's packing");
         let panel = tile.panel * blocks * PANEL..(tile.panel + 1) * blocks * PANEL;
         let block_bytes = block_bytes(NIBBLES);
+        let (scales, minimums) = match &matrix.scales {
+            BlockScales::Floats { scales, minimums } => (&scales[panel.clone()], minimums.as_deref().map_or(&[][..], |minimums| &minimums[panel.clone()])),
+            // this panel's, unpacked: the length is checked here, that it is this panel's by the caller
+            BlockScales::SuperBlocks { .. } => {
+                assert_eq!(tile.unpacked.len(), 2 * blocks * PANEL, "the panel's unpacked scales");
+                tile.unpacked.split_at(blocks * PANEL)
+            }
+        };
         Self {
             blocks,
             depth,
@@ -281,9 +369,9 @@ impl<'a> TileSlices<'a> {
             activation_scales: &tile.activation_scales[..ROWS * blocks],
             activation_sums: &tile.activation_sums[..if reads_sums(NIBBLES) { ROWS * blocks } else { 0 }],
             weights: &matrix.weights[tile.panel * blocks * block_bytes..(tile.panel + 1) * blocks * block_bytes],
-            scales: &matrix.scales[panel.clone()],
-            offsets: if backend::OFFSET != 0 { &matrix.offsets[panel.clone()] } else { &[] },
-            minimums: matrix.minimums.as_deref().map_or(&[][..], |minimums| &minimums[panel]),
+            scales,
+            offsets: if backend::OFFSET != 0 { &matrix.offsets[panel] } else { &[] },
+            minimums,
             bias: &tile.bias[tile.panel * PANEL..][..PANEL],
         }
     }
@@ -338,6 +426,8 @@ struct QuantizedRows {
 // SAFETY: an `Int8Matrix` exists only where `available()` held (see `from_gguf`).
 unsafe impl TileKernel for Int8Linear<'_> {
     type Operand = QuantizedRows;
+    /// q4_k's block scales and offsets of the panel (see [`Int8Matrix::unpack_panel`]).
+    type Unpacked = Vec<f32>;
 
     fn columns(&self) -> usize {
         self.columns
@@ -348,7 +438,7 @@ unsafe impl TileKernel for Int8Linear<'_> {
         let mut values = vec![backend::Activation::default(); rows * depth];
         let mut scales = vec![0f32; rows * blocks];
         // the block sums serve only affine weights: other products skip their reductions
-        let mut sums = self.parts.iter().any(|(matrix, _)| reads_sums(matrix.minimums.is_some())).then(|| vec![0i32; rows * blocks]);
+        let mut sums = self.parts.iter().any(|(matrix, _)| reads_sums(matrix.nibbles())).then(|| vec![0i32; rows * blocks]);
         let per_row = values.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(blocks));
         for (row, (quantized, scales)) in per_row.enumerate() {
             let sums = sums.as_mut().map(|sums| &mut sums[row * blocks..][..blocks]);
@@ -358,40 +448,56 @@ unsafe impl TileKernel for Int8Linear<'_> {
         QuantizedRows { values, scales, sums }
     }
 
-    unsafe fn tile<const ROWS: usize>(&self, operand: &QuantizedRows, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
+    fn unpack_panel(&self, panel: usize, into: &mut Vec<f32>) {
+        let (matrix, _, panel, _) = self.part_of(panel);
+        matrix.unpack_panel(panel, into);
+    }
+
+    unsafe fn tile<const ROWS: usize>(&self, operand: &QuantizedRows, unpacked: &Vec<f32>, first_row: usize, panel: usize, output: &mut [MaybeUninit<f32>]) {
         let blocks = self.depth / BLOCK;
-        let (mut panel, mut first_column) = (panel, 0);
-        for (matrix, bias) in self.parts {
+        let (matrix, bias, panel, first_column) = self.part_of(panel);
+        let nibbles = matrix.nibbles();
+        let activation_sums = match &operand.sums {
+            Some(sums) => &sums[first_row * blocks..],
+            None if reads_sums(nibbles) => unreachable!("`prepare` sums the blocks whenever a kernel reads them"),
+            None => &[],
+        };
+        let tile = MicroTile {
+            activations: &operand.values[first_row * self.depth..],
+            activation_scales: &operand.scales[first_row * blocks..],
+            activation_sums,
+            unpacked,
+            output: &mut output[first_column..],
+            output_stride: self.columns,
+            panel,
+            bias,
+            gelu: self.gelu,
+        };
+        // SAFETY: the trait's contract: the backend's instructions are there (the kernel checks the rest).
+        unsafe {
+            if nibbles {
+                backend::micro_kernel::<ROWS, true>(matrix, tile)
+            } else {
+                backend::micro_kernel::<ROWS, false>(matrix, tile)
+            }
+        }
+    }
+}
+
+impl Int8Linear<'_> {
+    /// The matrix that `panel` (counted across all of them) belongs to, its bias, the panel's index
+    /// in it and the matrix's first output column.
+    fn part_of(&self, mut panel: usize) -> (&Int8Matrix, &[f32], usize, usize) {
+        let mut first_column = 0;
+        for &(matrix, bias) in self.parts {
             let panels = matrix.columns / PANEL;
             if panel < panels {
-                let mut tile = MicroTile {
-                    activations: &operand.values[first_row * self.depth..],
-                    activation_scales: &operand.scales[first_row * blocks..],
-                    activation_sums: &[],
-                    output: &mut output[first_column..],
-                    output_stride: self.columns,
-                    panel,
-                    bias,
-                    gelu: self.gelu,
-                };
-                // SAFETY: the trait's contract: the backend's instructions are there (the kernel checks the rest).
-                return unsafe {
-                    let nibbles = matrix.minimums.is_some();
-                    match &operand.sums {
-                        Some(sums) => tile.activation_sums = &sums[first_row * blocks..],
-                        None if reads_sums(nibbles) => unreachable!("`prepare` sums the blocks whenever a kernel reads them"),
-                        None => {}
-                    }
-                    if nibbles {
-                        backend::micro_kernel::<ROWS, true>(matrix, tile)
-                    } else {
-                        backend::micro_kernel::<ROWS, false>(matrix, tile)
-                    }
-                };
+                return (matrix, bias, panel, first_column);
             }
             panel -= panels;
             first_column += matrix.columns;
         }
+        panic!("panel past the last of {} columns", self.columns)
     }
 }
 
@@ -605,25 +711,53 @@ mod tests {
     #[test]
     #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
     fn four_bit_weights_without_block_sums_or_short_slices_panic_instead_of_overrunning() -> Result<()> {
-        let weights = random((32, 64), 31)?;
-        let (q8, q4) = (Int8Matrix::from_gguf(&QTensor::quantize(&weights, GgmlDType::Q8_0)?)?, Int8Matrix::from_gguf(&QTensor::quantize(&weights, GgmlDType::Q4_0)?)?);
+        let weights = random((32, 256), 31)?;
+        let pack = |dtype| Int8Matrix::from_gguf(&QTensor::quantize(&weights, dtype)?);
+        let (q8, q4, q4k) = (pack(GgmlDType::Q8_0)?, pack(GgmlDType::Q4_0)?, pack(GgmlDType::Q4K)?);
         let bias = [0f32; 32];
-        let input = random((2, 64), 32)?.flatten_all()?.to_vec1::<f32>()?;
-        let linear = |matrix| Int8Linear { parts: std::slice::from_ref(matrix), depth: 64, columns: 32, gelu: false };
-        let run = |linear: &Int8Linear, operand: &QuantizedRows, output_len: usize| {
+        let input = random((2, 256), 32)?.flatten_all()?.to_vec1::<f32>()?;
+        let linear = |matrix| Int8Linear { parts: std::slice::from_ref(matrix), depth: 256, columns: 32, gelu: false };
+        let run = |linear: &Int8Linear, operand: &QuantizedRows, unpacked: &Vec<f32>, output_len: usize| {
             let mut output = vec![MaybeUninit::<f32>::uninit(); output_len];
             // SAFETY: `from_gguf` found AVX-512 VNNI; the kernel checks the rest itself.
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { linear.tile::<2>(operand, 0, 0, &mut output) })).is_ok()
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { linear.tile::<2>(operand, unpacked, 0, 0, &mut output) })).is_ok()
         };
-        let (parts_q8, parts_q4) = ([(&q8, &bias[..])], [(&q4, &bias[..])]);
-        let (linear_q8, linear_q4) = (linear(&parts_q8[0]), linear(&parts_q4[0]));
-        let (without_sums, with_sums) = (linear_q8.prepare(&input, 2, 64), linear_q4.prepare(&input, 2, 64));
+        let (parts_q8, parts_q4, parts_q4k) = ([(&q8, &bias[..])], [(&q4, &bias[..])], [(&q4k, &bias[..])]);
+        let (linear_q8, linear_q4, linear_q4k) = (linear(&parts_q8[0]), linear(&parts_q4[0]), linear(&parts_q4k[0]));
+        let (without_sums, with_sums) = (linear_q8.prepare(&input, 2, 256), linear_q4.prepare(&input, 2, 256));
         assert!(without_sums.sums.is_none() && with_sums.sums.is_some(), "block sums exactly where 4-bit weights read them");
-        assert!(run(&linear_q8, &without_sums, 64) && run(&linear_q4, &with_sums, 64), "both kernels, in bounds");
-        assert!(!run(&linear_q4, &without_sums, 64), "4-bit weights without block sums");
-        assert!(!run(&linear_q8, &without_sums, 63), "an output one value short");
-        let one_row = linear_q4.prepare(&input, 1, 64);
-        assert!(!run(&linear_q4, &one_row, 64), "activations, scales and sums of one row for a tile of two");
+        let (nothing, mut unpacked) = (Vec::new(), Vec::new());
+        linear_q4k.unpack_panel(0, &mut unpacked);
+        assert_eq!(unpacked.len(), 2 * 8 * PANEL, "q4_k's 8 blocks' scales and offsets");
+        assert!(run(&linear_q8, &without_sums, &nothing, 64) && run(&linear_q4, &with_sums, &nothing, 64), "both kernels, in bounds");
+        assert!(run(&linear_q4k, &with_sums, &unpacked, 64), "q4_k with its panel unpacked");
+        assert!(!run(&linear_q4, &without_sums, &nothing, 64), "4-bit weights without block sums");
+        assert!(!run(&linear_q4k, &with_sums, &nothing, 64), "q4_k without its panel unpacked");
+        assert!(!run(&linear_q4k, &with_sums, &unpacked[1..].to_vec(), 64), "q4_k with one unpacked value short");
+        assert!(!run(&linear_q8, &without_sums, &nothing, 63), "an output one value short");
+        let one_row = linear_q4.prepare(&input, 1, 256);
+        assert!(!run(&linear_q4, &one_row, &nothing, 64), "activations, scales and sums of one row for a tile of two");
+        Ok(())
+    }
+
+    #[test]
+    #[cfg_attr(not(cpu_runs_int8_kernel), ignore = "needs AVX-512 VNNI or wasm SIMD, which this CPU lacks (nor is the int8 kernel used here)")]
+    fn q4_k_block_scales_unpack_to_its_own_dequantization() -> Result<()> {
+        // two panels, two super-blocks: each block's `d · q + m` is what candle dequantizes to
+        let quantized = QTensor::quantize(&((random((64, 512), 61)? + 0.4)? * 0.1)?, GgmlDType::Q4K)?;
+        let dequantized = quantized.dequantize(&Device::Cpu)?.to_vec2::<f32>()?;
+        let (matrix, blocks) = (Int8Matrix::from_gguf(&quantized)?, 512 / BLOCK);
+        let mut unpacked = Vec::new();
+        for panel in 0..2 {
+            matrix.unpack_panel(panel, &mut unpacked);
+            let (scales, minimums) = unpacked.split_at(blocks * PANEL);
+            for (lane, block) in (0..PANEL).flat_map(|lane| (0..blocks).map(move |block| (lane, block))) {
+                let (d, m) = (scales[block * PANEL + lane], minimums[block * PANEL + lane]);
+                let column = &dequantized[panel * PANEL + lane][block * BLOCK..][..BLOCK];
+                // q4_k's 4-bit values, 0..=15, are whatever makes `d · q + m` the dequantized value
+                assert!(column.iter().all(|&w| (0..16).any(|q| d * q as f32 + m == w)), "panel {panel}, column {lane}, block {block}");
+            }
+        }
         Ok(())
     }
 
