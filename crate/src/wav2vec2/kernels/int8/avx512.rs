@@ -60,7 +60,7 @@ pub(super) fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales
 /// panics if wrong.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 pub(super) unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
-    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, offsets, minimums, bias } =
+    let TileSlices { blocks, depth, activations, activation_scales, activation_sum_terms, weights, scales, offsets, minimums, bias } =
         TileSlices::of::<ROWS, NIBBLES>(matrix, &tile);
     let block_bytes = block_bytes(NIBBLES);
     // SAFETY: `bias` holds 32 values.
@@ -124,12 +124,8 @@ pub(super) unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix
                 [_mm512_loadu_ps(minimums), _mm512_loadu_ps(minimums.add(16))]
             };
             for (row, sum) in sums.iter_mut().enumerate() {
-                // SAFETY: `row * blocks + block < ROWS * blocks`, the length of `activation_scales` and
-                // here of `activation_sums`.
-                let activation_sum = unsafe {
-                    let at = row * blocks + block;
-                    _mm512_set1_ps(*activation_scales.get_unchecked(at) * *activation_sums.get_unchecked(at) as f32)
-                };
+                // SAFETY: `row * blocks + block < ROWS * blocks`, here the length of the scaled sums.
+                let activation_sum = _mm512_set1_ps(unsafe { *activation_sum_terms.scaled.get_unchecked(row * blocks + block) });
                 sum[0] = _mm512_fmadd_ps(minimums[0], activation_sum, sum[0]);
                 sum[1] = _mm512_fmadd_ps(minimums[1], activation_sum, sum[1]);
             }

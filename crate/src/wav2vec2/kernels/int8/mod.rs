@@ -313,10 +313,9 @@ enum Packing {
 struct MicroTile<'a> {
     activations: &'a [backend::Activation],
     activation_scales: &'a [f32],
-    /// Where the kernel reads them (4-bit weights, or 8-bit ones where the backend has
-    /// `UNSIGNED_WEIGHTS`; else empty): per row and block, the sum of the block's quantized values
-    /// `Σ q`, an integer, so that a kernel may start its integer sum from it.
-    activation_sums: &'a [i32],
+    /// What affine weights add from the activations' block sums `Σ q`, per row and block, where the
+    /// kernel reads them ([`SumTerms`]; else empty).
+    activation_sum_terms: SumTerms<&'a [f32], &'a [i32]>,
     /// The panel's block scales and offsets as [`Int8Matrix::unpack_panel`] gave them (q4_k's).
     unpacked: &'a [f32],
     /// Starts at this matrix's first column; rows are `output_stride` apart.
@@ -328,7 +327,7 @@ struct MicroTile<'a> {
 }
 
 /// What one micro-kernel call of `ROWS` rows reads, cut to exactly that: per row `depth` activations
-/// and `blocks` scales (and sums where [`reads_sums`]), per block 32 weight scales, offsets (where the
+/// and `blocks` scales (and sum terms where [`SumTerms::read_by`] says), per block 32 weight scales, offsets (where the
 /// backend has them) and minimums (where `NIBBLES`) and `block_bytes(NIBBLES)` weight bytes, and 32
 /// biases. The backends' unchecked reads stay within these.
 struct TileSlices<'a> {
@@ -336,7 +335,7 @@ struct TileSlices<'a> {
     depth: usize,
     activations: &'a [backend::Activation],
     activation_scales: &'a [f32],
-    activation_sums: &'a [i32],
+    activation_sum_terms: SumTerms<&'a [f32], &'a [i32]>,
     weights: &'a [u8],
     scales: &'a [f32],
     // only the AVX-512 kernel shifts its activations, so only it has offsets to read
@@ -367,7 +366,10 @@ impl<'a> TileSlices<'a> {
             depth,
             activations: &tile.activations[..ROWS * depth],
             activation_scales: &tile.activation_scales[..ROWS * blocks],
-            activation_sums: &tile.activation_sums[..if reads_sums(NIBBLES) { ROWS * blocks } else { 0 }],
+            activation_sum_terms: SumTerms {
+                scaled: &tile.activation_sum_terms.scaled[..if SumTerms::read_by(NIBBLES).scaled { ROWS * blocks } else { 0 }],
+                unsigned_start: &tile.activation_sum_terms.unsigned_start[..if SumTerms::read_by(NIBBLES).unsigned_start { ROWS * blocks } else { 0 }],
+            },
             weights: &matrix.weights[tile.panel * blocks * block_bytes..(tile.panel + 1) * blocks * block_bytes],
             scales,
             offsets: if backend::OFFSET != 0 { &matrix.offsets[panel] } else { &[] },
@@ -377,10 +379,23 @@ impl<'a> TileSlices<'a> {
     }
 }
 
-/// Whether the micro-kernel reads the activations' block sums: for affine weights, which 4-bit
-/// weights are and 8-bit ones stored unsigned become.
-const fn reads_sums(nibbles: bool) -> bool {
-    nibbles || backend::UNSIGNED_WEIGHTS
+/// What affine weights add from the activations' block sums `Σ q` (4-bit weights are affine, and 8-bit
+/// ones stored unsigned become so), per row and block, in the form the kernels read: made once per
+/// task (`prepare`), not again in every 32-column panel.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct SumTerms<Scaled, Start> {
+    /// For 4-bit weights: `d_a · Σ q`, which the block's offsets `m` multiply.
+    scaled: Scaled,
+    /// For 8-bit weights stored as `q + 128` (`UNSIGNED_WEIGHTS`): `-128 · Σ q`, where the block's
+    /// integer sum starts.
+    unsigned_start: Start,
+}
+
+impl SumTerms<bool, bool> {
+    /// Which terms the micro-kernel for this packing reads.
+    const fn read_by(nibbles: bool) -> Self {
+        Self { scaled: nibbles, unsigned_start: !nibbles && backend::UNSIGNED_WEIGHTS }
+    }
 }
 
 /// `x W₁ᵀ + b₁`, `x W₂ᵀ + b₂`, ... side by side in each output row, for matrices of one depth and
@@ -414,13 +429,12 @@ struct Int8Linear<'a> {
 }
 
 /// A task's activations as the kernel reads them: per row `depth` quantized values as the backend
-/// stores them and per block its scale, and the blocks' sums of quantized values `Σ q` where a matrix
-/// has affine weights ([`reads_sums`]).
+/// stores them and per block its scale, and the terms of its sums `Σ q` that a matrix reads.
 struct QuantizedRows {
     values: Vec<backend::Activation>,
     scales: Vec<f32>,
     /// `None` where no matrix reads them: a kernel that does is only called with `Some` (see `tile`).
-    sums: Option<Vec<i32>>,
+    sum_terms: SumTerms<Option<Vec<f32>>, Option<Vec<i32>>>,
 }
 
 // SAFETY: an `Int8Matrix` exists only where `available()` held (see `from_gguf`).
@@ -438,14 +452,23 @@ unsafe impl TileKernel for Int8Linear<'_> {
         let mut values = vec![backend::Activation::default(); rows * depth];
         let mut scales = vec![0f32; rows * blocks];
         // the block sums serve only affine weights: other products skip their reductions
-        let mut sums = self.parts.iter().any(|(matrix, _)| reads_sums(matrix.nibbles())).then(|| vec![0i32; rows * blocks]);
+        let read = self.parts.iter().fold(SumTerms::default(), |read, (matrix, _)| {
+            let by_matrix = SumTerms::read_by(matrix.nibbles());
+            SumTerms { scaled: read.scaled || by_matrix.scaled, unsigned_start: read.unsigned_start || by_matrix.unsigned_start }
+        });
+        let mut sums = (read.scaled || read.unsigned_start).then(|| vec![0i32; rows * blocks]);
         let per_row = values.chunks_exact_mut(depth).zip(scales.chunks_exact_mut(blocks));
         for (row, (quantized, scales)) in per_row.enumerate() {
             let sums = sums.as_mut().map(|sums| &mut sums[row * blocks..][..blocks]);
             // SAFETY: the trait's contract: the backend's instructions are there.
             unsafe { backend::quantize_rows(&input[row * row_stride..][..depth], quantized, scales, sums) };
         }
-        QuantizedRows { values, scales, sums }
+        let sums = sums.unwrap_or_default();
+        let sum_terms = SumTerms {
+            scaled: read.scaled.then(|| sums.iter().zip(&scales).map(|(&sum, &scale)| scale * sum as f32).collect()),
+            unsigned_start: read.unsigned_start.then(|| sums.iter().map(|&sum| -128 * sum).collect()),
+        };
+        QuantizedRows { values, scales, sum_terms }
     }
 
     fn unpack_panel(&self, panel: usize, into: &mut Vec<f32>) {
@@ -457,15 +480,14 @@ unsafe impl TileKernel for Int8Linear<'_> {
         let blocks = self.depth / BLOCK;
         let (matrix, bias, panel, first_column) = self.part_of(panel);
         let nibbles = matrix.nibbles();
-        let activation_sums = match &operand.sums {
-            Some(sums) => &sums[first_row * blocks..],
-            None if reads_sums(nibbles) => unreachable!("`prepare` sums the blocks whenever a kernel reads them"),
-            None => &[],
-        };
+        let read = SumTerms::read_by(nibbles);
         let tile = MicroTile {
             activations: &operand.values[first_row * self.depth..],
             activation_scales: &operand.scales[first_row * blocks..],
-            activation_sums,
+            activation_sum_terms: SumTerms {
+                scaled: from_row(&operand.sum_terms.scaled, read.scaled, first_row * blocks),
+                unsigned_start: from_row(&operand.sum_terms.unsigned_start, read.unsigned_start, first_row * blocks),
+            },
             unpacked,
             output: &mut output[first_column..],
             output_stride: self.columns,
@@ -481,6 +503,15 @@ unsafe impl TileKernel for Int8Linear<'_> {
                 backend::micro_kernel::<ROWS, false>(matrix, tile)
             }
         }
+    }
+}
+
+/// A task's sum terms from the tile's first row (`at`, counted in blocks) on; empty where not read.
+fn from_row<T>(terms: &Option<Vec<T>>, read: bool, at: usize) -> &[T] {
+    match terms {
+        Some(terms) => &terms[at..],
+        None if read => unreachable!("`prepare` makes the sum terms whenever a kernel reads them"),
+        None => &[],
     }
 }
 
@@ -725,7 +756,7 @@ mod tests {
         let (parts_q8, parts_q4, parts_q4k) = ([(&q8, &bias[..])], [(&q4, &bias[..])], [(&q4k, &bias[..])]);
         let (linear_q8, linear_q4, linear_q4k) = (linear(&parts_q8[0]), linear(&parts_q4[0]), linear(&parts_q4k[0]));
         let (without_sums, with_sums) = (linear_q8.prepare(&input, 2, 256), linear_q4.prepare(&input, 2, 256));
-        assert!(without_sums.sums.is_none() && with_sums.sums.is_some(), "block sums exactly where 4-bit weights read them");
+        assert!(without_sums.sum_terms.scaled.is_none() && with_sums.sum_terms.scaled.is_some(), "scaled block sums exactly where 4-bit weights read them");
         let (nothing, mut unpacked) = (Vec::new(), Vec::new());
         linear_q4k.unpack_panel(0, &mut unpacked);
         assert_eq!(unpacked.len(), 2 * 8 * PANEL, "q4_k's 8 blocks' scales and offsets");

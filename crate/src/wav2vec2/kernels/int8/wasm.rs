@@ -228,14 +228,14 @@ fn multiply_add(a: v128, b: v128, c: v128) -> v128 {
 /// # Safety
 /// As [`micro_kernel`]'s.
 unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
-    let TileSlices { blocks, depth, activations, activation_scales, activation_sums, weights, scales, minimums, bias, .. } =
+    let TileSlices { blocks, depth, activations, activation_scales, activation_sum_terms, weights, scales, minimums, bias, .. } =
         TileSlices::of::<ROWS, NIBBLES>(matrix, &tile);
     let block_bytes = block_bytes(NIBBLES);
     let low_nibbles = u8x16_splat(15);
     // The reads below are unchecked: with `block < blocks`, `row < ROWS`, `group < 8` and
     // `first + STEP_COLUMNS <= 32` each stays within the slices `TileSlices::of` checked, which hold
     // per block 32 scales and minimums (where `NIBBLES`) and `block_bytes` of weights, per row `depth`
-    // activations and `blocks` scales and sums (where `reads_sums`), and 32 biases.
+    // activations and `blocks` scales and sum terms (where `SumTerms::read_by`), and 32 biases.
     for first in (0..PANEL).step_by(STEP_COLUMNS) {
         // where these columns' 4-byte groups start in each group of 4 values of a block (see `Int8Matrix::weights`)
         let column_bytes = first / 16 * 64 + first % 16 * 4;
@@ -244,8 +244,8 @@ unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Ma
         for block in 0..blocks {
             // 8-bit weights stored as `q + 128` add `128 · Σ qa` to a block's integer sum: start from its negative
             let mut dots: [[v128; 2]; ROWS] = std::array::from_fn(|row| {
-                // SAFETY: `row * blocks + block < ROWS * blocks` activation sums (`reads_sums`).
-                D::start(if !NIBBLES && UNSIGNED_WEIGHTS { -128 * unsafe { *activation_sums.get_unchecked(row * blocks + block) } } else { 0 })
+                // SAFETY: `row * blocks + block < ROWS * blocks` unsigned starts (`SumTerms::read_by`).
+                D::start(if !NIBBLES && UNSIGNED_WEIGHTS { unsafe { *activation_sum_terms.unsigned_start.get_unchecked(row * blocks + block) } } else { 0 })
             });
             // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
             let block_weights = unsafe { weights.as_ptr().add(block * block_bytes + column_bytes) };
@@ -282,11 +282,8 @@ unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Ma
                 // SAFETY: `block * 32 + first + 4 <= blocks * 32` minimums (4-bit weights have them).
                 let block_minimums = unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first).cast()) };
                 for (row, sum) in sums.iter_mut().enumerate() {
-                    // SAFETY: `row * blocks + block < ROWS * blocks` activation scales and sums (`reads_sums`).
-                    let activation_sum = unsafe {
-                        let at = row * blocks + block;
-                        *activation_scales.get_unchecked(at) * *activation_sums.get_unchecked(at) as f32
-                    };
+                    // SAFETY: `row * blocks + block < ROWS * blocks` scaled sums (4-bit weights read them).
+                    let activation_sum = unsafe { *activation_sum_terms.scaled.get_unchecked(row * blocks + block) };
                     *sum = multiply_add(block_minimums, f32x4_splat(activation_sum), *sum);
                 }
             }
