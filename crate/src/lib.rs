@@ -32,7 +32,7 @@ pub mod wav2vec2;
 mod wasm;
 
 pub use error::Error;
-pub use decoding::{BeamOptions, Decoding};
+pub use decoding::{BeamOptionError, BeamOptions, Decoding};
 pub use recognizer::{Chunking, Language, PieceLogits, Progress, Recognizer};
 pub use streaming::{Stream, StreamUpdate};
 pub use transcript::{Segment, Transcript, Word};

@@ -12,7 +12,7 @@ use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::convert::{self, Quantization};
 use sakha_asr::lm::WordLm;
 use sakha_asr::package::{self, PackageDir};
-use sakha_asr::{audio, evaluation, BeamOptions, Chunking, Decoding, Recognizer, Segment, Transcript};
+use sakha_asr::{audio, evaluation, BeamOptionError, BeamOptions, Chunking, Decoding, Recognizer, Segment, Transcript};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -75,7 +75,7 @@ struct DecodingArgs {
     no_lm: bool,
 
     /// Hypotheses kept by the beam search.
-    #[arg(long, value_name = "N", default_value_t = BeamOptions::default().beam_width, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    #[arg(long, value_name = "N", default_value_t = BeamOptions::default().beam_width, value_parser = clap::value_parser!(u16).range(1..=BeamOptions::MAX_BEAM_WIDTH as i64).map(usize::from))]
     beam: usize,
 
     /// Weight of the LM's log-probabilities against the acoustic model's (eval: a comma list runs a grid).
@@ -110,11 +110,16 @@ impl DecodingArgs {
     }
 
     fn check(&self) -> Result<()> {
-        if self.lm_weight.iter().chain(&self.word_bonus).chain(&self.unknown_word_penalty).any(|v| !v.is_finite()) {
-            bail!("--lm-weight, --word-bonus and --unknown-word-penalty take finite numbers");
-        }
-        if self.unknown_word_penalty.iter().any(|&v| v > 0.0) {
-            bail!("--unknown-word-penalty must be at most 0 (a reward would prefer misspellings)");
+        for decoding in self.decodings() {
+            let Decoding::BeamSearch { options, .. } = decoding else { continue };
+            match options.check() {
+                Ok(()) => {}
+                Err(BeamOptionError::BeamWidth) => bail!("--beam takes 1 to {}", BeamOptions::MAX_BEAM_WIDTH),
+                Err(BeamOptionError::NotFinite) => bail!("--lm-weight, --word-bonus and --unknown-word-penalty take finite numbers"),
+                Err(BeamOptionError::UnknownWordReward) => {
+                    bail!("--unknown-word-penalty must be at most 0 (a reward would prefer misspellings)")
+                }
+            }
         }
         Ok(())
     }

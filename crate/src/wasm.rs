@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::package::{self, FileLoader, LoadedFile, Manifest};
 use crate::wav2vec2::SAMPLE_RATE;
-use crate::{BeamOptions, Chunking, Decoding, Segment, Transcript, Word};
+use crate::{BeamOptionError, BeamOptions, Chunking, Decoding, Segment, Transcript, Word};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -482,12 +482,13 @@ impl DecodingOptions {
             unknown_word_penalty: self.unknown_word_penalty.unwrap_or(defaults.unknown_word_penalty),
             ..defaults
         };
-        let finite = [options.lm_weight, options.word_bonus, options.unknown_word_penalty].iter().all(|v| v.is_finite());
-        if !(1..=1024).contains(&beam) || !finite || options.unknown_word_penalty > 0.0 {
-            return Err(JsError::new(
-                "setDecoding: beam must be 1 to 1024, lmWeight, wordBonus and unknownWordPenalty finite, unknownWordPenalty at most 0",
-            ));
-        }
+        options.check().map_err(|error| {
+            JsError::new(&match error {
+                BeamOptionError::BeamWidth => format!("setDecoding: beam must be 1 to {}", BeamOptions::MAX_BEAM_WIDTH),
+                BeamOptionError::NotFinite => "setDecoding: lmWeight, wordBonus and unknownWordPenalty must be finite numbers".to_owned(),
+                BeamOptionError::UnknownWordReward => "setDecoding: unknownWordPenalty must be at most 0 (a reward would prefer misspellings)".to_owned(),
+            })
+        })?;
         Ok(match self.language_model {
             Some(false) => Decoding::Greedy,
             _ => Decoding::BeamSearch { options, language_model: true },

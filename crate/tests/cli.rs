@@ -113,6 +113,16 @@ fn usage_errors_exit_2_and_model_errors_exit_3() {
     assert_eq!(srt_for_two.status.code(), Some(2));
     assert!(stderr(&srt_for_two).contains("--output-dir"));
     assert_eq!(run(&["transcribe"]).status.code(), Some(2));
+    // the beam search's settings, checked by the library (BeamOptions::check), named as flags
+    for (flags, says) in [
+        (["--unknown-word-penalty", "1"], "--unknown-word-penalty must be at most 0"),
+        (["--lm-weight", "inf"], "take finite numbers"),
+        (["--beam", "0"], "--beam"),
+    ] {
+        let refused = run(&["transcribe", "--model", path(&dir), flags[0], flags[1], path(&wav)]);
+        assert_eq!(refused.status.code(), Some(2), "{flags:?}");
+        assert!(stderr(&refused).contains(says), "{flags:?}: {}", stderr(&refused));
+    }
 
     let missing = run(&["transcribe", "--model", "/nonexistent/model", path(&wav)]);
     assert_eq!(missing.status.code(), Some(3));

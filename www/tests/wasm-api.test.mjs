@@ -233,7 +233,8 @@ test("a manifest without a language model, bad decoding options and a wrong file
     r.setLanguageModel(sakhaLm());
     expectError(() => r.setDecoding({ beem: 8 }), /setDecoding takes \{languageModel, beam, lmWeight, wordBonus, unknownWordPenalty\}: unknown option "beem"/);
     expectError(() => r.setDecoding({ beam: 0 }), /beam must be 1 to 1024/);
-    expectError(() => r.setDecoding({ lmWeight: NaN }), /lmWeight, wordBonus and unknownWordPenalty finite/);
+    expectError(() => r.setDecoding({ lmWeight: NaN }), /lmWeight, wordBonus and unknownWordPenalty must be finite numbers/);
+    expectError(() => r.setDecoding({ unknownWordPenalty: 2 }), /unknownWordPenalty must be at most 0/);
     expectError(() => r.setDecoding({ languageModel: "yes" }), /setDecoding takes \{languageModel, .*invalid type/);
     expectError(() => r.setLanguageModel(fed(asr.PackageFile.language(manifest(), "sah"), read("sah.gguf"))), /sah\.gguf is a model file, not a word LM/);
     assert.ok(r.transcribe(samples(1)).text.length > 0, "the recognizer still works");

@@ -35,6 +35,37 @@ pub struct BeamOptions {
     pub prune_log_prob: f32,
 }
 
+/// A setting outside what the beam search takes ([`BeamOptions::check`]); the CLI and the wasm API
+/// each name it in their own words (flags, JS option names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeamOptionError {
+    /// The width is not within `1..=BeamOptions::MAX_BEAM_WIDTH`.
+    BeamWidth,
+    /// The LM weight, the word bonus or the unknown-word penalty is infinite or NaN.
+    NotFinite,
+    /// The unknown-word penalty is above 0: a reward would prefer misspellings.
+    UnknownWordReward,
+}
+
+impl BeamOptions {
+    /// The widest beam taken, from the CLI and the wasm API alike.
+    pub const MAX_BEAM_WIDTH: usize = 1024;
+
+    /// The first setting the beam search cannot take, if any.
+    pub fn check(&self) -> Result<(), BeamOptionError> {
+        if !(1..=Self::MAX_BEAM_WIDTH).contains(&self.beam_width) {
+            return Err(BeamOptionError::BeamWidth);
+        }
+        if ![self.lm_weight, self.word_bonus, self.unknown_word_penalty].iter().all(|v| v.is_finite()) {
+            return Err(BeamOptionError::NotFinite);
+        }
+        if self.unknown_word_penalty > 0.0 {
+            return Err(BeamOptionError::UnknownWordReward);
+        }
+        Ok(())
+    }
+}
+
 /// α, β and the penalty: the best of the grid on the demo model's synthetic dev set for the built-in
 /// package's LM (scripts/measure-lm.sh; BENCHMARKS.md).
 impl Default for BeamOptions {
@@ -434,6 +465,24 @@ fn extend_hash(hash: u64, label: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_refuses_each_setting_out_of_range() {
+        let with = |change: fn(&mut BeamOptions)| {
+            let mut options = BeamOptions::default();
+            change(&mut options);
+            options.check()
+        };
+        assert_eq!(BeamOptions::default().check(), Ok(()));
+        assert_eq!(with(|o| o.beam_width = BeamOptions::MAX_BEAM_WIDTH), Ok(()));
+        assert_eq!(with(|o| o.beam_width = 0), Err(BeamOptionError::BeamWidth));
+        assert_eq!(with(|o| o.beam_width = BeamOptions::MAX_BEAM_WIDTH + 1), Err(BeamOptionError::BeamWidth));
+        assert_eq!(with(|o| o.lm_weight = f32::NAN), Err(BeamOptionError::NotFinite));
+        assert_eq!(with(|o| o.word_bonus = f32::INFINITY), Err(BeamOptionError::NotFinite));
+        assert_eq!(with(|o| o.unknown_word_penalty = f32::NEG_INFINITY), Err(BeamOptionError::NotFinite));
+        assert_eq!(with(|o| o.unknown_word_penalty = 0.5), Err(BeamOptionError::UnknownWordReward));
+        assert_eq!(with(|o| o.unknown_word_penalty = 0.0), Ok(()));
+    }
     use crate::lm::test_file;
     use crate::vocab::Vocab;
 

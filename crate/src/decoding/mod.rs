@@ -9,7 +9,7 @@ pub mod beam;
 
 use candle_core::Tensor;
 
-pub use beam::BeamOptions;
+pub use beam::{BeamOptionError, BeamOptions};
 use beam::BeamSearch;
 
 use crate::lm::WordLm;
