@@ -307,12 +307,18 @@ impl PositionalConvEmbedding {
         let hidden = cfg.hidden_size;
         let group_channels = hidden / cfg.num_conv_pos_embedding_groups;
         let vb = vb.pp("conv");
-        let weight = positional_conv_weight(cfg, &vb)?;
+        // A package stores the folded weight: taken a group at a time, its f32 form (34 MB for
+        // MMS-300m) never exists whole. A checkpoint's weight-norm parts are folded once, whole.
+        let shape = (hidden, group_channels, cfg.num_conv_pos_embeddings);
+        let folded_here = if vb.contains("weight") { None } else { Some(positional_conv_weight(cfg, &vb)?) };
         let bias = vb.get(hidden, "bias")?;
         let groups = (0..cfg.num_conv_pos_embedding_groups)
             .map(|g| {
                 let channels = g * group_channels;
-                let weight = weight.narrow(0, channels, group_channels)?;
+                let weight = match &folded_here {
+                    Some(weight) => weight.narrow(0, channels, group_channels)?,
+                    None => vb.get_rows(shape, "weight", channels..channels + group_channels)?,
+                };
                 TimeMajorConv::new(&weight, Some(bias.narrow(0, channels, group_channels)?), 1, vb.conv_products())
             })
             .collect::<Result<_>>()?;

@@ -5,9 +5,10 @@
 //! an int8 kernel (x86 AVX-512 VNNI, wasm SIMD: see `kernels/mod.rs`), over ours.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
-use candle_core::quantized::{QMatMul, QTensor};
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Shape, Tensor};
 
 use super::kernels::{self, Bf16Matrix, Int8Matrix};
@@ -121,6 +122,30 @@ impl WeightStore {
     pub fn get<S: Into<Shape>>(&self, shape: S, name: &str) -> Result<Tensor> {
         check_shape(&self.path(name), &self.dims(name)?, shape.into().dims())?;
         self.get_any(name)
+    }
+
+    /// Rows `rows` (along the first dimension) of a tensor as f32, the whole checked against the
+    /// shape the config implies. Where it is stored in f16, only those rows are converted, so a wide
+    /// tensor taken a slice at a time never exists whole in f32: in wasm the memory that loading
+    /// peaks at is never given back.
+    pub fn get_rows<S: Into<Shape>>(&self, shape: S, name: &str, rows: Range<usize>) -> Result<Tensor> {
+        let shape: Shape = shape.into();
+        let path = self.path(name);
+        check_shape(&path, &self.dims(name)?, shape.dims())?;
+        let count = rows.len();
+        let row_shape = std::iter::once(count).chain(shape.dims()[1..].iter().copied()).collect::<Vec<_>>();
+        match self.tensors.quantized.get(&path) {
+            Some(tensor) if tensor.dtype() == GgmlDType::F16 && rows.end <= shape.dims()[0] => {
+                let row_values = shape.elem_count() / shape.dims()[0];
+                let bytes = tensor.data()?;
+                let values = bytes[rows.start * row_values * 2..rows.end * row_values * 2]
+                    .chunks_exact(2)
+                    .map(|pair| half::f16::from_le_bytes([pair[0], pair[1]]).to_f32())
+                    .collect::<Vec<_>>();
+                Tensor::from_vec(values, row_shape, &Device::Cpu)
+            }
+            _ => self.get_any(name)?.narrow(0, rows.start, count),
+        }
     }
 
     /// The weight and bias of a linear layer, the `[out, in]` weight kept quantized when stored so.
@@ -257,4 +282,30 @@ impl WeightStoreBuilder {
 /// sizes read from files (GGUF and safetensors headers), which must not wrap in release builds.
 pub(crate) fn checked_product(dims: impl IntoIterator<Item = u64>) -> Option<u64> {
     dims.into_iter().try_fold(1u64, |product, dim| product.checked_mul(dim))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_those_of_the_whole_tensor_however_stored() -> Result<()> {
+        let values = (0..4 * 3 * 5).map(|i| i as f32 * 0.25 - 7.0).collect::<Vec<_>>();
+        let tensor = Tensor::from_vec(values, (4, 3, 5), &Device::Cpu)?;
+        // f16 (a package's convs), f32 kept as a float tensor, and q8_0 (dequantized whole)
+        let stored = [GgmlDType::F16, GgmlDType::F32].map(|dtype| QTensor::quantize(&tensor, dtype));
+        let q8 = QTensor::quantize(&tensor.reshape((4, 15))?.pad_with_zeros(1, 0, 17)?, GgmlDType::Q8_0)?;
+        let [f16, f32] = stored;
+        let store = WeightStore::from_quantized([Ok(("f16".to_string(), f16?)), Ok(("f32".to_string(), f32?)), Ok(("q8".to_string(), q8))])?;
+        for (name, shape) in [("f16", vec![4, 3, 5]), ("f32", vec![4, 3, 5]), ("q8", vec![4, 32])] {
+            let whole = store.get(shape.as_slice(), name)?;
+            let rows = store.get_rows(shape.as_slice(), name, 1..3)?;
+            assert_eq!(rows.dims()[0], 2, "{name}");
+            let expected = whole.narrow(0, 1, 2)?.flatten_all()?.to_vec1::<f32>()?;
+            assert_eq!(rows.flatten_all()?.to_vec1::<f32>()?, expected, "{name}");
+        }
+        assert!(store.get_rows((4, 3, 6), "f16", 0..1).is_err(), "a shape the config does not imply");
+        assert!(store.get_rows((4, 3, 5), "f16", 3..5).is_err(), "rows past the end");
+        Ok(())
+    }
 }
