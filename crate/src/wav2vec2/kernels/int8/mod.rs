@@ -330,6 +330,7 @@ struct MicroTile<'a> {
 /// and `blocks` scales (and sum terms where [`SumTerms::read_by`] says), per block 32 weight scales, offsets (where the
 /// backend has them) and minimums (where `NIBBLES`) and `block_bytes(NIBBLES)` weight bytes, and 32
 /// biases. The backends' unchecked reads stay within these.
+#[derive(Clone, Copy)]
 struct TileSlices<'a> {
     blocks: usize,
     depth: usize,

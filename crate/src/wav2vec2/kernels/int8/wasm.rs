@@ -12,8 +12,9 @@
 //!   answer is not exact. Giving one side 7 bits instead, the portable reading, was tried with the
 //!   activations: the built-in model's text moved by up to 6 % of its letters from the CLI's.
 //!
-//! A tile is `ROWS` rows × 4 columns at a time, walked over the 32-column panel: engines map wasm
-//! SIMD onto 16 vector registers, which the accumulators of a bigger tile would overflow.
+//! A tile is `ROWS` rows × 4 or 8 columns at a time (as many as each way's sums leave registers
+//! for), walked over the 32-column panel: engines map wasm SIMD onto 16 vector registers, which the
+//! accumulators of a bigger tile would overflow.
 
 use core::arch::wasm32::*;
 use std::mem::MaybeUninit;
@@ -39,9 +40,6 @@ pub const OFFSET: i32 = 0;
 /// its second operand as unsigned where it is exact.
 pub const UNSIGNED_WEIGHTS: bool = cfg!(target_feature = "relaxed-simd");
 pub const LIMIT: f32 = 127.0;
-
-/// Columns per step of the micro-kernel: one vector of 4.
-const STEP_COLUMNS: usize = 4;
 
 /// Quantizes rows block by block, one scale per block, `max |x| / LIMIT` (0 for an all-zero block),
 /// `q` rounded to nearest, ties to even; where asked also the sum of the block's values `Σ q`.
@@ -90,26 +88,33 @@ pub unsafe fn micro_kernel<const ROWS: usize, const NIBBLES: bool>(matrix: &Int8
     #[cfg(target_feature = "relaxed-simd")]
     if takes_relaxed_way() {
         // SAFETY: as this function's.
-        return unsafe { kernel::<ROWS, NIBBLES, Relaxed>(matrix, tile) };
+        return unsafe { kernel::<ROWS, NIBBLES, { Relaxed::VECTORS }, Relaxed>(matrix, tile) };
     }
     // SAFETY: as this function's.
-    unsafe { kernel::<ROWS, NIBBLES, Widened>(matrix, tile) }
+    unsafe { kernel::<ROWS, NIBBLES, { Widened::VECTORS }, Widened>(matrix, tile) }
 }
 
-/// One way of summing a block's products for 4 columns of one row.
+/// One way of summing a block's products, 4 columns of one row at a time.
 trait Dot {
+    /// Vectors of 4 columns per step of the kernel: as many as the registers hold, with the sums of
+    /// `ROWS` rows for each.
+    const VECTORS: usize;
     /// A group of 4 columns × 4 weights, as this way multiplies them.
     type Weights: Copy;
+    /// A block's sums for 4 columns of one row, as this way adds them up.
+    type Sums: Copy;
     fn weights(bytes: v128) -> Self::Weights;
-    /// What [`Dot::add`] adds into, for 4 columns whose integer sums start at `start`.
-    fn start(start: i32) -> [v128; 2];
-    /// Adds the products of the row's 4 activations at `activations` into `sums`.
+    /// The row's 4 activations at `activations`, as this way multiplies them.
     ///
     /// # Safety
     /// `activations` can be read for 4 values.
-    unsafe fn add(sums: &mut [v128; 2], weights: Self::Weights, activations: *const Activation);
+    unsafe fn activations(activations: *const Activation) -> v128;
+    /// What [`Dot::add`] adds into, for 4 columns whose integer sums start at `start`.
+    fn start(start: i32) -> Self::Sums;
+    /// Adds the products of a row's 4 activations and 4 columns' weights into `sums`.
+    fn add(sums: &mut Self::Sums, weights: Self::Weights, activations: v128);
     /// The 4 columns' integer sums from what [`Dot::add`] left.
-    fn column_sums(sums: [v128; 2]) -> v128;
+    fn column_sums(sums: Self::Sums) -> v128;
 }
 
 /// `i32x4.dot_i16x8_s` on weights widened to 16 bits: columns 0 and 1 then 2 and 3, each as two
@@ -117,7 +122,9 @@ trait Dot {
 struct Widened;
 
 impl Dot for Widened {
+    const VECTORS: usize = 1;
     type Weights = [v128; 2];
+    type Sums = [v128; 2];
 
     fn weights(bytes: v128) -> [v128; 2] {
         if UNSIGNED_WEIGHTS {
@@ -127,23 +134,26 @@ impl Dot for Widened {
         }
     }
 
-    unsafe fn add(sums: &mut [v128; 2], weights: [v128; 2], activations: *const Activation) {
+    unsafe fn activations(activations: *const Activation) -> v128 {
         // the row's 4 values, twice, as 16 bits
         // SAFETY: the caller's.
-        let a = unsafe {
+        unsafe {
             if size_of::<Activation>() == 2 {
                 v128_load64_splat(activations.cast())
             } else {
                 i16x8_extend_low_i8x16(v128_load32_splat(activations.cast()))
             }
-        };
-        sums[0] = i32x4_add(sums[0], i32x4_dot_i16x8(weights[0], a));
-        sums[1] = i32x4_add(sums[1], i32x4_dot_i16x8(weights[1], a));
+        }
     }
 
     fn start(start: i32) -> [v128; 2] {
         // in the even partial sums: those of columns 0 and 2 in the first vector, 1 and 3 in the second
         [i32x4(start, 0, start, 0); 2]
+    }
+
+    fn add(sums: &mut [v128; 2], weights: [v128; 2], a: v128) {
+        sums[0] = i32x4_add(sums[0], i32x4_dot_i16x8(weights[0], a));
+        sums[1] = i32x4_add(sums[1], i32x4_dot_i16x8(weights[1], a));
     }
 
     fn column_sums(sums: [v128; 2]) -> v128 {
@@ -154,34 +164,37 @@ impl Dot for Widened {
 }
 
 /// `i32x4.relaxed_dot_i8x16_i7x16_add_s` with the activation bytes as its first (signed) operand and
-/// the `q + 128` weights as its second: one lane per column, in two sums that take turns, so that
-/// each dot product need not wait for the one before (`vpdpbusd` takes 5 cycles to give its sum, and
-/// one sum per row kept a tile at a quarter of the instruction's throughput). Only where
-/// [`relaxed_dot_is_exact`].
+/// the `q + 128` weights as its second: one lane per column, the sum added in. 8 columns per step:
+/// each splatted activation then serves two products, and the rows' 8 sums are independent chains,
+/// enough to cover `vpdpbusd`'s latency. Only where [`relaxed_dot_is_exact`].
 #[cfg(target_feature = "relaxed-simd")]
 struct Relaxed;
 
 #[cfg(target_feature = "relaxed-simd")]
 impl Dot for Relaxed {
+    const VECTORS: usize = 2;
     type Weights = v128;
+    type Sums = v128;
 
     fn weights(bytes: v128) -> v128 {
         bytes
     }
 
-    unsafe fn add(sums: &mut [v128; 2], weights: v128, activations: *const Activation) {
+    unsafe fn activations(activations: *const Activation) -> v128 {
         // SAFETY: the caller's.
-        let a = unsafe { v128_load32_splat(activations.cast()) };
-        sums[0] = i32x4_relaxed_dot_i8x16_i7x16_add(a, weights, sums[0]);
-        sums.swap(0, 1);
+        unsafe { v128_load32_splat(activations.cast()) }
     }
 
-    fn start(start: i32) -> [v128; 2] {
-        [i32x4_splat(start), i32x4_splat(0)]
+    fn start(start: i32) -> v128 {
+        i32x4_splat(start)
     }
 
-    fn column_sums(sums: [v128; 2]) -> v128 {
-        i32x4_add(sums[0], sums[1])
+    fn add(sums: &mut v128, weights: v128, a: v128) {
+        *sums = i32x4_relaxed_dot_i8x16_i7x16_add(a, weights, *sums);
+    }
+
+    fn column_sums(sums: v128) -> v128 {
+        sums
     }
 }
 
@@ -227,71 +240,21 @@ fn multiply_add(a: v128, b: v128, c: v128) -> v128 {
 
 /// # Safety
 /// As [`micro_kernel`]'s.
-unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
-    let TileSlices { blocks, depth, activations, activation_scales, activation_sum_terms, weights, scales, minimums, bias, .. } =
-        TileSlices::of::<ROWS, NIBBLES>(matrix, &tile);
-    let block_bytes = block_bytes(NIBBLES);
-    let low_nibbles = u8x16_splat(15);
-    // The reads below are unchecked: with `block < blocks`, `row < ROWS`, `group < 8` and
-    // `first + STEP_COLUMNS <= 32` each stays within the slices `TileSlices::of` checked, which hold
-    // per block 32 scales and minimums (where `NIBBLES`) and `block_bytes` of weights, per row `depth`
-    // activations and `blocks` scales and sum terms (where `SumTerms::read_by`), and 32 biases.
-    for first in (0..PANEL).step_by(STEP_COLUMNS) {
-        // where these columns' 4-byte groups start in each group of 4 values of a block (see `Int8Matrix::weights`)
-        let column_bytes = first / 16 * 64 + first % 16 * 4;
-        // SAFETY: `first + 4 <= 32` biases.
-        let mut sums = [unsafe { v128_load(bias.as_ptr().add(first).cast()) }; ROWS];
-        for block in 0..blocks {
-            // 8-bit weights stored as `q + 128` add `128 · Σ qa` to a block's integer sum: start from its negative
-            let mut dots: [[v128; 2]; ROWS] = std::array::from_fn(|row| {
-                // SAFETY: `row * blocks + block < ROWS * blocks` unsigned starts (`SumTerms::read_by`).
-                D::start(if !NIBBLES && UNSIGNED_WEIGHTS { unsafe { *activation_sum_terms.unsigned_start.get_unchecked(row * blocks + block) } } else { 0 })
-            });
-            // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
-            let block_weights = unsafe { weights.as_ptr().add(block * block_bytes + column_bytes) };
-            for group in 0..BLOCK / 4 {
-                // 4 columns × 4 values
-                let w = if NIBBLES {
-                    // SAFETY: `group / 2 * 128 + 16 <= 512 - column_bytes`, within the block.
-                    let packed = unsafe { v128_load(block_weights.add(group / 2 * 128).cast()) };
-                    if group % 2 == 0 {
-                        v128_and(packed, low_nibbles)
-                    } else {
-                        u8x16_shr(packed, 4)
-                    }
-                } else {
-                    // SAFETY: `group * 128 + 16 <= 1024 - column_bytes`, within the block.
-                    unsafe { v128_load(block_weights.add(group * 128).cast()) }
-                };
-                let w = D::weights(w);
-                for (row, dots) in dots.iter_mut().enumerate() {
-                    // SAFETY: `row * depth + block * 32 + group * 4 + 4 <= ROWS * depth` activations.
-                    unsafe { D::add(dots, w, activations.as_ptr().add(row * depth + block * BLOCK + group * 4)) };
-                }
-            }
-            // SAFETY: `block * 32 + first + 4 <= blocks * 32` scales.
-            let weight_scales = unsafe { v128_load(scales.as_ptr().add(block * PANEL + first).cast()) };
-            for (row, (sum, dots)) in sums.iter_mut().zip(dots).enumerate() {
-                // SAFETY: `row * blocks + block < ROWS * blocks` activation scales.
-                let activation_scale = f32x4_splat(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
-                let products = f32x4_convert_i32x4(D::column_sums(dots));
-                *sum = multiply_add(products, f32x4_mul(weight_scales, activation_scale), *sum);
-            }
-            if NIBBLES {
-                // affine weights, `w = d · q + m`: the block adds `m · Σ a`
-                // SAFETY: `block * 32 + first + 4 <= blocks * 32` minimums (4-bit weights have them).
-                let block_minimums = unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first).cast()) };
-                for (row, sum) in sums.iter_mut().enumerate() {
-                    // SAFETY: `row * blocks + block < ROWS * blocks` scaled sums (4-bit weights read them).
-                    let activation_sum = unsafe { *activation_sum_terms.scaled.get_unchecked(row * blocks + block) };
-                    *sum = multiply_add(block_minimums, f32x4_splat(activation_sum), *sum);
-                }
-            }
+unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, const VECTORS: usize, D: Dot>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
+    let slices = TileSlices::of::<ROWS, NIBBLES>(matrix, &tile);
+    for first in (0..PANEL).step_by(4 * VECTORS) {
+        // SAFETY: `first + 4 * VECTORS <= 32` biases.
+        let mut sums = [std::array::from_fn(|vector| unsafe { v128_load(slices.bias.as_ptr().add(first + 4 * vector).cast()) }); ROWS];
+        for block in 0..slices.blocks {
+            // SAFETY: `block < blocks` and `first + 4 * VECTORS <= 32`, as `add_block` asks.
+            unsafe { add_block::<ROWS, NIBBLES, VECTORS, D>(&slices, block, first, &mut sums) };
         }
-        for (row, &sum) in sums.iter().enumerate() {
-            let out = &mut tile.output[row * tile.output_stride + tile.panel * PANEL + first..][..STEP_COLUMNS];
-            // SAFETY: `out` holds 4 values.
-            unsafe { v128_store(out.as_mut_ptr().cast(), sum) };
+        for (row, sums) in sums.iter().enumerate() {
+            let out = &mut tile.output[row * tile.output_stride + tile.panel * PANEL + first..][..4 * VECTORS];
+            for (vector, &sum) in sums.iter().enumerate() {
+                // SAFETY: `out` holds 4 values per vector.
+                unsafe { v128_store(out.as_mut_ptr().add(4 * vector).cast(), sum) };
+            }
         }
     }
     if tile.gelu {
@@ -303,3 +266,81 @@ unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, D: Dot>(matrix: &Int8Ma
     }
 }
 
+/// Adds one block's products for columns `first..first + 4 * VECTORS` of `ROWS` rows to `sums`.
+///
+/// # Safety
+/// `block < slices.blocks` and `first + 4 * VECTORS <= 32`. The reads below are unchecked: with
+/// these, `row < ROWS` and `group < 8` each stays within the slices `TileSlices::of` checked, which
+/// hold per block 32 scales and minimums (where `NIBBLES`) and `block_bytes` of weights, per row
+/// `depth` activations and `blocks` scales and sum terms (where `SumTerms::read_by`).
+#[inline(always)]
+unsafe fn add_block<const ROWS: usize, const NIBBLES: bool, const VECTORS: usize, D: Dot>(
+    slices: &TileSlices<'_>,
+    block: usize,
+    first: usize,
+    sums: &mut [[v128; VECTORS]; ROWS],
+) {
+    let TileSlices { blocks, depth, activations, activation_scales, activation_sum_terms, weights, scales, minimums, .. } = *slices;
+    // 8-bit weights stored as `q + 128` add `128 · Σ qa` to a block's integer sum: start from its negative
+    let mut dots: [[D::Sums; VECTORS]; ROWS] = std::array::from_fn(|row| {
+        // SAFETY: `row * blocks + block < ROWS * blocks` unsigned starts (`SumTerms::read_by`).
+        [D::start(if !NIBBLES && UNSIGNED_WEIGHTS { unsafe { *activation_sum_terms.unsigned_start.get_unchecked(row * blocks + block) } } else { 0 }); VECTORS]
+    });
+    // SAFETY: `row * depth + block * 32 + 32 <= ROWS * depth` activations.
+    let rows: [*const Activation; ROWS] = std::array::from_fn(|row| unsafe { activations.as_ptr().add(row * depth + block * BLOCK) });
+    // where these columns' 4-byte groups start in each group of 4 values of the block (see
+    // `Int8Matrix::weights`): 16 columns' 64 bytes, then the other 16's
+    // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
+    let block_weights = unsafe { weights.as_ptr().add(block * block_bytes(NIBBLES) + first / 16 * 64 + first % 16 * 4) };
+    // for 4-bit weights a value, not a constant, which the engine would build again in every iteration
+    let low_nibbles = if NIBBLES { std::hint::black_box(u8x16_splat(15)) } else { u8x16_splat(15) };
+    // 16 bytes hold 4 columns × 4 values of one group (8-bit weights) or of two (4-bit: the low
+    // nibbles one group, the high the next); the vectors lie side by side within 16 columns' 64 bytes
+    let groups_per_load = if NIBBLES { 2 } else { 1 };
+    // A loop the compiler cannot unroll: unrolled, LLVM moves every load of the block ahead of the
+    // products (wasm has no register limit for it to respect), and the engine spills most of them.
+    for load in 0..std::hint::black_box(BLOCK / 4 / groups_per_load) {
+        // SAFETY: `load * 128 + 16 * (vector + 1) <= block_bytes - column_bytes`, within the block.
+        let bytes: [v128; VECTORS] = std::array::from_fn(|vector| unsafe { v128_load(block_weights.add(load * 128 + 16 * vector).cast()) });
+        for half in 0..groups_per_load {
+            let group = load * groups_per_load + half;
+            let w = bytes.map(|bytes| {
+                D::weights(match (NIBBLES, half) {
+                    (false, _) => bytes,
+                    (true, 0) => v128_and(bytes, low_nibbles),
+                    // one 16-bit shift and the mask: what engines make of `u8x16_shr` on x86, which has no byte shift
+                    (true, _) => v128_and(u16x8_shr(bytes, 4), low_nibbles),
+                })
+            });
+            for (row, dots) in dots.iter_mut().enumerate() {
+                // SAFETY: `group * 4 + 4 <= 32` activations of the row's block.
+                let a = unsafe { D::activations(rows[row].add(group * 4)) };
+                for (dots, &w) in dots.iter_mut().zip(&w) {
+                    D::add(dots, w, a);
+                }
+            }
+        }
+    }
+    // SAFETY: `block * 32 + first + 4 * VECTORS <= blocks * 32` scales.
+    let weight_scales: [v128; VECTORS] = std::array::from_fn(|vector| unsafe { v128_load(scales.as_ptr().add(block * PANEL + first + 4 * vector).cast()) });
+    for (row, (sums, dots)) in sums.iter_mut().zip(dots).enumerate() {
+        // SAFETY: `row * blocks + block < ROWS * blocks` activation scales.
+        let activation_scale = f32x4_splat(unsafe { *activation_scales.get_unchecked(row * blocks + block) });
+        for ((sum, dots), &weight_scales) in sums.iter_mut().zip(dots).zip(&weight_scales) {
+            let products = f32x4_convert_i32x4(D::column_sums(dots));
+            *sum = multiply_add(products, f32x4_mul(weight_scales, activation_scale), *sum);
+        }
+    }
+    if NIBBLES {
+        // affine weights, `w = d · q + m`: the block adds `m · Σ a`
+        // SAFETY: `block * 32 + first + 4 * VECTORS <= blocks * 32` minimums (4-bit weights have them).
+        let block_minimums: [v128; VECTORS] = std::array::from_fn(|vector| unsafe { v128_load(minimums.as_ptr().add(block * PANEL + first + 4 * vector).cast()) });
+        for (row, sums) in sums.iter_mut().enumerate() {
+            // SAFETY: `row * blocks + block < ROWS * blocks` scaled sums (4-bit weights read them).
+            let activation_sum = f32x4_splat(unsafe { *activation_sum_terms.scaled.get_unchecked(row * blocks + block) });
+            for (sum, &minimums) in sums.iter_mut().zip(&block_minimums) {
+                *sum = multiply_add(minimums, activation_sum, *sum);
+            }
+        }
+    }
+}
