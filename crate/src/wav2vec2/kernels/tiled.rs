@@ -68,7 +68,9 @@ pub fn matmul<K: TileKernel>(kernel: &K, input: &[f32], row_stride: usize, rows:
                 let output = &mut output[row * columns..];
                 // SAFETY: the trait's contract covers the CPU; the operand and `output` hold the tile's rows.
                 unsafe {
-                    match task_rows - row {
+                    // a tile of every row left, up to MICRO_ROWS: never one that overlaps the next
+                    // (kernels may lay a tile's rows out together, as the wasm one does)
+                    match (task_rows - row).min(MICRO_ROWS) {
                         1 => kernel.tile::<1>(&operand, &unpacked, row, panel, output),
                         2 => kernel.tile::<2>(&operand, &unpacked, row, panel, output),
                         3 => kernel.tile::<3>(&operand, &unpacked, row, panel, output),

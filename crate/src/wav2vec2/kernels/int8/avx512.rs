@@ -15,6 +15,7 @@ pub const OFFSET: i32 = 128;
 pub const UNSIGNED_WEIGHTS: bool = false;
 /// The largest `|q|` of a quantized activation.
 pub const LIMIT: f32 = 127.0;
+pub const INTERLEAVED_ROWS: bool = false;
 /// What [`available`] looks for, for messages.
 pub const REQUIRES: &str = "an x86 CPU with AVX-512 VNNI";
 

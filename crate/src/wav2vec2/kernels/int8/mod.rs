@@ -29,7 +29,7 @@ use std::mem::MaybeUninit;
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Result, Tensor};
 
-use super::tiled::{self, TileKernel, PANEL};
+use super::tiled::{self, TileKernel, MICRO_ROWS, PANEL};
 
 pub mod attention;
 
@@ -333,6 +333,8 @@ struct MicroTile<'a> {
 #[derive(Clone, Copy)]
 struct TileSlices<'a> {
     blocks: usize,
+    // the wasm kernel steps through its interleaved rows by block instead
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     depth: usize,
     activations: &'a [backend::Activation],
     activation_scales: &'a [f32],
@@ -399,6 +401,23 @@ impl SumTerms<bool, bool> {
     }
 }
 
+/// Quantized rows reordered so that within each micro-tile (`MICRO_ROWS` rows, fewer in a task's last)
+/// the rows take turns by groups of 4 values: group 0 of every row, then group 1, ... A tile still
+/// starts at `first_row * depth` and holds `rows * depth` values, only their order within it changes.
+fn interleave_tiles(values: &[backend::Activation], rows: usize, depth: usize) -> Vec<backend::Activation> {
+    let mut interleaved = Vec::with_capacity(values.len());
+    for tile in values.chunks(MICRO_ROWS * depth) {
+        let tile_rows = tile.len() / depth;
+        for group in (0..depth).step_by(4) {
+            for row in 0..tile_rows {
+                interleaved.extend_from_slice(&tile[row * depth + group..][..4]);
+            }
+        }
+    }
+    debug_assert_eq!(interleaved.len(), rows * depth);
+    interleaved
+}
+
 /// `x W₁ᵀ + b₁`, `x W₂ᵀ + b₂`, ... side by side in each output row, for matrices of one depth and
 /// `x` of shape `[..., depth]`: the activations are quantized once for all of them (attention's
 /// query, key and value projections read the same input).
@@ -463,6 +482,9 @@ unsafe impl TileKernel for Int8Linear<'_> {
             let sums = sums.as_mut().map(|sums| &mut sums[row * blocks..][..blocks]);
             // SAFETY: the trait's contract: the backend's instructions are there.
             unsafe { backend::quantize_rows(&input[row * row_stride..][..depth], quantized, scales, sums) };
+        }
+        if backend::INTERLEAVED_ROWS {
+            values = interleave_tiles(&values, rows, depth);
         }
         let sums = sums.unwrap_or_default();
         let sum_terms = SumTerms {
@@ -684,6 +706,23 @@ mod tests {
         assert_eq!(fused, after);
         assert!(fused.iter().any(|&v| v < 0.0) && fused.iter().any(|&v| v > 1.0), "GELU's curved part and its linear part are both hit");
         Ok(())
+    }
+
+    #[test]
+    fn interleaved_tiles_take_turns_by_groups_of_four() {
+        // two whole micro-tiles and a tail of 3 rows, 3 groups each
+        let (rows, depth) = (2 * MICRO_ROWS + 3, 12);
+        let values: Vec<backend::Activation> = (0..rows * depth).map(|i| (i % 100) as backend::Activation).collect();
+        let interleaved = interleave_tiles(&values, rows, depth);
+        assert_eq!(interleaved.len(), values.len());
+        for row in 0..rows {
+            let (tile, row_in_tile) = (row / MICRO_ROWS, row % MICRO_ROWS);
+            let tile_rows = MICRO_ROWS.min(rows - tile * MICRO_ROWS);
+            for value in 0..depth {
+                let at = tile * MICRO_ROWS * depth + (value / 4 * tile_rows + row_in_tile) * 4 + value % 4;
+                assert_eq!(interleaved[at], values[row * depth + value], "row {row}, value {value}");
+            }
+        }
     }
 
     #[test]

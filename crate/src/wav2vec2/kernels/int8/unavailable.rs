@@ -9,6 +9,7 @@ pub const OFFSET: i32 = 0;
 /// 8-bit weights are stored signed.
 pub const UNSIGNED_WEIGHTS: bool = false;
 pub const LIMIT: f32 = 127.0;
+pub const INTERLEAVED_ROWS: bool = false;
 pub const REQUIRES: &str = "an x86 CPU with AVX-512 VNNI or WebAssembly SIMD";
 
 pub fn available() -> bool {

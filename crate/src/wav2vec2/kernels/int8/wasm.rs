@@ -40,6 +40,10 @@ pub const OFFSET: i32 = 0;
 /// its second operand as unsigned where it is exact.
 pub const UNSIGNED_WEIGHTS: bool = cfg!(target_feature = "relaxed-simd");
 pub const LIMIT: f32 = 127.0;
+/// A micro-tile's activation rows take turns by groups of 4 values (see `interleave_tiles` in
+/// `mod.rs`): the kernel then reads a group of every row at constant offsets from one address, where
+/// separate rows cost the engine an address addition per read.
+pub const INTERLEAVED_ROWS: bool = true;
 
 /// Quantizes rows block by block, one scale per block, `max |x| / LIMIT` (0 for an all-zero block),
 /// `q` rounded to nearest, ties to even; where asked also the sum of the block's values `Σ q`.
@@ -109,6 +113,15 @@ trait Dot {
     /// # Safety
     /// `activations` can be read for 4 values.
     unsafe fn activations(activations: *const Activation) -> v128;
+    /// A group of 4 activations of each of `ROWS` interleaved rows at `group` (`INTERLEAVED_ROWS`),
+    /// each as [`Dot::activations`] gives it.
+    ///
+    /// # Safety
+    /// `group` can be read for `4 * ROWS` values.
+    unsafe fn activations_of_rows<const ROWS: usize>(group: *const Activation) -> [v128; ROWS] {
+        // SAFETY: the caller's.
+        std::array::from_fn(|row| unsafe { Self::activations(group.add(4 * row)) })
+    }
     /// What [`Dot::add`] adds into, for 4 columns whose integer sums start at `start`.
     fn start(start: i32) -> Self::Sums;
     /// Adds the products of a row's 4 activations and 4 columns' weights into `sums`.
@@ -183,6 +196,19 @@ impl Dot for Relaxed {
     unsafe fn activations(activations: *const Activation) -> v128 {
         // SAFETY: the caller's.
         unsafe { v128_load32_splat(activations.cast()) }
+    }
+
+    /// Four rows' groups are one vector: one load and a splat of each lane, where V8 gives every
+    /// `v128.load32_splat` its own address addition.
+    unsafe fn activations_of_rows<const ROWS: usize>(group: *const Activation) -> [v128; ROWS] {
+        if ROWS != 4 {
+            // SAFETY: the caller's.
+            return std::array::from_fn(|row| unsafe { Self::activations(group.add(4 * row)) });
+        }
+        // SAFETY: the caller's: 16 bytes.
+        let rows = unsafe { v128_load(group.cast()) };
+        let lanes = [i32x4_shuffle::<0, 0, 0, 0>(rows, rows), i32x4_shuffle::<1, 1, 1, 1>(rows, rows), i32x4_shuffle::<2, 2, 2, 2>(rows, rows), i32x4_shuffle::<3, 3, 3, 3>(rows, rows)];
+        std::array::from_fn(|row| lanes[row])
     }
 
     fn start(start: i32) -> v128 {
@@ -271,8 +297,9 @@ unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, const VECTORS: usize, D
 /// # Safety
 /// `block < slices.blocks` and `first + 4 * VECTORS <= 32`. The reads below are unchecked: with
 /// these, `row < ROWS` and `group < 8` each stays within the slices `TileSlices::of` checked, which
-/// hold per block 32 scales and minimums (where `NIBBLES`) and `block_bytes` of weights, per row
-/// `depth` activations and `blocks` scales and sum terms (where `SumTerms::read_by`).
+/// hold per block 32 scales and minimums (where `NIBBLES`) and `block_bytes` of weights, `ROWS ×
+/// depth` activations (interleaved), and per row `blocks` scales and sum terms (where
+/// `SumTerms::read_by`).
 #[inline(always)]
 unsafe fn add_block<const ROWS: usize, const NIBBLES: bool, const VECTORS: usize, D: Dot>(
     slices: &TileSlices<'_>,
@@ -280,14 +307,15 @@ unsafe fn add_block<const ROWS: usize, const NIBBLES: bool, const VECTORS: usize
     first: usize,
     sums: &mut [[v128; VECTORS]; ROWS],
 ) {
-    let TileSlices { blocks, depth, activations, activation_scales, activation_sum_terms, weights, scales, minimums, .. } = *slices;
+    let TileSlices { blocks, activations, activation_scales, activation_sum_terms, weights, scales, minimums, .. } = *slices;
     // 8-bit weights stored as `q + 128` add `128 · Σ qa` to a block's integer sum: start from its negative
     let mut dots: [[D::Sums; VECTORS]; ROWS] = std::array::from_fn(|row| {
         // SAFETY: `row * blocks + block < ROWS * blocks` unsigned starts (`SumTerms::read_by`).
         [D::start(if !NIBBLES && UNSIGNED_WEIGHTS { unsafe { *activation_sum_terms.unsigned_start.get_unchecked(row * blocks + block) } } else { 0 }); VECTORS]
     });
-    // SAFETY: `row * depth + block * 32 + 32 <= ROWS * depth` activations.
-    let rows: [*const Activation; ROWS] = std::array::from_fn(|row| unsafe { activations.as_ptr().add(row * depth + block * BLOCK) });
+    // the block's 32 values of every row, the rows taking turns by groups of 4 (`INTERLEAVED_ROWS`)
+    // SAFETY: `(block + 1) * 32 * ROWS <= depth * ROWS` activations.
+    let block_activations = unsafe { activations.as_ptr().add(block * BLOCK * ROWS) };
     // where these columns' 4-byte groups start in each group of 4 values of the block (see
     // `Int8Matrix::weights`): 16 columns' 64 bytes, then the other 16's
     // SAFETY: `block * block_bytes + column_bytes` is within the block's bytes.
@@ -312,9 +340,9 @@ unsafe fn add_block<const ROWS: usize, const NIBBLES: bool, const VECTORS: usize
                     (true, _) => v128_and(u16x8_shr(bytes, 4), low_nibbles),
                 })
             });
-            for (row, dots) in dots.iter_mut().enumerate() {
-                // SAFETY: `group * 4 + 4 <= 32` activations of the row's block.
-                let a = unsafe { D::activations(rows[row].add(group * 4)) };
+            // SAFETY: `(group + 1) * ROWS * 4 <= 32 * ROWS` activations of the block.
+            let a = unsafe { D::activations_of_rows::<ROWS>(block_activations.add(group * ROWS * 4)) };
+            for (dots, &a) in dots.iter_mut().zip(&a) {
                 for (dots, &w) in dots.iter_mut().zip(&w) {
                     D::add(dots, w, a);
                 }
