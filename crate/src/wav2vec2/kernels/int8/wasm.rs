@@ -120,7 +120,7 @@ trait Dot {
     /// `group` can be read for `4 * ROWS` values.
     unsafe fn activations_of_rows<const ROWS: usize>(group: *const Activation) -> [v128; ROWS] {
         // SAFETY: the caller's.
-        std::array::from_fn(|row| unsafe { Self::activations(group.add(4 * row)) })
+        unsafe { row_by_row::<Self, ROWS>(group) }
     }
     /// What [`Dot::add`] adds into, for 4 columns whose integer sums start at `start`.
     fn start(start: i32) -> Self::Sums;
@@ -128,6 +128,15 @@ trait Dot {
     fn add(sums: &mut Self::Sums, weights: Self::Weights, activations: v128);
     /// The 4 columns' integer sums from what [`Dot::add`] left.
     fn column_sums(sums: Self::Sums) -> v128;
+}
+
+/// [`Dot::activations_of_rows`] one row at a time.
+///
+/// # Safety
+/// As [`Dot::activations_of_rows`]'.
+unsafe fn row_by_row<D: Dot + ?Sized, const ROWS: usize>(group: *const Activation) -> [v128; ROWS] {
+    // SAFETY: row `row`'s 4 values are within the `4 * ROWS` the caller vouches for.
+    std::array::from_fn(|row| unsafe { D::activations(group.add(4 * row)) })
 }
 
 /// `i32x4.dot_i16x8_s` on weights widened to 16 bits: columns 0 and 1 then 2 and 3, each as two
@@ -203,7 +212,7 @@ impl Dot for Relaxed {
     unsafe fn activations_of_rows<const ROWS: usize>(group: *const Activation) -> [v128; ROWS] {
         if ROWS != 4 {
             // SAFETY: the caller's.
-            return std::array::from_fn(|row| unsafe { Self::activations(group.add(4 * row)) });
+            return unsafe { row_by_row::<Self, ROWS>(group) };
         }
         // SAFETY: the caller's: 16 bytes.
         let rows = unsafe { v128_load(group.cast()) };
@@ -264,6 +273,9 @@ fn multiply_add(a: v128, b: v128, c: v128) -> v128 {
     return f32x4_add(f32x4_mul(a, b), c);
 }
 
+/// `VECTORS` is `D::VECTORS`, passed again because stable Rust cannot size an array by an associated
+/// constant of a generic type.
+///
 /// # Safety
 /// As [`micro_kernel`]'s.
 unsafe fn kernel<const ROWS: usize, const NIBBLES: bool, const VECTORS: usize, D: Dot>(matrix: &Int8Matrix, tile: MicroTile<'_>) {
