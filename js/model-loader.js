@@ -13,8 +13,6 @@ import { AsrError, ErrorKind, Stage } from "./protocol.js";
 
 const MODEL_CACHE = "sakha-asr-models";
 const PROGRESS_INTERVAL_MS = 100;
-// Bytes per read of a file from the Cache API (see bodyReader).
-const READ_BYTES = 1 << 20;
 /** How much of a download may wait in memory for the Cache API to take it in. */
 const STORE_QUEUE_BYTES = 8 << 20;
 /** WebAssembly (wasm32) memory ends at 4 GiB, and the recognizer holds all of the model's weights in it. */
@@ -86,8 +84,7 @@ class ModelPackage {
 
   /**
    * Streams each file into a sink and finishes it: `files` is a list of `{entry, open}`, where
-   * `open(stored)` makes a fresh sink for `entry` (`push(chunk)`, which copies what it keeps, as the
-   * chunk's buffer may be read into again; `isOverlong`, `finish()` throwing an
+   * `open(stored)` makes a fresh sink for `entry` (`push(chunk)`, `isOverlong`, `finish()` throwing an
    * Error named "FileMismatch" when the file is not the one model.json lists, `free()`); `stored` is
    * true for a stored copy, which was verified before it was stored and is not hashed again. Cached
    * copies are read, the rest downloaded and stored. Resolves to `{files, notice}`: the finished
@@ -265,7 +262,7 @@ async function fetchOrThrow(url, name) {
  * report.
  */
 async function pump(response, entry, stage, onProgress, sink, copy) {
-  const reader = bodyReader(response.body, !copy);
+  const reader = response.body.getReader();
   let loaded = 0;
   let reportedAt = 0;
   const report = () => onProgress({ stage, file: entry.file, loaded, total: entry.bytes });
@@ -293,34 +290,6 @@ async function pump(response, entry, stage, onProgress, sink, copy) {
   }
   report();
   if (loaded < entry.bytes) throw lostConnection(entry, loaded);
-}
-
-/**
- * A reader of `body` whose `read()` resolves as a default reader's. Where nothing keeps the chunks
- * (`reusable`) and the body is a byte stream, every chunk is read into one buffer of our own: a
- * file from the Cache API otherwise passes through as hundreds of MB of fresh chunks, which the
- * worker's heap holds until a collection: the page's peak memory then varied by up to 95 MB from
- * one load of MMS-300m's q8_0 package to the next (scripts/bench-browser.sh: 555-649 MB; with one
- * buffer 554-556 MB). Exported for the tests.
- */
-export function bodyReader(body, reusable) {
-  let byob;
-  try {
-    byob = reusable ? body.getReader({ mode: "byob" }) : null;
-  } catch {
-    byob = null; // not a byte stream
-  }
-  if (!byob) return body.getReader();
-  let buffer = new ArrayBuffer(READ_BYTES);
-  return {
-    async read() {
-      const chunk = await byob.read(new Uint8Array(buffer));
-      // the read moved `buffer` into the chunk: take it back for the next read
-      if (chunk.value) buffer = chunk.value.buffer;
-      return chunk;
-    },
-    cancel: () => byob.cancel(),
-  };
 }
 
 function lostConnection(entry, loaded) {
