@@ -280,7 +280,7 @@ impl Int8Matrix {
     /// one f32 scale, `max |x| / 127`: q8_0's integers, rounded as the kernel rounds its activations
     /// (vectorised). Attention quantizes its keys and values this way per head in every layer, where
     /// candle's scalar q8_0 rounding took 4 % of a browser profile.
-    pub fn quantize(values: &[f32], columns: usize, depth: usize) -> Result<Self> {
+    fn quantize(values: &[f32], columns: usize, depth: usize) -> Result<Self> {
         if values.len() != columns * depth || !Self::fits(GgmlDType::Q8_0, &[columns, depth]) || !Self::available() {
             candle_core::bail!(
                 "the int8 kernel packs whole 32-column panels of whole 32-value blocks where it runs ({}), not {} values as [{columns}, {depth}]",
