@@ -76,6 +76,33 @@ function renderers() {
   return all.filter((p) => ours.has(p.pid) && p.cmdline.includes("--type=renderer"));
 }
 
+/**
+ * The renderers' largest VmHWM while `work` runs, in MB, read every 50 ms: Chromium resets a
+ * renderer's VmHWM to its current RSS now and then by itself (seen: one renderer's 630 MB falling to
+ * 549 MB during a recognition), so one reading at the end can miss the page's peak. The renderers'
+ * marks are reset first (as Chromium does it: "5" to clear_refs), so a renderer left from an earlier
+ * page does not bring its own peak.
+ */
+async function peakWhile(work) {
+  for (const { pid } of renderers()) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    } catch {
+      // it ended meanwhile
+    }
+  }
+  let peakKb = 0;
+  const read = () => (peakKb = Math.max(peakKb, ...renderers().map((p) => p.hwmKb)));
+  const timer = setInterval(read, 50);
+  try {
+    const value = await work();
+    read();
+    return { value, peakMb: peakKb / 1024 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** After a page closed: wait until its renderer is gone, so the next page's peak is its own. */
 async function waitForIdleRenderers() {
   for (let i = 0; i < 100 && renderers().some((p) => p.rssKb > 300_000); i++) await new Promise((r) => setTimeout(r, 100));
@@ -136,6 +163,12 @@ async function openPage(context, server) {
 
 async function onePage(context, server, config, { warmUp }) {
   await waitForIdleRenderers();
+  const { value: result, peakMb } = await peakWhile(() => runPage(context, server, config, { warmUp }));
+  result.peakRssMb = peakMb;
+  return result;
+}
+
+async function runPage(context, server, config, { warmUp }) {
   const page = await openPage(context, server);
   try {
     const load = config.stack === "ours" ? "loadOurs" : "loadOrt";
@@ -147,7 +180,6 @@ async function onePage(context, server, config, { warmUp }) {
     for (const seconds of warmUp ? [10] : SECONDS) {
       result.runs[seconds] = await page.evaluate(([f, url]) => window.bench[f](url), [transcribe, audioUrl(seconds)]);
     }
-    result.peakRssMb = Math.max(...renderers().map((p) => p.hwmKb)) / 1024;
     return result;
   } finally {
     await page.close();
@@ -247,7 +279,7 @@ function report(results, chunking, profile, started, load) {
       "on each side (38 s of windows); onnxruntime-web runs the 30 s in one pass. " +
       `Median of ${REPEATS} fresh pages after a warm-up page; recognition = samples posted to the worker until ` +
       "the result is back; ready = a fresh page's load and build with the model already in the Cache API; " +
-      "peak RSS = the renderer process's VmHWM (page and workers) after load, 10 s and 30 s. One thread on a plain " +
+      "peak RSS = the largest VmHWM of the renderer processes (page and workers) read every 50 ms from opening the page to the end of the 30 s run. One thread on a plain " +
       "page, two on a cross-origin isolated one. " +
       `Load average at the start and end: ${load[0].toFixed(1)} and ${load[1].toFixed(1)}.`,
     "",
