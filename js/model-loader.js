@@ -13,6 +13,16 @@ import { AsrError, ErrorKind, Stage } from "./protocol.js";
 
 const MODEL_CACHE = "sakha-asr-models";
 const PROGRESS_INTERVAL_MS = 100;
+// Bytes per read of a file from the Cache API (see bodyReader).
+const READ_BYTES = 1 << 20;
+/**
+ * How long a read of a stored file may wait for its next bytes, and how often it is then resumed from
+ * a fresh copy of the response (see readStored): Chromium 156 now and then never answers a read of a
+ * Cache API body mid-file, with the worker otherwise idle. A stored file arrives at hundreds of MB/s,
+ * so seconds without a byte are a stall, not a slow disk.
+ */
+const STORED_READ_STALL_MS = 10_000;
+const STORED_READ_RESUMES = 2;
 /** How much of a download may wait in memory for the Cache API to take it in. */
 const STORE_QUEUE_BYTES = 8 << 20;
 /** WebAssembly (wasm32) memory ends at 4 GiB, and the recognizer holds all of the model's weights in it. */
@@ -84,7 +94,8 @@ class ModelPackage {
 
   /**
    * Streams each file into a sink and finishes it: `files` is a list of `{entry, open}`, where
-   * `open(stored)` makes a fresh sink for `entry` (`push(chunk)`, `isOverlong`, `finish()` throwing an
+   * `open(stored)` makes a fresh sink for `entry` (`push(chunk)`, which copies what it keeps, as the
+   * chunk's buffer may be read into again; `isOverlong`, `finish()` throwing an
    * Error named "FileMismatch" when the file is not the one model.json lists, `free()`); `stored` is
    * true for a stored copy, which was verified before it was stored and is not hashed again. Cached
    * copies are read, the rest downloaded and stored. Resolves to `{files, notice}`: the finished
@@ -112,6 +123,24 @@ class ModelPackage {
     return { files: sinks, notice: storing.notice };
   }
 
+  /**
+   * Pumps the stored file `response` into `sink`; where a read stalls, reads the file again from a
+   * fresh match of `url` and goes on from the byte where it stopped, rather than download it again.
+   */
+  async readStored(url, response, entry, onProgress, sink) {
+    let pushed = 0;
+    for (let resumes = 0; ; resumes++) {
+      try {
+        return await pump(response, entry, Stage.CACHE, onProgress, sink, null, pushed);
+      } catch (e) {
+        if (!(e instanceof StalledRead) || resumes === STORED_READ_RESUMES) throw e;
+        pushed = e.loaded;
+        response = await this.cache.match(url);
+        if (!response) throw e;
+      }
+    }
+  }
+
   fileUrl(entry) {
     const url = new URL(entry.file, this.manifestUrl);
     if (url.origin !== new URL(this.manifestUrl).origin) {
@@ -124,7 +153,7 @@ class ModelPackage {
     if (cachedResponse) {
       const sink = open(true);
       try {
-        await pump(cachedResponse, entry, Stage.CACHE, onProgress, sink);
+        await this.readStored(url, cachedResponse, entry, onProgress, sink);
         sink.finish();
         return sink;
       } catch (e) {
@@ -159,6 +188,14 @@ class ModelPackage {
         `downloading it again. The copy on the server is damaged or belongs to another model. ` +
         `Nothing was saved.`,
     );
+  }
+}
+
+/** A read that got no bytes for `STORED_READ_STALL_MS`, after `loaded` bytes had gone to the sink. */
+class StalledRead extends Error {
+  constructor(loaded) {
+    super(`a read stalled after ${loaded} bytes`);
+    this.loaded = loaded;
   }
 }
 
@@ -257,28 +294,35 @@ async function fetchOrThrow(url, name) {
 }
 
 /**
- * Pushes a response body into `sink` (and `copy`) chunk by chunk. A body that breaks off or ends
- * short is a lost connection; one longer than the manifest's size is left for `sink.finish()` to
- * report.
+ * Pushes a response body into `sink` (and `copy`) chunk by chunk, leaving out its first `pushedBefore`
+ * bytes, which an earlier read pushed. A body that breaks off or ends short is a lost connection; one
+ * longer than the manifest's size is left for `sink.finish()` to report. A stored file's read that
+ * stalls throws a StalledRead.
  */
-async function pump(response, entry, stage, onProgress, sink, copy) {
-  const reader = response.body.getReader();
+async function pump(response, entry, stage, onProgress, sink, copy, pushedBefore = 0) {
+  // A resumed read takes the default reader: the stalls were seen with our buffer.
+  const reader = bodyReader(response.body, !copy && pushedBefore === 0);
   let loaded = 0;
   let reportedAt = 0;
-  const report = () => onProgress({ stage, file: entry.file, loaded, total: entry.bytes });
+  const report = () => onProgress({ stage, file: entry.file, loaded: Math.max(loaded, pushedBefore), total: entry.bytes });
   report();
   for (;;) {
     let chunk;
     try {
-      chunk = await reader.read();
-    } catch {
-      throw lostConnection(entry, loaded);
+      chunk = await (stage === Stage.CACHE ? readWithin(reader, STORED_READ_STALL_MS) : reader.read());
+    } catch (e) {
+      if (!(e instanceof StalledRead)) throw lostConnection(entry, loaded);
+      // the pending read may never settle: nothing waits for this one
+      reader.cancel().catch(() => {});
+      throw new StalledRead(Math.max(loaded, pushedBefore));
     }
     if (chunk.done) break;
-    sink.push(chunk.value);
-    copy?.push(chunk.value);
-    await copy?.room();
+    const unseen = chunk.value.subarray(Math.max(0, Math.min(chunk.value.length, pushedBefore - loaded)));
     loaded += chunk.value.length;
+    if (unseen.length === 0) continue;
+    sink.push(unseen);
+    copy?.push(unseen);
+    await copy?.room();
     if (sink.isOverlong) {
       await reader.cancel();
       return;
@@ -290,6 +334,41 @@ async function pump(response, entry, stage, onProgress, sink, copy) {
   }
   report();
   if (loaded < entry.bytes) throw lostConnection(entry, loaded);
+}
+
+/** `reader.read()`, or a StalledRead where it has not settled after `ms`. */
+function readWithin(reader, ms) {
+  let timer;
+  const stalled = new Promise((_, reject) => (timer = setTimeout(() => reject(new StalledRead(0)), ms)));
+  return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A reader of `body` whose `read()` resolves as a default reader's. Where nothing keeps the chunks
+ * (`reusable`) and the body is a byte stream, every chunk is read into one buffer of our own: a
+ * file from the Cache API otherwise passes through as hundreds of MB of fresh chunks, which the
+ * worker's heap collects only every 30-40 MB. Loading MMS-300m's q8_0 package, the renderer's peak
+ * (read every 50 ms) reached 576-628 MB over 8 fresh pages with fresh chunks, 588-593 MB over 14
+ * with one buffer.
+ */
+function bodyReader(body, reusable) {
+  let byob;
+  try {
+    byob = reusable ? body.getReader({ mode: "byob" }) : null;
+  } catch {
+    byob = null; // not a byte stream
+  }
+  if (!byob) return body.getReader();
+  let buffer = new ArrayBuffer(READ_BYTES);
+  return {
+    async read() {
+      const chunk = await byob.read(new Uint8Array(buffer));
+      // the read moved `buffer` into the chunk: take it back for the next read
+      if (chunk.value) buffer = chunk.value.buffer;
+      return chunk;
+    },
+    cancel: () => byob.cancel(),
+  };
 }
 
 function lostConnection(entry, loaded) {

@@ -43,6 +43,58 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
   before(async () => (browser = await launchBrowser(name)));
   after(() => browser?.close());
 
+  test("a stored file is read into one reused buffer, and a read that stalls goes on from a fresh copy where it stopped, not from the server", TIMEOUT, async () => {
+    const result = await inBlankPage(browser, async () => {
+      const { openPackage } = await import("/pkg/model-loader.js");
+      const wasm = await import("/pkg/sakha_asr.js");
+      await wasm.default();
+      const samples = Float32Array.from({ length: 32_000 }, (_, i) => 0.3 * Math.sin(i * 0.031) * Math.sin(i * 0.0011));
+      const bufferSizes = new Set();
+      const originalRead = ReadableStreamBYOBReader.prototype.read;
+      let byobReads = 0;
+      ReadableStreamBYOBReader.prototype.read = function (view) {
+        bufferSizes.add(view.buffer.byteLength);
+        // what Chromium 156 does now and then: one read, mid-file, never answers
+        return ++byobReads === 3 ? new Promise(() => {}) : originalRead.call(this, view);
+      };
+      const loadLogits = async () => {
+        const stages = new Set();
+        const started = performance.now();
+        const pkg = await openPackage(new URL("/test-models/default-lm/model.json", location.href).href, wasm.parseManifest);
+        const text = pkg.manifestText;
+        const language = pkg.languageEntry();
+        const { files } = await pkg.read(
+          [
+            { entry: pkg.manifest.base, open: (stored) => wasm.PackageFile.base(text, stored) },
+            { entry: language.entry, open: (stored) => wasm.PackageFile.language(text, language.name, stored) },
+          ],
+          (progress) => stages.add(progress.stage),
+        );
+        const recognizer = wasm.Recognizer.fromFiles(text, files[0], files[1]);
+        const logits = recognizer.logits(samples);
+        recognizer.free();
+        return { logits, stages: [...stages], seconds: (performance.now() - started) / 1000 };
+      };
+      const downloaded = await loadLogits();
+      const stored = await loadLogits();
+      await caches.delete("sakha-asr-models");
+      return {
+        downloaded: downloaded.stages,
+        stored: stored.stages,
+        seconds: stored.seconds,
+        byobReads,
+        bufferSizes: [...bufferSizes],
+        sameLogits: downloaded.logits.length > 0 && downloaded.logits.every((v, i) => v === stored.logits[i]),
+      };
+    });
+    assert.deepEqual(result.downloaded, ["download"]);
+    assert.deepEqual(result.stored, ["cache"], "the stored copy is read again, not downloaded");
+    assert.ok(result.byobReads >= 3, `the stored file went through our buffer (${result.byobReads} reads)`);
+    assert.deepEqual(result.bufferSizes, [2 ** 20], "every read is into a 1 MiB buffer");
+    assert.ok(result.seconds >= 10, `the stall was waited out (${result.seconds} s)`);
+    assert.ok(result.sameLogits, "the model read across the stall is the one downloaded, byte for byte");
+  });
+
   test("transcribe takes a Blob, an ArrayBuffer and samples at another rate, gives the CLI's text for each, and leaves the caller's data whole", TIMEOUT, async () => {
     const results = await inBlankPage(browser, async () => {
       const { load } = await import("/pkg/index.js");
