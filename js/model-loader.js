@@ -310,9 +310,11 @@ async function pump(response, entry, stage, onProgress, sink, copy, pushedBefore
     let chunk;
     try {
       chunk = await (stage === Stage.CACHE ? readWithin(reader, STORED_READ_STALL_MS) : reader.read());
-    } catch (e) {
-      if (!(e instanceof StalledRead)) throw lostConnection(entry, loaded);
-      // the pending read may never settle: nothing waits for this one
+    } catch {
+      throw lostConnection(entry, loaded);
+    }
+    if (chunk === null) {
+      // the pending read may never settle: nothing waits for it
       reader.cancel().catch(() => {});
       throw new StalledRead(Math.max(loaded, pushedBefore));
     }
@@ -336,10 +338,10 @@ async function pump(response, entry, stage, onProgress, sink, copy, pushedBefore
   if (loaded < entry.bytes) throw lostConnection(entry, loaded);
 }
 
-/** `reader.read()`, or a StalledRead where it has not settled after `ms`. */
+/** What `reader.read()` resolves to, or null where it has not settled after `ms`. */
 function readWithin(reader, ms) {
   let timer;
-  const stalled = new Promise((_, reject) => (timer = setTimeout(() => reject(new StalledRead(0)), ms)));
+  const stalled = new Promise((resolve) => (timer = setTimeout(() => resolve(null), ms)));
   return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
 }
 
