@@ -302,9 +302,11 @@ async function fetchOrThrow(url, name) {
 async function pump(response, entry, stage, onProgress, sink, copy, pushedBefore = 0) {
   // A resumed read takes the default reader: the stalls were seen with our buffer.
   const reader = bodyReader(response.body, !copy && pushedBefore === 0);
-  let loaded = 0;
+  // bytes of the file pushed so far, and how many of this body's first bytes are still to skip
+  let loaded = pushedBefore;
+  let skip = pushedBefore;
   let reportedAt = 0;
-  const report = () => onProgress({ stage, file: entry.file, loaded: Math.max(loaded, pushedBefore), total: entry.bytes });
+  const report = () => onProgress({ stage, file: entry.file, loaded, total: entry.bytes });
   report();
   for (;;) {
     let chunk;
@@ -316,15 +318,20 @@ async function pump(response, entry, stage, onProgress, sink, copy, pushedBefore
     if (chunk === null) {
       // the pending read may never settle: nothing waits for it
       reader.cancel().catch(() => {});
-      throw new StalledRead(Math.max(loaded, pushedBefore));
+      throw new StalledRead(loaded);
     }
     if (chunk.done) break;
-    const unseen = chunk.value.subarray(Math.max(0, Math.min(chunk.value.length, pushedBefore - loaded)));
-    loaded += chunk.value.length;
-    if (unseen.length === 0) continue;
-    sink.push(unseen);
-    copy?.push(unseen);
+    let bytes = chunk.value;
+    if (skip > 0) {
+      const skipped = Math.min(skip, bytes.length);
+      skip -= skipped;
+      bytes = bytes.subarray(skipped);
+      if (bytes.length === 0) continue;
+    }
+    sink.push(bytes);
+    copy?.push(bytes);
     await copy?.room();
+    loaded += bytes.length;
     if (sink.isOverlong) {
       await reader.cancel();
       return;
@@ -349,9 +356,9 @@ function readWithin(reader, ms) {
  * A reader of `body` whose `read()` resolves as a default reader's. Where nothing keeps the chunks
  * (`reusable`) and the body is a byte stream, every chunk is read into one buffer of our own: a
  * file from the Cache API otherwise passes through as hundreds of MB of fresh chunks, which the
- * worker's heap collects only every 30-40 MB. Loading MMS-300m's q8_0 package, the renderer's peak
- * (read every 50 ms) reached 576-628 MB over 8 fresh pages with fresh chunks, 588-593 MB over 14
- * with one buffer.
+ * worker's heap collects only now and then, so the page's peak memory while loading MMS-300m's
+ * q8_0 package varied by tens of MB from page to page (with one buffer, scripts/bench-browser.sh
+ * measures its peak).
  */
 function bodyReader(body, reusable) {
   let byob;

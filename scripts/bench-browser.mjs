@@ -48,15 +48,17 @@ const median = (values) => [...values].sort((a, b) => a - b)[(values.length - 1)
 
 // ---- renderer memory ---------------------------------------------------------------------------------
 
+/** A number field ("VmHWM", "PPid", ...) of a /proc/PID/status text, in its own unit (kB for sizes); 0 where absent. */
+const statusField = (status, key) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+)`, "m"))?.[1] ?? 0);
+
 function processes() {
   const list = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const status = readFileSync(`/proc/${name}/status`, "utf8");
-      const field = (key) => status.match(new RegExp(`^${key}:\\s+(\\d+)`, "m"))?.[1];
       const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
-      list.push({ pid: Number(name), ppid: Number(field("PPid")), hwmKb: Number(field("VmHWM") ?? 0), rssKb: Number(field("VmRSS") ?? 0), cmdline });
+      list.push({ pid: Number(name), ppid: statusField(status, "PPid"), hwmKb: statusField(status, "VmHWM"), rssKb: statusField(status, "VmRSS"), cmdline });
     } catch {
       // The process ended while we read it.
     }
@@ -99,7 +101,7 @@ async function peakWhile(work) {
   const read = () => {
     for (const pid of pids) {
       try {
-        peakKb = Math.max(peakKb, Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmHWM:\s+(\d+)/m)?.[1] ?? 0));
+        peakKb = Math.max(peakKb, statusField(readFileSync(`/proc/${pid}/status`, "utf8"), "VmHWM"));
       } catch {
         // it ended meanwhile
       }
