@@ -85,26 +85,36 @@ export class AsrClient {
   }
 
   /**
-   * Starts live recognition (a stream): from now on send the audio as it is recorded with
-   * `pushStream`, only what was not sent before, and end with `finishStream`. `languageModel` as for
-   * `transcribe`. Starting another stream drops one left open.
+   * Opens a stream in the worker and resolves to its id: from now on send the audio as it arrives
+   * with `pushStream`, only what was not sent before, and end with `finishStream` (or drop it with
+   * `closeStream`). `live`: for a microphone, with partial text after every push; otherwise for a file
+   * read in slices, each piece recognised once. `languageModel` as for `transcribe`. Any number of
+   * streams may be open at once.
    */
-  startStream({ languageModel = true } = {}) {
-    return this.#request({ type: "startStream", languageModel });
+  startStream({ languageModel = true, live = false } = {}) {
+    return this.#request({ type: "startStream", languageModel, live });
   }
 
   /**
-   * The stream's next mono samples at the `sampleRate` that `load` returned (moved to the worker).
+   * Stream `stream`'s next mono samples at the `sampleRate` that `load` returned (moved to the worker).
    * Resolves to {final, partial}: the pieces these samples finished (segments {start, end, text,
-   * words}, final) and the open piece's text so far.
+   * words}, final) and, for a live stream, the open piece's text so far (null otherwise).
    */
-  pushStream(samples) {
-    return this.#request({ type: "pushStream", samples }, {}, [samples.buffer]);
+  pushStream(stream, samples) {
+    return this.#request({ type: "pushStream", stream, samples }, {}, [samples.buffer]);
   }
 
-  /** Ends the stream. Resolves to {final, transcript, srt, vtt}: the last pieces and the whole stream's transcript. */
-  finishStream() {
-    return this.#request({ type: "finishStream" });
+  /**
+   * Ends a stream, with its last `samples` if given (moved to the worker; no partial text is made for
+   * them). Resolves to {final, transcript, srt, vtt}: the last pieces and the whole stream's transcript.
+   */
+  finishStream(stream, samples = new Float32Array(0)) {
+    return this.#request({ type: "finishStream", stream, samples }, {}, [samples.buffer]);
+  }
+
+  /** Drops a stream and what it held. */
+  closeStream(stream) {
+    return this.#request({ type: "closeStream", stream });
   }
 
   /** Stops the worker and frees everything it held; pending requests are rejected. */

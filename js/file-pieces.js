@@ -10,15 +10,17 @@ import { StreamResampler } from "./stream-resampler.js";
 
 /** Bytes read from the file at a time. */
 const SLICE_BYTES = 1 << 20;
-/** Seconds of resampled audio in each piece handed out (the recognizer's stream takes any size; larger
- * pieces mean fewer re-recognitions of its open piece). */
+/** Seconds of resampled audio in each piece handed out (the recognizer's stream takes any size; each
+ * push is a message to the worker and a progress report). */
 const PIECE_SECONDS = 30;
 
 /**
  * Transcribes the audio file `file` (a Blob) on `client` (a loaded AsrClient whose recognizer hears
- * `sampleRate`): piece by piece through the worker's stream where filePieces reads the format, the
- * whole file at once otherwise. Options and result as `client.transcribe`'s; `onPartial(transcript)`
- * gets the finished pieces' words and the open piece's.
+ * `sampleRate`): piece by piece through a stream of its own in the worker where filePieces reads the
+ * format, the whole file at once otherwise. Options and result as `client.transcribe`'s;
+ * `onPartial(transcript)` gets the words of the pieces finished so far. The stream recognises each
+ * piece once, when a pause or the end closes it, so the file costs what its samples cost. A failure
+ * drops the stream.
  */
 export async function transcribeFile(client, file, sampleRate, { languageModel = true, onProgress, onPartial } = {}) {
   const audio = await filePieces(file, sampleRate);
@@ -26,28 +28,32 @@ export async function transcribeFile(client, file, sampleRate, { languageModel =
     const samples = await decodeToMono(await file.arrayBuffer(), sampleRate);
     return client.transcribe(samples, { languageModel, onProgress, onPartial });
   }
-  await client.startStream({ languageModel });
+  const stream = await client.startStream({ languageModel });
   const words = [];
   let pushed = 0;
   let previous = Promise.resolve();
-  const show = ({ final, partial }, seconds) => {
+  const show = ({ final }, seconds) => {
     for (const segment of final) words.push(...segment.words);
     onProgress?.({ stage: Stage.TRANSCRIBE, loaded: seconds, total: Math.max(audio.duration, seconds) });
-    const shown = [...words, ...partial.words];
-    onPartial?.({ text: shown.map((word) => word.text).join(" "), words: shown, duration: partial.end });
+    if (final.length) onPartial?.({ text: words.map((word) => word.text).join(" "), words: [...words], duration: final.at(-1).end });
   };
-  // The next piece is decoded while the worker recognises this one; one push at a time, so no more
-  // than two pieces are ever held.
-  for await (const piece of audio.pieces) {
+  try {
+    // The next piece is decoded while the worker recognises this one; one push at a time, so no more
+    // than two pieces are ever held.
+    for await (const piece of audio.pieces) {
+      await previous;
+      pushed += piece.length / sampleRate;
+      const seconds = pushed;
+      previous = client.pushStream(stream, piece).then((update) => show(update, seconds));
+      // A failed push is thrown by the next `await previous`, not reported as unhandled meanwhile.
+      previous.catch(() => {});
+    }
     await previous;
-    pushed += piece.length / sampleRate;
-    const seconds = pushed;
-    previous = client.pushStream(piece).then((update) => show(update, seconds));
-    // A failed push is thrown by the next `await previous`, not reported as unhandled meanwhile.
-    previous.catch(() => {});
+  } catch (e) {
+    await client.closeStream(stream).catch(() => {});
+    throw e;
   }
-  await previous;
-  const { transcript, srt, vtt } = await client.finishStream();
+  const { transcript, srt, vtt } = await client.finishStream(stream);
   if (pushed === 0) throw new AsrError(ErrorKind.AUDIO, "The file contains no audio samples.");
   return { transcript, srt, vtt };
 }

@@ -1,8 +1,9 @@
 // Recording from the microphone with a live transcript. Only the audio recorded since the last
-// update goes to the recognizer's worker, which feeds it to a stream (protocol.js, startStream): a
-// pause finishes a piece for good, and only the open piece after it is recognised again, so an update
-// costs the same an hour into a recording as at its start. One update at a time: what is recorded
-// while the recognizer works goes with the next, so requests never pile up.
+// update goes to the recognizer's worker, which feeds it to a live stream of its own (protocol.js,
+// startStream): a pause finishes a piece for good, and each update runs the model over its new audio
+// and a little around it, so an update costs the same an hour into a recording as at its start. One
+// update at a time: what is recorded while the recognizer works goes with the next, sent as soon as
+// the previous one is answered, so requests never pile up and the text lags by about one update.
 
 import { Microphone } from "./audio.js";
 import { StreamResampler } from "./stream-resampler.js";
@@ -17,6 +18,8 @@ export class LiveRecording {
   #onPartial;
   #push = null;
   #failure = null;
+  /** The worker's stream id. */
+  #stream = null;
   /** The words of the finished pieces. */
   #words = [];
 
@@ -32,7 +35,7 @@ export class LiveRecording {
     recording.#onPartial = onPartial;
     recording.#microphone = await Microphone.open();
     try {
-      await client.startStream({ languageModel });
+      recording.#stream = await client.startStream({ languageModel, live: true });
     } catch (e) {
       await recording.#microphone.stop();
       throw e;
@@ -45,12 +48,12 @@ export class LiveRecording {
     return recording;
   }
 
-  /** Sends what was recorded since the last update. */
+  /** Sends what was recorded since the last update, and again once it is answered. */
   #send() {
     const samples = this.#resampler.push(this.#microphone.take());
     if (!samples.length) return;
     this.#push = this.#client
-      .pushStream(samples)
+      .pushStream(this.#stream, samples)
       .then(({ final, partial }) => {
         for (const segment of final) this.#words.push(...segment.words);
         if (!this.#timer) return;
@@ -59,7 +62,10 @@ export class LiveRecording {
       })
       // Reported by stop(): the stream cannot go on without the audio it missed.
       .catch((e) => (this.#failure ??= e))
-      .finally(() => (this.#push = null));
+      .finally(() => {
+        this.#push = null;
+        if (this.#timer && !this.#failure) this.#send();
+      });
   }
 
   /**
@@ -68,21 +74,30 @@ export class LiveRecording {
    * same samples.
    */
   async stop() {
-    await this.cancel();
+    await this.#stopMicrophone();
     await this.#push;
-    if (this.#failure) throw this.#failure;
+    if (this.#failure) {
+      await this.#client.closeStream(this.#stream).catch(() => {});
+      throw this.#failure;
+    }
     const last = this.#resampler.push(this.#microphone.take());
     const rest = this.#resampler.flush();
     const samples = new Float32Array(last.length + rest.length);
     samples.set(last);
     samples.set(rest, last.length);
-    if (samples.length) await this.#client.pushStream(samples);
-    const { transcript, srt, vtt } = await this.#client.finishStream();
+    // The last audio goes with the end: no partial text is made for it.
+    const { transcript, srt, vtt } = await this.#client.finishStream(this.#stream, samples);
     return { transcript, srt, vtt };
   }
 
-  /** Stops the timer and the microphone; what was recorded is dropped. */
-  cancel() {
+  /** Stops the timer and the microphone, and drops what was recorded. */
+  async cancel() {
+    await this.#stopMicrophone();
+    await this.#push;
+    await this.#client.closeStream(this.#stream).catch(() => {});
+  }
+
+  #stopMicrophone() {
     clearInterval(this.#timer);
     this.#timer = null;
     return this.#microphone.stop();

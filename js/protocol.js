@@ -24,11 +24,18 @@
 //                                                 languageModel: false decodes greedily (letter by
 //                                                 letter) though the language has a word language
 //                                                 model; by default one that is loaded is used
-//   {type: "startStream", id, languageModel?}   start live recognition (replacing a stream left open);
+//   {type: "startStream", id, languageModel?, live?}
+//                                               open a stream (any number may be open at once):
+//                                                 live for a microphone (partial text after every
+//                                                 push), otherwise for a file read in slices (each
+//                                                 piece recognised once, no partial text);
 //                                                 languageModel as for transcribe
-//   {type: "pushStream", id, samples}           the next samples of the stream (Float32Array, mono, at
-//                                                 the rate `load` returned; only audio not sent before)
-//   {type: "finishStream", id}                  end the stream
+//   {type: "pushStream", id, stream, samples}   the next samples of stream `stream` (Float32Array,
+//                                                 mono, at the rate `load` returned; only audio not
+//                                                 sent before)
+//   {type: "finishStream", id, stream, samples?} end the stream and free it; samples: its last audio,
+//                                                 recognised with the rest and no partial text
+//   {type: "closeStream", id, stream}           drop the stream (a cancelled recording or file)
 //
 // Worker → page
 //   {type: "progress", id, stage, file?, loaded, total}
@@ -47,10 +54,12 @@
 //           notice: null, or for people: why a downloaded file could not be kept for offline use (the
 //           model runs anyway, from the download)
 //       after transcribe:         {transcript, srt, vtt}
-//       after startStream:        null
-//       after pushStream:         {final: [segment], partial: segment}: the pieces of the stream these
-//                                   samples finished (a pause closed them; their text is final), and the
-//                                   text of the open piece after them so far (recognised again each push)
+//       after startStream:        the stream's id, for the requests below
+//       after pushStream:         {final: [segment], partial: segment or null}: the pieces of the stream
+//                                   these samples finished (a pause closed them; their text is final),
+//                                   and for a live stream the text of the open piece after them so far
+//                                   (its last words may still change)
+//       after closeStream:        null
 //       after finishStream:       {final: [segment], transcript, srt, vtt}: the last pieces, and the
 //                                   whole stream's transcript (every final piece's words)
 //   {type: "error", id, error: {kind, message}}  kind is one of ErrorKind; message is for people
@@ -59,7 +68,7 @@
 // of a stream, {start, end, text, words}, times in seconds from the stream's start.
 
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /**
  * `url` tagged with the build of the app that serves this package, when it has one: an app that

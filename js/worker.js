@@ -12,16 +12,18 @@ let PackageFile, Recognizer, parseManifest, sampleRate, toSrt, toVtt;
 
 let modelPackage = null;
 let recognizer = null;
-// Live recognition: the open RecognizerStream, and the words and end of its final pieces so far.
-let stream = null;
-let streamWords = [];
-let streamEnd = 0;
+// The open streams by id, each {stream: RecognizerStream, words, end}: the words and end of its final
+// pieces so far. Each caller (a file being read, a live recording) has its own, so audio never mixes.
+const streams = new Map();
+let nextStreamId = 1;
 
 const handlers = {
   async load({ modelUrl, language, build, threads, oneThread }, post) {
     const onThreads = (loaded, total) => post.progress({ stage: Stage.THREADS, loaded, total });
     wasm ??= await startWasm({ build, threads, oneThread, onThreads });
     ({ PackageFile, Recognizer, parseManifest, sampleRate, toSrt, toVtt } = wasm.bindings);
+    for (const { stream } of streams.values()) stream.free();
+    streams.clear();
     recognizer?.free();
     recognizer = null;
     modelPackage = await openPackage(new URL(modelUrl, self.location.href).href, parseManifest);
@@ -58,43 +60,52 @@ const handlers = {
     return { transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
   },
 
-  startStream({ languageModel }) {
+  startStream({ languageModel, live }) {
     if (loadedRecognizer().hasLanguageModel) recognizer.setDecoding({ languageModel: languageModel !== false });
-    stream?.free();
-    stream = recognizer.startStream();
-    streamWords = [];
-    streamEnd = 0;
-    return null;
+    const id = nextStreamId++;
+    streams.set(id, { stream: recognizer.startStream(live === true), words: [], end: 0 });
+    return id;
   },
 
-  pushStream({ samples }) {
-    const update = openStream().push(samples);
-    keep(update.final);
+  pushStream({ stream: id, samples }) {
+    const open = openStream(id);
+    const update = open.stream.push(samples);
+    keep(open, update.final);
     return update;
   },
 
-  finishStream() {
-    const final = openStream().finish();
-    keep(final);
-    // As `transcribe` gives it for the same samples: the pieces' words, the duration the frames cover.
-    const transcript = { text: streamWords.map((word) => word.text).join(" "), words: streamWords, duration: streamEnd };
-    stream.free();
-    stream = null;
-    streamWords = [];
-    return { final, transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
+  finishStream({ stream: id, samples }) {
+    const open = openStream(id);
+    streams.delete(id);
+    try {
+      const final = open.stream.finish(samples ?? new Float32Array(0));
+      keep(open, final);
+      // As `transcribe` gives it for the same samples: the pieces' words, the duration the frames cover.
+      const transcript = { text: open.words.map((word) => word.text).join(" "), words: open.words, duration: open.end };
+      return { final, transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
+    } finally {
+      open.stream.free();
+    }
+  },
+
+  closeStream({ stream: id }) {
+    streams.get(id)?.stream.free();
+    streams.delete(id);
+    return null;
   },
 };
 
-function keep(segments) {
+function keep(open, segments) {
   for (const segment of segments) {
-    streamWords.push(...segment.words);
-    streamEnd = segment.end;
+    open.words.push(...segment.words);
+    open.end = segment.end;
   }
 }
 
-function openStream() {
-  if (!stream) throw new AsrError(ErrorKind.RECOGNIZER, "No live recognition was started (startStream).");
-  return stream;
+function openStream(id) {
+  const open = streams.get(id);
+  if (!open) throw new AsrError(ErrorKind.RECOGNIZER, `No open stream ${id}: it was finished or closed, or never started (startStream).`);
+  return open;
 }
 
 /**
@@ -136,7 +147,7 @@ function asAsrError(e) {
   if (e instanceof WebAssembly.RuntimeError) {
     // The wasm instance is unusable after a trap (most often: out of memory).
     recognizer = null;
-    stream = null;
+    streams.clear();
     return new AsrError(
       ErrorKind.RECOGNIZER,
       `The recognizer crashed (${e.message}), most likely out of memory. Reload the page; for long ` +

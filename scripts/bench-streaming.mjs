@@ -37,7 +37,7 @@ function cli(...args) {
 
 /** The CLI's text, and its per-push records [{audio_s, push_s, partial_end_s, held_samples}] when streamed. */
 function native(piece) {
-  const run = cli("transcribe", "--timings", "--stream", String(piece), join(WORK, "speech.wav"));
+  const run = cli("transcribe", "--timings", "--stream", String(piece), "--live", join(WORK, "speech.wav"));
   const records = run.stderr.trim().split("\n").map((line) => JSON.parse(line));
   return { text: run.stdout.trim(), pushes: records.filter((r) => "push_s" in r) };
 }
@@ -70,7 +70,7 @@ async function inPage(page, piece) {
       lm.finish();
       recognizer.setLanguageModel(lm);
       const samples = new Float32Array(await (await fetch("/bench/speech.f32")).arrayBuffer());
-      const stream = recognizer.startStream();
+      const stream = recognizer.startStream(true);
       const pushes = [];
       const words = [];
       const start = performance.now();

@@ -34,5 +34,5 @@ mod wasm;
 pub use error::Error;
 pub use decoding::{BeamOptionError, BeamOptions, Decoding};
 pub use recognizer::{Chunking, Language, PieceLogits, Progress, Recognizer};
-pub use streaming::{Stream, StreamUpdate};
+pub use streaming::{LiveWindows, Stream, StreamUpdate};
 pub use transcript::{Segment, Transcript, Word};

@@ -12,7 +12,7 @@ use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::convert::{self, Quantization};
 use sakha_asr::lm::WordLm;
 use sakha_asr::package::{self, PackageDir};
-use sakha_asr::{audio, evaluation, BeamOptionError, BeamOptions, Chunking, Decoding, Recognizer, Segment, Transcript};
+use sakha_asr::{audio, evaluation, BeamOptionError, BeamOptions, Chunking, Decoding, LiveWindows, Recognizer, Segment, Transcript};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -235,11 +235,17 @@ struct TranscribeArgs {
     #[arg(long)]
     timings: bool,
 
-    /// Recognise each input as live recognition does: fed to a stream in pieces of this many seconds
-    /// (the text is the same). With --timings, also one JSON object per piece: the audio pushed so
-    /// far, the seconds the push took, the pieces it finished, where the partial text ends.
+    /// Feed each input to a stream in pieces of this many seconds, as the page reads files (the text
+    /// is the same), or with --live as live recognition hears a microphone. With --timings, also one
+    /// JSON object per piece: the audio pushed so far, the seconds the push took, the pieces it
+    /// finished, where the partial text ends, the frames computed so far.
     #[arg(long, value_name = "SECONDS")]
     stream: Option<f64>,
+
+    /// With --stream: a live stream, whose pushes give partial text from short windows of the audio
+    /// (the final text can differ a little from offline's).
+    #[arg(long, requires = "stream")]
+    live: bool,
 
     #[command(flatten)]
     decoding: DecodingArgs,
@@ -517,9 +523,9 @@ struct OutputError {
 
 /// `samples` fed to a stream in pieces of `piece_seconds`, as live recognition gets them; with
 /// `timings`, one JSON object per push on stderr.
-fn stream_samples(recognizer: &Recognizer, samples: &[f32], piece_seconds: f64, timings: bool) -> Result<Transcript, sakha_asr::Error> {
+fn stream_samples(recognizer: &Recognizer, samples: &[f32], piece_seconds: f64, live: bool, timings: bool) -> Result<Transcript, sakha_asr::Error> {
     let piece = ((piece_seconds * 16_000.0).round() as usize).max(1);
-    let mut stream = recognizer.start_stream()?;
+    let mut stream = if live { recognizer.start_live_stream(LiveWindows::default())? } else { recognizer.start_stream()? };
     let (mut words, mut end) = (Vec::new(), 0.0);
     let mut keep = |segments: Vec<Segment>| {
         for segment in segments {
@@ -535,8 +541,9 @@ fn stream_samples(recognizer: &Recognizer, samples: &[f32], piece_seconds: f64, 
                 "audio_s": stream.seconds(),
                 "push_s": started.elapsed().as_secs_f64(),
                 "finals": update.finals.len(),
-                "partial_end_s": update.partial.end,
+                "partial_end_s": update.partial.as_ref().map(|partial| partial.end),
                 "held_samples": stream.held_samples(),
+                "frames_computed": stream.frames_computed(),
             });
             eprintln!("{record}");
         }
@@ -553,7 +560,7 @@ fn transcribe_file(recognizer: &Recognizer, path: &Path, args: &TranscribeArgs) 
     let about_input = |e: sakha_asr::Error| anyhow!("{}: {e}", path.display());
     // Logits first and decoding apart (the same text as `transcribe`) when they are kept or timed.
     let (transcript, decoding_s) = if let Some(piece_seconds) = args.stream {
-        (stream_samples(recognizer, &samples, piece_seconds, args.timings).map_err(about_input)?, None)
+        (stream_samples(recognizer, &samples, piece_seconds, args.live, args.timings).map_err(about_input)?, None)
     } else if args.dump_logits.is_some() || args.timings {
         let pieces = recognizer.piece_logits(&samples).map_err(about_input)?;
         if let Some(npy) = &args.dump_logits {

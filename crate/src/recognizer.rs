@@ -1,6 +1,7 @@
 //! The library's front door: a loaded model plus one language, turning 16 kHz samples into a
 //! [`Transcript`]. The CLI and the wasm bindings are thin shells over this.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
@@ -8,7 +9,7 @@ use candle_core::{Device, Tensor};
 use crate::decoding::{Decoding, FrameDecoder, Labels};
 use crate::lm::WordLm;
 use crate::pauses::Cutter;
-use crate::streaming::Stream;
+use crate::streaming::{LiveWindows, Stream};
 use crate::transcript::{Segment, Transcript, Word};
 use crate::vocab::Vocab;
 use crate::wav2vec2::{model, Config, LanguageHead, Wav2Vec2, WeightStore, SAMPLE_RATE};
@@ -222,13 +223,17 @@ impl Recognizer {
         let mut words = Vec::new();
         let mut frames = 0;
         for piece in pieces {
-            let mut decoder = self.frame_decoder(decoding);
-            decoder.push(&piece.logits)?;
-            let piece_frames = piece.logits.dim(0)?;
-            words.extend(self.segment(decoder.finish(), piece.first_frame, piece_frames).words);
-            frames = piece.first_frame + piece_frames;
+            words.extend(self.decode_piece(&piece.logits, piece.first_frame, decoding)?.words);
+            frames = piece.first_frame + piece.logits.dim(0)?;
         }
         Ok(Transcript::from_words(words, frames as f64 * self.seconds_per_frame()))
+    }
+
+    /// One piece's logits (it starts at the audio's frame `first_frame`) decoded on their own.
+    pub(crate) fn decode_piece(&self, logits: &Tensor, first_frame: usize, decoding: Decoding) -> Result<Segment, Error> {
+        let mut decoder = self.frame_decoder(decoding);
+        decoder.push(logits)?;
+        Ok(self.segment(decoder.finish(), first_frame, logits.dim(0)?))
     }
 
     fn frame_decoder(&self, decoding: Decoding) -> FrameDecoder<'_> {
@@ -266,11 +271,18 @@ impl Recognizer {
         Ok(Transcript::from_words(words, self.config.frames_for(samples.len()) as f64 * self.seconds_per_frame()))
     }
 
-    /// A stream for audio that arrives as it is recorded, recognised piece by piece as
-    /// [`Recognizer::transcribe`] would recognise it (see [`Stream`]), with the current chunking and
-    /// decoding; it needs a maximum piece length ([`Chunking::max_piece_seconds`]).
+    /// A stream for audio that arrives piece by piece (a file read in slices): each piece is
+    /// recognised once, as [`Recognizer::transcribe`] recognises it, when a cut or the end closes it;
+    /// pushes give no partial text. It keeps the current chunking and decoding, and needs a maximum
+    /// piece length ([`Chunking::max_piece_seconds`]).
     pub fn start_stream(&self) -> Result<Stream, Error> {
-        Stream::new(self, self.chunking, self.decoding)
+        Stream::new(self, self.chunking, self.decoding, None)
+    }
+
+    /// A stream for audio as it is recorded, with partial text after every push at a bounded cost:
+    /// the open piece is recognised in `windows` as the audio arrives (see [`Stream`]).
+    pub fn start_live_stream(&self, windows: LiveWindows) -> Result<Stream, Error> {
+        Stream::new(self, self.chunking, self.decoding, Some(windows))
     }
 
     /// The cutter that finds the pieces for `chunking` (pauses, maximum piece length).
@@ -284,7 +296,7 @@ impl Recognizer {
         )
     }
 
-    fn to_frames(&self, seconds: f64) -> usize {
+    pub(crate) fn to_frames(&self, seconds: f64) -> usize {
         ((seconds * SAMPLE_RATE as f64) / self.config.samples_per_frame() as f64).round() as usize
     }
 
@@ -354,30 +366,47 @@ impl Recognizer {
         chunking: Chunking,
         mut consume: impl FnMut(usize, Tensor) -> candle_core::Result<()>,
     ) -> Result<(), Error> {
-        let per_frame = self.config.samples_per_frame();
         let frames = self.config.frames_for(piece.len());
         let chunk_frames = self.to_frames(chunking.chunk_seconds).max(1);
         let context_frames = self.to_frames(chunking.context_seconds);
-        // The samples behind frames `first..last`: the last frame's window reaches past its start.
-        let sample_range = |first: usize, last: usize| {
-            let end = if last == frames { piece.len() } else { first * per_frame + self.samples_for_frames(last - first) };
-            first * per_frame..end
-        };
         let normalization = model::Normalization::of(piece);
         let mut core_start = 0;
         while core_start < frames {
             let core_end = (core_start + chunk_frames).min(frames);
             let first = core_start.saturating_sub(context_frames);
             let last = (core_end + context_frames).min(frames);
-            let window = sample_range(first, last);
-            let chunk: Vec<f32> = piece[window.clone()].iter().map(|&s| normalization.apply(s)).collect();
-            let input = Tensor::from_vec(chunk, (1, window.len()), &Device::Cpu)?;
-            let logits = self.model.forward(&input, &self.language.head)?.squeeze(0)?;
-            let core = logits.narrow(0, core_start - first, core_end - core_start)?;
-            consume(core_end, core)?;
+            consume(core_end, self.window_logits(piece, &normalization, first..last, core_start..core_end)?)?;
             core_start = core_end;
         }
         Ok(())
+    }
+
+    /// The logits of frames `core` of `piece`, computed over its frames `window` (which hold `core`)
+    /// normalised with `normalization`.
+    pub(crate) fn window_logits(
+        &self,
+        piece: &[f32],
+        normalization: &model::Normalization,
+        window: Range<usize>,
+        core: Range<usize>,
+    ) -> Result<Tensor, Error> {
+        let samples = self.window_samples(piece, window.clone());
+        let input: Vec<f32> = samples.iter().map(|&s| normalization.apply(s)).collect();
+        let input = Tensor::from_vec(input, (1, samples.len()), &Device::Cpu)?;
+        let logits = self.model.forward(&input, &self.language.head)?.squeeze(0)?;
+        Ok(logits.narrow(0, core.start - window.start, core.len())?)
+    }
+
+    /// The samples of `piece` behind its frames `window`: the last frame's window reaches past its
+    /// start, and the piece's last frame takes every sample left.
+    pub(crate) fn window_samples<'p>(&self, piece: &'p [f32], window: Range<usize>) -> &'p [f32] {
+        let per_frame = self.config.samples_per_frame();
+        let end = if window.end == self.config.frames_for(piece.len()) {
+            piece.len()
+        } else {
+            window.start * per_frame + self.samples_for_frames(window.len())
+        };
+        &piece[window.start * per_frame..end]
     }
 
     fn check_audio(&self, samples: &[f32]) -> Result<(), Error> {

@@ -22,7 +22,7 @@ export interface Transcript { text: string; words: Word[]; duration: number }
 /** A piece of a stream's audio (between two cuts) and its text; times in seconds from the stream's start. */
 export interface Segment { start: number; end: number; text: string; words: Word[] }
 /** What `RecognizerStream.push` brings: the pieces it finished, in order, and the open piece's text so far. */
-export interface StreamUpdate { final: Segment[]; partial: Segment }
+export interface StreamUpdate { final: Segment[]; partial: Segment | null }
 /** Sent after every chunk of long audio; `partial` is everything recognised so far. */
 export interface Progress { doneSeconds: number; totalSeconds: number; partial: Transcript }
 export interface FileEntry { file: string; bytes: number; sha256: string }
@@ -289,11 +289,13 @@ impl WebRecognizer {
 /// Live recognition.
 #[wasm_bindgen(js_class = Recognizer)]
 impl WebRecognizer {
-    /// A stream for audio that arrives as it is recorded (see `RecognizerStream`), with the current
-    /// chunking and decoding.
+    /// A stream for audio that arrives in pieces (see `RecognizerStream`), with the current chunking
+    /// and decoding: `live` for a microphone (partial text after every push, from short windows),
+    /// otherwise for a file read in slices (each piece recognised once, as `transcribe` does).
     #[wasm_bindgen(js_name = startStream)]
-    pub fn start_stream(&self) -> Result<RecognizerStream, JsError> {
-        let stream = self.recognizer.borrow().start_stream()?;
+    pub fn start_stream(&self, live: Option<bool>) -> Result<RecognizerStream, JsError> {
+        let recognizer = self.recognizer.borrow();
+        let stream = if live == Some(true) { recognizer.start_live_stream(crate::LiveWindows::default())? } else { recognizer.start_stream()? };
         Ok(RecognizerStream { recognizer: Rc::clone(&self.recognizer), stream: Some(stream) })
     }
 
@@ -306,12 +308,13 @@ impl WebRecognizer {
     }
 }
 
-/// Audio recognised as it arrives, the same text and word times as `transcribe` gives for the whole
-/// recording: `push` 16 kHz mono samples (any number) as they come, which returns the pieces that a
-/// pause (or the maximum piece length) finished and the open piece's text so far; `finish` returns the
-/// rest. Only the open piece is ever recognised again, so a push costs the same an hour in as at the
-/// start. A language switch on the recognizer applies from the next push; chunking and decoding stay
-/// as they were when the stream started.
+/// Audio recognised as it arrives: `push` 16 kHz mono samples (any number) as they come, which
+/// returns the pieces that a pause (or the maximum piece length) finished and, for a live stream, the
+/// open piece's text so far (null otherwise); `finish` returns the rest. A file stream gives the text
+/// and word times `transcribe` gives for the whole recording; a live stream's cost per push does not
+/// grow with the recording (the library's `streaming` module says how). A language switch on the
+/// recognizer applies from the next push; chunking and decoding stay as they were when the stream
+/// started.
 #[wasm_bindgen]
 pub struct RecognizerStream {
     recognizer: Rc<RefCell<crate::Recognizer>>,
@@ -321,7 +324,8 @@ pub struct RecognizerStream {
 
 #[wasm_bindgen]
 impl RecognizerStream {
-    /// The next samples: `{final, partial}`, the pieces they finished and the open piece's text.
+    /// The next samples: `{final, partial}`, the pieces they finished and the open piece's text (null
+    /// for a file stream).
     #[wasm_bindgen(unchecked_return_type = "StreamUpdate")]
     pub fn push(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
         let stream = self.stream.as_mut().ok_or_else(finished)?;
@@ -329,12 +333,12 @@ impl RecognizerStream {
         to_js(&StreamUpdateJs { r#final: &update.finals, partial: &update.partial })
     }
 
-    /// Ends the stream: the pieces `push` has not returned yet, the open one last. The stream cannot
-    /// be pushed to afterwards.
+    /// Ends the stream, after its last `samples` where given: the pieces `push` has not returned
+    /// yet, the open one last. The stream cannot be pushed to afterwards.
     #[wasm_bindgen(unchecked_return_type = "Segment[]")]
-    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+    pub fn finish(&mut self, samples: Option<Vec<f32>>) -> Result<JsValue, JsError> {
         let stream = self.stream.take().ok_or_else(finished)?;
-        to_js(&stream.finish(&self.recognizer.borrow())?)
+        to_js(&stream.finish_with(&self.recognizer.borrow(), samples.as_deref().unwrap_or_default())?)
     }
 
     /// Seconds of audio pushed so far.
@@ -358,7 +362,7 @@ fn finished() -> JsError {
 #[derive(Serialize)]
 struct StreamUpdateJs<'a> {
     r#final: &'a [Segment],
-    partial: &'a Segment,
+    partial: &'a Option<Segment>,
 }
 
 /// One file of a package given to the recognizer in pieces as it is read (from the Cache API or the

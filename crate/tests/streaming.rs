@@ -7,9 +7,9 @@ use std::path::Path;
 use sakha_asr::audio::load_audio_file;
 use sakha_asr::evaluation::read_tsv;
 use sakha_asr::hf_dir::HfModelDir;
-use sakha_asr::metrics::word_errors;
 use sakha_asr::package::PackageDir;
-use sakha_asr::{text, Chunking, Decoding, Recognizer, Segment, Transcript};
+use sakha_asr::metrics::{char_errors, word_errors, ErrorCounts};
+use sakha_asr::{text, Chunking, Decoding, LiveWindows, Recognizer, Segment, Transcript};
 
 const RATE: f64 = 16_000.0;
 
@@ -48,28 +48,46 @@ fn random_sizes(seed: u64, max: usize) -> impl FnMut() -> usize {
     }
 }
 
-/// Feeds `samples` to a stream in pieces of `next_size()` samples and returns every finished
-/// segment, checking after each push that the partial is the open piece's text and not ahead of the
-/// audio.
-fn stream(recognizer: &Recognizer, samples: &[f32], mut next_size: impl FnMut() -> usize) -> Vec<Segment> {
-    let mut stream = recognizer.start_stream().unwrap();
+/// Feeds `samples` to a file stream (`live` unset) or a live stream in pieces of `next_size()`
+/// samples and returns every finished segment. After each push it checks that a file stream shows no
+/// partial text; that a live stream's partial is the open piece's text, not ahead of the audio, and
+/// that a push which finishes no piece runs the model over no more than its own audio, the windows'
+/// context and lookahead (so a push costs the same however long the piece has grown); and that the
+/// stream holds no more than its open piece.
+fn stream(recognizer: &Recognizer, samples: &[f32], live: Option<LiveWindows>, mut next_size: impl FnMut() -> usize) -> Vec<Segment> {
+    let mut stream = match live {
+        Some(windows) => recognizer.start_live_stream(windows).unwrap(),
+        None => recognizer.start_stream().unwrap(),
+    };
     let mut segments: Vec<Segment> = Vec::new();
     let mut pushed = 0;
     let max_piece = recognizer.chunking().max_piece_seconds.unwrap();
     while pushed < samples.len() {
         let end = (pushed + next_size()).min(samples.len());
         let pushing = (end - pushed) as f64 / RATE;
+        let computed = stream.frames_computed();
         let update = stream.push(recognizer, &samples[pushed..end]).unwrap();
         pushed = end;
         let heard = pushed as f64 / RATE;
+        let finished_pieces = update.finals.len();
         segments.extend(update.finals);
-        let partial = update.partial;
         let finished = segments.last().map_or(0.0, |s| s.end);
-        assert_eq!(partial.start, finished, "the partial is the open piece, after the last final one");
-        assert!(partial.end <= heard, "partial to {} s, audio to {heard} s", partial.end);
-        // a frame and the model's window past it at most, unless too little audio for a frame
-        assert!(partial.end == partial.start || heard - partial.end < 0.03, "partial to {} s, audio to {heard} s", partial.end);
-        assert!(partial.words.iter().all(|w| partial.start <= w.start && w.end <= partial.end));
+        match (live, update.partial) {
+            (None, partial) => assert_eq!(partial, None, "a file stream shows no partial text"),
+            (Some(windows), partial) => {
+                let partial = partial.expect("a live stream's partial text");
+                assert_eq!(partial.start, finished, "the partial is the open piece, after the last final one");
+                assert!(partial.end <= heard, "partial to {} s, audio to {heard} s", partial.end);
+                // a frame and the model's window past it at most, unless too little audio for a frame
+                assert!(partial.end == partial.start || heard - partial.end < 0.03, "partial to {} s, audio to {heard} s", partial.end);
+                assert!(partial.words.iter().all(|w| partial.start <= w.start && w.end <= partial.end));
+                if finished_pieces == 0 {
+                    let window = (pushing + windows.context_seconds + windows.lookahead_seconds) / 0.02 + 2.0;
+                    let ran = stream.frames_computed() - computed;
+                    assert!(ran as f64 <= window, "{ran} frames computed for a push of {pushing} s");
+                }
+            }
+        }
         // the open piece, the second after its last cut, this push
         assert!(stream.held_samples() as f64 / RATE <= max_piece + 1.03 + pushing, "{} samples held", stream.held_samples());
     }
@@ -86,7 +104,7 @@ fn assert_same_as_offline(recognizer: &Recognizer, samples: &[f32], seeds: std::
     let offline = recognizer.transcribe(samples).unwrap();
     assert!(!offline.words.is_empty());
     for seed in seeds {
-        let segments = stream(recognizer, samples, random_sizes(seed, max_piece));
+        let segments = stream(recognizer, samples, None, random_sizes(seed, max_piece));
         assert!(segments.windows(2).all(|w| w[0].end == w[1].start), "segments follow each other");
         assert_eq!(joined(&segments, offline.duration), offline, "seed {seed}");
     }
@@ -176,9 +194,48 @@ fn streams_refuse_bad_audio_and_settings_with_a_message() {
     let error = stream.push(&recognizer, &[0.0, 0.1, f32::NAN]).unwrap_err();
     assert_eq!(error.to_string(), "sample 2 of the stream is not a finite number");
     // a short stream: no text, no error
-    assert_eq!(stream.push(&recognizer, &[0.0; 100]).unwrap().partial.words, vec![]);
+    assert_eq!(stream.push(&recognizer, &[0.0; 100]).unwrap().partial, None);
     assert!(stream.finish(&recognizer).unwrap().is_empty());
+    let mut live = recognizer.start_live_stream(LiveWindows::default()).unwrap();
+    assert_eq!(live.push(&recognizer, &[0.0; 100]).unwrap().partial.unwrap().words, vec![]);
+    assert!(live.finish(&recognizer).unwrap().is_empty());
+    for bad in [-0.5, f64::NAN, f64::INFINITY, 1e30] {
+        let windows = LiveWindows { context_seconds: bad, ..LiveWindows::default() };
+        let error = recognizer.start_live_stream(windows).unwrap_err();
+        assert_eq!(error.to_string(), format!("live context_seconds must be a number of seconds from 0 to 10 (got {bad})"));
+        let windows = LiveWindows { lookahead_seconds: bad, ..LiveWindows::default() };
+        assert!(recognizer.start_live_stream(windows).unwrap_err().to_string().contains("lookahead_seconds"));
+    }
     recognizer.set_chunking(Chunking { max_piece_seconds: None, ..Chunking::default() });
     let error = recognizer.start_stream().unwrap_err();
     assert!(error.to_string().contains("maximum piece length"), "{error}");
+}
+
+/// A live stream finishes the pieces offline recognition finds (the same cutter), and its final
+/// text, from short windows each normalised on its own, stays close to offline's: measured on both
+/// joined halves of demo-eval, pushes of up to 0.25 s (a microphone on a fast machine) and up to 1.5 s
+/// (one that waits for a slow recognizer), with the word LM and greedy.
+#[test]
+fn live_streams_cut_where_offline_does_and_keep_its_accuracy() {
+    let mut recognizer = demo_recognizer();
+    for decoding in [Decoding::default(), Decoding::Greedy] {
+        recognizer.set_decoding(decoding);
+        let (mut offline_errors, mut live_errors) = (ErrorCounts::default(), ErrorCounts::default());
+        for (range, seed, max_push) in [(0..12, 7, 4_000), (12..24, 8, 24_000)] {
+            let (samples, reference) = joined_clips(range);
+            let offline = recognizer.transcribe(&samples).unwrap();
+            let pieces = recognizer.piece_logits(&samples).unwrap();
+            let segments = stream(&recognizer, &samples, Some(LiveWindows::default()), random_sizes(seed, max_push));
+            let starts: Vec<f64> = segments.iter().map(|s| s.start).collect();
+            let offline_starts: Vec<f64> = pieces.iter().map(|p| p.first_frame as f64 * 0.02).collect();
+            assert_eq!(starts, offline_starts, "live pieces start where offline's do");
+            let live = joined(&segments, offline.duration);
+            let errors = |t: &Transcript| char_errors(&reference, &text::normalize(&t.text));
+            offline_errors += errors(&offline);
+            live_errors += errors(&live);
+        }
+        let (offline, live) = (100.0 * offline_errors.rate(), 100.0 * live_errors.rate());
+        println!("{decoding:?}: CER offline {offline:.2} %, live {live:.2} %");
+        assert!(live <= offline + 1.5, "live CER {live:.2} %, offline {offline:.2} %");
+    }
 }
