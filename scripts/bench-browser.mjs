@@ -2,7 +2,11 @@
 // browser section of BENCHMARKS.md. Called by scripts/bench-browser.sh after it has made the models
 // and audio (scripts/bench_browser_model.py); see that script for the whole procedure.
 //
-//   node scripts/bench-browser.mjs CACHE_DIR [--repeats N] [--out BENCHMARKS.md]
+//   node scripts/bench-browser.mjs CACHE_DIR [--repeats N] [--out BENCHMARKS.md] [--only engine|files]
+//
+// The file paths (a section of their own): the same audio as a float WAV through the npm API's
+// `transcribe(blob)` and through the app page's file input, next to `transcribe(samples)`, each in a
+// fresh page of its own, with the renderer's peak; then ten files in a row in one app page.
 //
 // Each configuration (stack, model, threads) gets a warm-up page (first load: download into the Cache
 // API, then the 10 s audio once), then N fresh pages, each: ready time (load + build from the Cache
@@ -10,12 +14,13 @@
 // peak. One thread runs on a plain page, two on a cross-origin isolated one (COOP + COEP), where our
 // worker picks its threaded build by itself.
 
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { floatWav } from "../www/tests/pages.mjs";
 import { startServer } from "../www/tests/server.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -24,6 +29,7 @@ const { values: options, positionals } = parseArgs({
   options: {
     repeats: { type: "string", default: "3" },
     out: { type: "string", default: join(ROOT, "BENCHMARKS.md") },
+    only: { type: "string" },
   },
 });
 const CACHE = resolve(positionals[0] ?? "");
@@ -31,6 +37,8 @@ const REPEATS = Number(options.repeats);
 const SECONDS = [10, 30];
 const CHUNK_SECONDS = [10, 15, 20];
 const CONTEXT_SECONDS = 2;
+const FILE_SECONDS = [10, 60];
+const FILES_IN_A_ROW = 10;
 const reference = JSON.parse(readFileSync(join(CACHE, "reference.json"), "utf8"));
 
 const CONFIGS = [
@@ -266,6 +274,136 @@ async function profileOurs(context, server) {
 
 // ---- report --------------------------------------------------------------------------------------------
 
+// ---- the file paths ------------------------------------------------------------------------------------
+
+/** `seconds` of the bench audio (the 30 s file repeated) as raw float32 and as a float WAV, made once. */
+function fileAudio(seconds) {
+  const raw = join(CACHE, `audio-${seconds}s.f32`);
+  const wav = join(CACHE, `audio-${seconds}s-float.wav`);
+  const made = { f32: audioUrl(seconds), wavUrl: `/bench-models/audio-${seconds}s-float.wav`, wavPath: wav };
+  if (existsSync(wav)) return made;
+  const source = new Float32Array(readFileSync(join(CACHE, "audio-30s.f32")).buffer.slice(0));
+  const samples = new Float32Array(seconds * 16_000);
+  for (let at = 0; at < samples.length; at += source.length) samples.set(source.subarray(0, samples.length - at), at);
+  writeFileSync(raw, Buffer.from(samples.buffer));
+  writeFileSync(wav, floatWav(samples, 16_000));
+  return made;
+}
+
+/** One path for one audio length in a fresh page: {ms, text, peakRssMb}. */
+async function filePath(context, server, path, audio, threads) {
+  await waitForIdleRenderers();
+  const { value, peakMb } = await peakWhile(async () => {
+    if (path === "page") return appPage(context, server, [audio.wavPath], threads);
+    const page = await openPage(context, server);
+    try {
+      await page.evaluate(([url, o]) => window.bench.loadOurs(url, o), [modelUrl({ stack: "ours", model: "q8_0" }), { threads }]);
+      const run = path === "samples" ? "transcribeOurs" : "transcribeOursFile";
+      return await page.evaluate(([f, url]) => window.bench[f](url), [run, path === "samples" ? audio.f32 : audio.wavUrl]);
+    } finally {
+      await page.close();
+    }
+  });
+  return { ...value, peakRssMb: peakMb };
+}
+
+/** The app page with the bench's q8_0 package, given `files` one after another through its file input. */
+async function appPage(context, server, files, threads) {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  try {
+    const model = modelUrl({ stack: "ours", model: "q8_0" });
+    await page.goto(`${server.url}/?model=${encodeURIComponent(model)}${threads ? `&threads=${threads}` : ""}`);
+    await page.waitForFunction(() => ["ready", "failed"].includes(document.body.dataset.model), null, { timeout: 300_000 });
+    if ((await page.evaluate(() => document.body.dataset.model)) !== "ready") throw new Error(`app page: ${await page.textContent("#error")}`);
+    const runs = [];
+    for (const file of files) {
+      await page.evaluate(() => (document.getElementById("transcript").dataset.state = "pending"));
+      const started = performance.now();
+      await page.setInputFiles("#file-input", file);
+      await page.waitForFunction(
+        () => document.getElementById("transcript").dataset.state === "final" || !document.getElementById("error").hidden,
+        null,
+        { timeout: 1_800_000, polling: 50 },
+      );
+      const ms = performance.now() - started;
+      if (await page.isVisible("#error")) throw new Error(`app page: ${await page.textContent("#error")}`);
+      runs.push({ ms, text: (await page.textContent("#transcript")).trim().replace(/\s+/g, " ") });
+    }
+    return runs.length === 1 ? runs[0] : { runs };
+  } finally {
+    await page.close();
+  }
+}
+
+async function measureFilePaths(context, servers) {
+  const rows = [];
+  for (const isolated of [false, true]) {
+    const server = servers[isolated ? "isolated" : "plain"];
+    const threads = isolated ? 2 : undefined;
+    // A warm-up page: the model into the Cache API, as for the engine rows.
+    await filePath(context, server, "samples", fileAudio(10), threads);
+    for (const seconds of FILE_SECONDS) {
+      const audio = fileAudio(seconds);
+      const row = { isolated, seconds };
+      for (const path of ["samples", "blob", "page"]) {
+        const runs = [];
+        for (let i = 0; i < REPEATS; i++) runs.push(await filePath(context, server, path, audio, threads));
+        row[path] = { s: median(runs.map((r) => r.ms)) / 1000, peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)), text: runs[0].text };
+        console.log(`files, ${isolated ? "isolated, 2 threads" : "plain, 1 thread"}, ${seconds} s, ${path}: ${row[path].s.toFixed(2)} s, ${row[path].peakRssMb.toFixed(0)} MB`);
+      }
+      rows.push(row);
+    }
+  }
+  // Ten 10 s files in a row in one app page (2 threads): does the page's memory grow with use?
+  await waitForIdleRenderers();
+  const audio = fileAudio(10);
+  const peaks = [];
+  const inARow = await peakWhile(() => appPage(context, servers.isolated, [audio.wavPath], 2));
+  peaks.push(inARow.peakMb);
+  const all = await peakWhile(() => appPage(context, servers.isolated, Array(FILES_IN_A_ROW).fill(audio.wavPath), 2));
+  const texts = all.value.runs.map((r) => r.text);
+  console.log(`files in a row: first page ${inARow.peakMb.toFixed(0)} MB, ${FILES_IN_A_ROW} files ${all.peakMb.toFixed(0)} MB`);
+  return { rows, inARow: { one: inARow.peakMb, all: all.peakMb, same: texts.every((t) => t === texts[0]), ms: all.value.runs.map((r) => r.ms) } };
+}
+
+const FILES_BEGIN = "<!-- bench-browser.mjs files: begin -->";
+const FILES_END = "<!-- bench-browser.mjs files: end -->";
+
+function reportFiles({ rows, inARow }, started) {
+  const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+  const lines = [
+    FILES_BEGIN,
+    "### The file paths a user takes, against the engine's (ours, q8_0)",
+    "",
+    `Written by \`scripts/bench-browser.sh\` (${started.toISOString().slice(0, 16)} UTC), same machine and model as above. ` +
+      "The bench audio (the 30 s signal repeated) as raw samples through `transcribe(samples)` (the engine path), as a " +
+      "float WAV `Blob` through the npm API's `transcribe(blob)` (read and streamed in slices, `js/file-pieces.js`), and " +
+      "through the app page's file input (`www/`, `?model=` the package), each in a fresh page after the model is in the " +
+      "Cache API; time from handing over the audio to the final text; peak RSS of the renderers over the whole page. " +
+      `Median of ${REPEATS}. Goal: files at most 1.1x the engine's time, the app page's peak at most 650 MB.`,
+    "",
+    "| page | audio | samples | Blob | Blob / samples | app page | app page / samples | peak: samples / Blob / app page | same text |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    const same = r.blob.text === r.samples.text && r.page.text === r.samples.text ? "yes" : "**no**";
+    lines.push(
+      `| ${r.isolated ? "isolated, 2 threads" : "plain, 1 thread"} | ${r.seconds} s | ${r.samples.s.toFixed(2)} s | ${r.blob.s.toFixed(2)} s | ` +
+        `${ratio(r.blob.s, r.samples.s)} | ${r.page.s.toFixed(2)} s | ${ratio(r.page.s, r.samples.s)} | ` +
+        `${r.samples.peakRssMb.toFixed(0)} / ${r.blob.peakRssMb.toFixed(0)} / ${r.page.peakRssMb.toFixed(0)} MB | ${same} |`,
+    );
+  }
+  lines.push(
+    "",
+    `Ten 10 s files in a row in one app page (isolated, 2 threads): renderer peak ${inARow.all.toFixed(0)} MB, against ` +
+      `${inARow.one.toFixed(0)} MB for a page with one (${ratio(inARow.all, inARow.one)}); ` +
+      `each took ${inARow.ms.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s; ${inARow.same ? "every text the same" : "**texts differ**"}.`,
+    FILES_END,
+  );
+  return lines.join("\n") + "\n";
+}
+
 function label({ stack, model, threads = 1, isolated }) {
   const page = isolated ? "isolated page" : "plain page";
   if (stack === "ours") return `ours, ${model}, ${page}${isolated ? `, ${threads} threads asked` : ""}`;
@@ -373,16 +511,16 @@ function windowsSeconds(total, chunk) {
 }
 
 /** Replaces this script's section of BENCHMARKS.md (between its markers), or appends it. */
-function writeSection(file, section) {
+function writeSection(file, section, [begin_, end_] = [BEGIN, END]) {
   let text = "";
   try {
     text = readFileSync(file, "utf8");
   } catch {
     // No file yet: the section is all of it.
   }
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  text = begin >= 0 && end > begin ? text.slice(0, begin) + section + text.slice(end + END.length + 1) : `${text.trimEnd()}\n\n${section}`;
+  const begin = text.indexOf(begin_);
+  const end = text.indexOf(end_);
+  text = begin >= 0 && end > begin ? text.slice(0, begin) + section + text.slice(end + end_.length + 1) : `${text.trimEnd()}\n\n${section}`;
   writeFileSync(file, text);
 }
 
@@ -416,18 +554,25 @@ try {
   const probe = await context.newPage();
   CHROMIUM_VERSION = await probe.evaluate(() => navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? "unknown");
   await probe.close();
-  const results = [];
-  for (const config of CONFIGS) results.push(await measure(context, servers, config));
-  const chunking = await measureChunking(context, servers.plain);
-  const profile = await profileOurs(context, servers.plain);
-  console.log(`CPU profile written to ${profile.file}; top self time:`);
-  for (const [name, share] of profile.top) console.log(`  ${(share * 100).toFixed(1).padStart(5)} %  ${name}`);
-  if (appBuild() !== buildAtStart) {
-    buildNote = "**The wasm builds in www/ changed during this run** (build-wasm.sh ran meanwhile): rows of ours may mix builds; run again. ";
+  if (options.only !== "files") {
+    const results = [];
+    for (const config of CONFIGS) results.push(await measure(context, servers, config));
+    const chunking = await measureChunking(context, servers.plain);
+    const profile = await profileOurs(context, servers.plain);
+    console.log(`CPU profile written to ${profile.file}; top self time:`);
+    for (const [name, share] of profile.top) console.log(`  ${(share * 100).toFixed(1).padStart(5)} %  ${name}`);
+    if (appBuild() !== buildAtStart) {
+      buildNote = "**The wasm builds in www/ changed during this run** (build-wasm.sh ran meanwhile): rows of ours may mix builds; run again. ";
+    }
+    const section = report(results, chunking, profile, started, [loadAtStart, (await import("node:os")).loadavg()[0]]);
+    writeSection(options.out, section);
+    console.log(`\n${section}`);
   }
-  const section = report(results, chunking, profile, started, [loadAtStart, (await import("node:os")).loadavg()[0]]);
-  writeSection(options.out, section);
-  console.log(`\n${section}`);
+  if (options.only !== "engine") {
+    const section = reportFiles(await measureFilePaths(context, servers), started);
+    writeSection(options.out, section, [FILES_BEGIN, FILES_END]);
+    console.log(`\n${section}`);
+  }
 } finally {
   await context.close();
   await Promise.all(Object.values(servers).map((s) => s.close()));

@@ -9,9 +9,10 @@
 #      and bench.py's 10 s and 30 s audio; plus the native CLI's texts and logit errors to check against;
 #   3. scripts/bench-browser.mjs runs both stacks (1 thread on a plain page, 2 on a cross-origin isolated
 #      one; warm-up, then fresh pages), window lengths 10/15/20 s, and a CPU profile of ours, and writes
-#      the table. About 35 minutes on 2 cores at today's speed.
+#      the table; then the file paths (a WAV Blob through the npm API, the app page's file input) next to
+#      the engine path, in a section of their own.
 #
-# Usage: scripts/bench-browser.sh [--repeats N]
+# Usage: scripts/bench-browser.sh [--repeats N] [--only engine|files]
 # Environment: PYTHON (default ~/.cache/sakha-asr/venv-bench/bin/python: a venv with
 #   scripts/requirements-bench-browser.txt), CACHE_DIR (default ~/.cache/sakha-asr/bench-browser).
 set -euo pipefail
@@ -24,6 +25,12 @@ cache=${CACHE_DIR:-$HOME/.cache/sakha-asr/bench-browser}
   exit 1
 }
 
+# The browser it drives, as scripts/test-web.sh installs it.
+if [ ! -x /usr/bin/chromium ]; then
+  command -v apt-get >/dev/null || { echo "bench-browser.sh: install chromium and re-run" >&2; exit 1; }
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
 cargo build --release -p sakha-asr
 SAKHA_ASR_WASM_NAMES=1 scripts/build-wasm.sh
 mkdir -p "$cache"

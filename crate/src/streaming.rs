@@ -15,7 +15,8 @@
 //!   model once, over the audio no earlier push settled plus [`LiveWindows::context_seconds`] before
 //!   it; the frames of that window that have [`LiveWindows::lookahead_seconds`] of audio after them
 //!   are settled (kept, never computed again), the last ones are only shown. A cut or the end of the
-//!   stream settles the rest of the piece, so the final text needs one short window more. Each window
+//!   stream settles the rest of the piece, so the final text needs one short window more; frames
+//!   settled past a cut (a cut is found a second after its pause) begin the next piece. Each window
 //!   is normalised on its own (transformers' pipeline normalises its chunks so too), and attention
 //!   sees only the window: the final text can differ from offline's, by the amount
 //!   `tests/streaming.rs` measures on held-out speech.
@@ -99,9 +100,8 @@ pub struct Stream {
 struct Live {
     context_frames: usize,
     lookahead_frames: usize,
-    /// `[frames, labels]` blocks: the open piece's first frames, final.
-    settled: Vec<Tensor>,
-    settled_frames: usize,
+    /// `[frames, labels]`: the open piece's first frames, final.
+    settled: Option<Tensor>,
 }
 
 /// What a push brings: the pieces it finished (in order, times from the start of the stream), and,
@@ -127,8 +127,7 @@ impl Stream {
                 Ok::<_, Error>(Live {
                     context_frames: recognizer.to_frames(windows.context_seconds),
                     lookahead_frames: recognizer.to_frames(windows.lookahead_seconds),
-                    settled: Vec::new(),
-                    settled_frames: 0,
+                    settled: None,
                 })
             })
             .transpose()?;
@@ -229,34 +228,34 @@ impl Stream {
         let Some(live) = &mut self.live else {
             return recognizer.recognize_piece(piece, self.piece_start, self.chunking, self.decoding, |_, _| {});
         };
-        let settled = live.settled_frames.min(frames);
-        let mut blocks: Vec<Tensor> = Vec::with_capacity(live.settled.len() + 1);
-        let mut left = settled;
-        for block in &live.settled {
-            if left == 0 {
-                break;
-            }
-            let rows = block.dim(0)?.min(left);
-            blocks.push(block.narrow(0, 0, rows)?);
-            left -= rows;
-        }
+        let earlier = live.settled.take();
+        let earlier_frames = earlier.as_ref().map_or(Ok(0), |logits| logits.dim(0))?;
+        let settled = earlier_frames.min(frames);
+        let mut logits = match &earlier {
+            Some(earlier) if settled > 0 => Some(earlier.narrow(0, 0, settled)?),
+            _ => None,
+        };
         if settled < frames {
             let window = settled.saturating_sub(live.context_frames)..frames;
             let normalization = Normalization::of(recognizer.window_samples(piece, window.clone()));
-            let logits = recognizer.window_logits(piece, &normalization, window.clone(), settled..frames)?;
+            let new = recognizer.window_logits(piece, &normalization, window.clone(), settled..frames)?;
             self.frames_computed += window.len();
-            let settle_to = if ends { frames } else { frames.saturating_sub(live.lookahead_frames) };
-            if settle_to > settled && !ends {
-                live.settled.push(logits.narrow(0, 0, settle_to - settled)?);
-                live.settled_frames = settle_to;
+            logits = Some(match logits {
+                Some(settled) => Tensor::cat(&[&settled, &new], 0)?,
+                None => new,
+            });
+        }
+        let logits = logits.expect("a piece with frames has settled or new logits");
+        live.settled = if ends {
+            // Frames settled past a cut begin the next piece: they are not computed again.
+            match earlier {
+                Some(earlier) if earlier_frames > frames => Some(earlier.narrow(0, frames, earlier_frames - frames)?),
+                _ => None,
             }
-            blocks.push(logits);
-        }
-        if ends {
-            live.settled.clear();
-            live.settled_frames = 0;
-        }
-        let logits = Tensor::cat(&blocks, 0)?;
+        } else {
+            let settle_to = frames.saturating_sub(live.lookahead_frames).max(settled);
+            (settle_to > 0).then(|| logits.narrow(0, 0, settle_to)).transpose()?
+        };
         recognizer.decode_piece(&logits, self.piece_start, self.decoding)
     }
 }

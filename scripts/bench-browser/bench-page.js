@@ -3,6 +3,7 @@
 // no policy (which runs, how many, medians).
 
 import { AsrClient } from "/pkg/asr-client.js";
+import { transcribeFile } from "/pkg/file-pieces.js";
 
 async function samplesOf(url) {
   const response = await fetch(url);
@@ -42,6 +43,15 @@ window.bench = {
   async transcribeOurs(audioUrl) {
     const samples = await samplesOf(audioUrl);
     const { ms, value } = await timed(() => client.transcribe(samples));
+    return { ms, text: value.transcript.text };
+  },
+
+  /** The npm API's path for a File or Blob (`transcribe(blob)`): a WAV read and streamed in slices. */
+  async transcribeOursFile(wavUrl) {
+    const response = await fetch(wavUrl);
+    if (!response.ok) throw new Error(`${wavUrl}: HTTP ${response.status}`);
+    const blob = await response.blob();
+    const { ms, value } = await timed(() => transcribeFile(client, blob, 16_000));
     return { ms, text: value.transcript.text };
   },
 

@@ -19,6 +19,7 @@ import {
   nativeTranscript,
   recordWidgetEvents,
   startWidgetHost,
+  floatWav,
   transcribeFile,
   waitForError,
   waitForModel,
@@ -169,8 +170,9 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
     }
   });
 
-  test("records from the microphone with live partial transcripts, in real time, and lets go of it when stopped", async () => {
-    // The microphone tracks the page opens, to see that stopping ends them.
+  test("records from the microphone with live partial transcripts, in real time, ends with the offline text, and lets go of it when stopped", async (t) => {
+    // The microphone tracks the page opens, to see that stopping ends them; and the audio the page
+    // streams to its worker, to transcribe it offline with the CLI.
     await page.evaluate(() => {
       const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
       window.microphoneTracks = [];
@@ -178,6 +180,13 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
         const stream = await getUserMedia(constraints);
         window.microphoneTracks.push(...stream.getTracks());
         return stream;
+      };
+      window.streamedSamples = [];
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (message, transfer) {
+        // Copied before the samples are moved to the worker.
+        if (["pushStream", "finishStream"].includes(message?.type)) window.streamedSamples.push(...message.samples);
+        return post.call(this, message, transfer);
       };
     });
     await page.click("#record-button");
@@ -208,6 +217,12 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
     );
     assert.ok(await page.isHidden("#error"), await page.textContent("#error"));
     assert.ok((await page.$$("#transcript .word")).length > 0, "the recording was transcribed");
+    // The live stream's final text against offline recognition of the very samples it was given
+    // (its windows differ from offline's: crate/tests/streaming.rs measures by how much).
+    const streamed = Float32Array.from(await page.evaluate(() => window.streamedSamples));
+    const recorded = join(SCREENSHOTS, `recorded-${name}.wav`);
+    writeFileSync(recorded, floatWav(streamed, 16_000));
+    assertCloseToCli(t, `live ${name}`, (await page.textContent("#transcript")).trim(), nativeTranscript(recorded).text);
     const tracks = await page.evaluate(() => window.microphoneTracks.map((track) => `${track.kind} ${track.readyState}`));
     assert.deepEqual(tracks, ["audio ended"]);
   });

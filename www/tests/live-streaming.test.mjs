@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { assertCloseToCli, launchChromiumWithMicrophone, nativeTranscript, recordWidgetEvents, waitForModel } from "./pages.mjs";
+import { assertCloseToCli, floatWav, launchChromiumWithMicrophone, nativeTranscript, recordWidgetEvents, waitForModel } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -52,32 +52,15 @@ async function streamedAudio(page, name) {
   assert.equal(types.at(-1), "finishStream");
   const pushes = requests.filter((r) => r.type === "pushStream").map((r) => r.samples);
   assert.ok(pushes.length >= 8, `${pushes.length} pushes`);
-  // A tick's worth of new audio each (a quarter second or so, more while the worker was busy); the
-  // old live mode sent everything recorded so far every time.
+  // New audio each (what was recorded while the worker answered the last push); the old live mode
+  // sent everything recorded so far every time.
   const seconds = pushes.map((p) => p.length / 16_000);
   assert.ok(seconds.every((s) => s > 0 && s < 3), `seconds per push: ${seconds.map((s) => s.toFixed(2))}`);
-  const samples = Float32Array.from(pushes.flat());
+  // The last samples go with finishStream.
+  const samples = Float32Array.from([...pushes.flat(), ...(requests.at(-1).samples ?? [])]);
   const file = join(WORK, "live", `${name}.wav`);
   writeFileSync(file, floatWav(samples, 16_000));
   return { file, seconds: samples.length / 16_000 };
-}
-
-function floatWav(samples, rate) {
-  const wav = Buffer.alloc(44 + 4 * samples.length);
-  wav.write("RIFF", 0, "latin1");
-  wav.writeUInt32LE(36 + 4 * samples.length, 4);
-  wav.write("WAVEfmt ", 8, "latin1");
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(3, 20); // IEEE float
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(rate, 24);
-  wav.writeUInt32LE(rate * 4, 28);
-  wav.writeUInt16LE(4, 32);
-  wav.writeUInt16LE(32, 34);
-  wav.write("data", 36, "latin1");
-  wav.writeUInt32LE(4 * samples.length, 40);
-  samples.forEach((s, i) => wav.writeFloatLE(s, 44 + 4 * i));
-  return wav;
 }
 
 test("the page's live mode streams only new audio, shows final and open text, and ends with the CLI's text", async (t) => {

@@ -427,3 +427,22 @@ async function startSoundServer(microphone) {
   if (microphone) play();
   return { address, stop };
 }
+
+/** Mono float32 samples as a WAV file (IEEE float) at `rate`. */
+export function floatWav(samples, rate) {
+  const wav = Buffer.alloc(44 + 4 * samples.length);
+  wav.write("RIFF", 0, "latin1");
+  wav.writeUInt32LE(36 + 4 * samples.length, 4);
+  wav.write("WAVEfmt ", 8, "latin1");
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(3, 20); // IEEE float
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 4, 28);
+  wav.writeUInt16LE(4, 32);
+  wav.writeUInt16LE(32, 34);
+  wav.write("data", 36, "latin1");
+  wav.writeUInt32LE(4 * samples.length, 40);
+  samples.forEach((s, i) => wav.writeFloatLE(s, 44 + 4 * i));
+  return wav;
+}
