@@ -75,18 +75,20 @@ export class LiveRecording {
    */
   async stop() {
     await this.#stopMicrophone();
-    await this.#push;
-    if (this.#failure) {
-      await this.#client.closeStream(this.#stream).catch(() => {});
-      throw this.#failure;
-    }
     const last = this.#resampler.push(this.#microphone.take());
     const rest = this.#resampler.flush();
     const samples = new Float32Array(last.length + rest.length);
     samples.set(last);
     samples.set(rest, last.length);
-    // The last audio goes with the end: no partial text is made for it.
-    const { transcript, srt, vtt } = await this.#client.finishStream(this.#stream, samples);
+    // Sent at once: the worker answers in order, so the end waits only for the push in flight. The
+    // last audio goes with the end, and no partial text is made for it.
+    const finished = this.#client.finishStream(this.#stream, samples);
+    await this.#push;
+    if (this.#failure) {
+      await finished.catch(() => {});
+      throw this.#failure;
+    }
+    const { transcript, srt, vtt } = await finished;
     return { transcript, srt, vtt };
   }
 

@@ -100,8 +100,8 @@ async function recordLive({ modelUrl, loadOptions, seconds }) {
   const transcriber = await load(modelUrl, loadOptions);
   const partials = [];
   const ticks = [];
-  let recorded;
-  const enough = new Promise((resolve) => (recorded = resolve));
+  let recorded, stalled;
+  const enough = new Promise((resolve, reject) => ((recorded = resolve), (stalled = reject)));
   const recording = await transcriber.startLive({
     onPartial: (_, { start, end }) => partials.push({ at: performance.now(), start, end }),
     onTick: (s) => {
@@ -110,10 +110,9 @@ async function recordLive({ modelUrl, loadOptions, seconds }) {
     },
   });
   // A microphone that stalls would otherwise keep the benchmark waiting for good.
-  const stalled = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`the microphone recorded ${ticks.at(-1)?.seconds ?? 0} s of ${seconds} s`)), (seconds + 60) * 1000),
-  );
-  await Promise.race([enough, stalled]);
+  const timer = setTimeout(() => stalled(new Error(`the microphone recorded ${ticks.at(-1)?.seconds ?? 0} s of ${seconds} s`)), (seconds + 60) * 1000);
+  await enough;
+  clearTimeout(timer);
   const stopped = performance.now();
   const { transcript } = await recording.stop();
   const finalMs = performance.now() - stopped;
@@ -201,15 +200,15 @@ function report(results, native, started, load) {
     BEGIN,
     "## Live dictation in the browser: partial text lag and final text after stop()",
     "",
-    `${smoke}Written by \`scripts/bench-live.sh${options.smoke ? " --smoke" : ""}\` (${started.toISOString().slice(0, 16)} UTC); re-run it to refresh this section. ` +
+    `${smoke}Written by \`scripts/bench-live.sh\` (${started.toISOString().slice(0, 16)} UTC); re-run it to refresh this section. ` +
       `Headless Chromium (${chromiumVersion}) with its fake microphone playing ${SECONDS} s of audio in real time; ` +
       `in a fresh page for each row, the npm API loads ${model}, ${decoding} (\`load\`: one thread on a plain page, ` +
       "`{threads: 2}` on a cross-origin isolated one, where the worker runs its threaded build), records with " +
       `\`startLive\` until ${SECONDS} s are recorded, and stops with \`stop()\`. Audio: the demo-eval clips (held-out ` +
-      "synthetic speech) joined, with their pauses; and the same speech with every silence of 0.2 s and more cut out, " +
-      "where no pause closes a piece, so each piece grows to the " +
-      `${MAX_PIECE_SECONDS} s limit (natively, fed 1 s at a time to the CLI's live stream, the first had ${native.pauses.length} pieces ` +
-      `finished in ${SECONDS} s, the second ${native["no-pauses"].length}, only at the limit). ` +
+      "synthetic speech) joined, with their pauses; and the same speech with every silence of 0.2 s and more cut out " +
+      "and its loudness compressed, where no pause closes a piece, so each piece grows to the " +
+      `${MAX_PIECE_SECONDS} s limit (pieces the CLI's live stream, fed 1 s at a time, finished in ${SECONDS} s: ` +
+      `${native.pauses.length} of the first, ${native["no-pauses"].length} of the second, only at the limit). ` +
       "Partial lag: at each `onPartial`, the wall time since the first sample was recorded less the audio its " +
       "partial covers (`partial.end`): median / 90th percentile / worst over the recording. stop → final: from " +
       "calling `stop()` to its transcript. Worker per s of audio: each push from sending it to its partial text, " +
@@ -297,7 +296,7 @@ try {
         if (r.run.isolated !== config.isolated) throw new Error(`${config.label}: crossOriginIsolated is ${r.run.isolated}`);
         results.push(r);
         console.log(
-          `${audio.label}, ${config.label} (${r.run.wasm.build}, ${r.threads} threads): ${r.partialCount} partials, ` +
+          `${audio.label}, ${config.label} (${r.run.wasm.build} build, ${r.threads} computing): ${r.partialCount} partials, ` +
             `lag median ${r.lag.median.toFixed(2)} s, p90 ${r.lag.p90.toFixed(2)} s, worst ${r.lag.worst.toFixed(2)} s; ` +
             `stop → final ${r.finalS.toFixed(2)} s; ${r.run.words} words`,
         );

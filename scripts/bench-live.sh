@@ -60,11 +60,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mapfile -t clips < <(ls crate/tests/demo-eval/clips/*.flac)
 sox "${clips[@]}" -r 16000 -c 1 "$work/clips.wav"
-# Silence of 0.2 s and more (below 1 % of full scale) removed: what is left has no stretch as quiet and
-# as long as a pause (15 dB below the speech on both sides, 0.26 s), and hardly any 10 dB below, so that
-# the noise suppression of Chromium's microphone, which lowers quiet stretches further, makes few; the
-# table shows the cuts the page's stream made.
-sox "$work/clips.wav" "$work/clips-no-pauses.wav" silence 1 0.05 1% -1 0.2 1%
+# Silence of 0.2 s and more (below 1 % of full scale) removed, then the loudness compressed (levels from
+# -60 dBFS up squeezed into 10 dB): Chromium's processing of a microphone (noise suppression and gain
+# control, on by default) deepens quiet stretches, and made pauses of some that the file alone does not
+# have. What is left has no stretch 8 dB below the speech on both sides as long as a pause (0.26 s;
+# the cutter's pauses are 15 dB below); the table shows the cuts the page's stream made.
+sox "$work/clips.wav" "$work/clips-no-pauses.wav" silence 1 0.05 1% -1 0.2 1% compand 0.005,0.1 -70,-70,-60,-20,0,-10 -3
 for kind in pauses no-pauses; do
   source=$work/clips.wav
   [ "$kind" = no-pauses ] && source=$work/clips-no-pauses.wav

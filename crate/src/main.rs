@@ -12,6 +12,7 @@ use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::convert::{self, Quantization};
 use sakha_asr::lm::WordLm;
 use sakha_asr::package::{self, PackageDir};
+use sakha_asr::recognizer::SettingError;
 use sakha_asr::{audio, evaluation, BeamOptionError, BeamOptions, Chunking, Decoding, LiveWindows, Recognizer, Segment, Transcript};
 
 const EXIT_CODES: &str = "\
@@ -112,14 +113,7 @@ impl DecodingArgs {
     fn check(&self) -> Result<()> {
         for decoding in self.decodings() {
             let Decoding::BeamSearch { options, .. } = decoding else { continue };
-            match options.check() {
-                Ok(()) => {}
-                Err(BeamOptionError::BeamWidth) => bail!("--beam takes 1 to {}", BeamOptions::MAX_BEAM_WIDTH),
-                Err(BeamOptionError::NotFinite) => bail!("--lm-weight, --word-bonus and --unknown-word-penalty take finite numbers"),
-                Err(BeamOptionError::UnknownWordReward) => {
-                    bail!("--unknown-word-penalty must be at most 0 (a reward would prefer misspellings)")
-                }
-            }
+            options.check().map_err(beam_flags)?;
         }
         Ok(())
     }
@@ -445,13 +439,12 @@ fn transcribe(args: TranscribeArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    recognizer.set_decoding(args.decoding.decodings()[0]);
-    recognizer.set_chunking(Chunking {
-        chunk_seconds: args.chunk_seconds,
-        context_seconds: args.context_seconds,
-        min_pause_seconds: (args.min_pause_seconds > 0.0).then_some(args.min_pause_seconds),
-        max_piece_seconds: (args.max_piece_seconds > 0.0).then_some(args.max_piece_seconds),
-    });
+    // Both were checked with the flags (check_outputs).
+    let settings = recognizer.set_decoding(args.decoding.decodings()[0]).map_err(beam_flags);
+    if let Err(e) = settings.and_then(|()| recognizer.set_chunking(chunking(&args)).map_err(as_flag)) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let load_s = started.elapsed().as_secs_f64();
     let mut failed = 0;
     for path in &args.audio {
@@ -489,17 +482,44 @@ fn check_outputs(args: &TranscribeArgs) -> Result<()> {
         bail!("--dump-logits takes exactly one audio file");
     }
     if let Some(seconds) = args.stream {
-        if !(seconds > 0.0 && seconds.is_finite()) || args.dump_logits.is_some() || args.max_piece_seconds == 0.0 {
-            bail!("--stream takes a positive number of seconds, a maximum piece length (--max-piece-seconds) and no --dump-logits");
+        SettingError::check("stream", seconds, MIN_STREAM_SECONDS, Chunking::MAX_PIECE_SECONDS.1).map_err(as_flag)?;
+        if args.dump_logits.is_some() || args.max_piece_seconds == 0.0 {
+            bail!("--stream takes a maximum piece length (--max-piece-seconds) and no --dump-logits");
         }
     }
-    if !(args.chunk_seconds >= 1.0 && args.context_seconds >= 0.0 && args.min_pause_seconds >= 0.0 && args.max_piece_seconds >= 0.0) {
-        bail!("--chunk-seconds must be at least 1, --context-seconds, --min-pause-seconds and --max-piece-seconds at least 0");
-    }
+    chunking(args).check().map_err(as_flag)?;
     if args.decoding.decodings().len() > 1 {
         bail!("--lm-weight, --word-bonus and --unknown-word-penalty take one value each here (lists are for eval's grid search)");
     }
     args.decoding.check()
+}
+
+/// The smallest `--stream` push: a frame's worth of samples.
+const MIN_STREAM_SECONDS: f64 = 0.02;
+
+/// The chunking the flags ask for; 0 turns pause cuts or the piece limit off.
+fn chunking(args: &TranscribeArgs) -> Chunking {
+    let unless_zero = |seconds: f64| (seconds != 0.0).then_some(seconds);
+    Chunking {
+        chunk_seconds: args.chunk_seconds,
+        context_seconds: args.context_seconds,
+        min_pause_seconds: unless_zero(args.min_pause_seconds),
+        max_piece_seconds: unless_zero(args.max_piece_seconds),
+    }
+}
+
+/// The beam search's setting error in the CLI's words: its flags.
+fn beam_flags(e: BeamOptionError) -> anyhow::Error {
+    match e {
+        BeamOptionError::BeamWidth => anyhow!("--beam takes 1 to {}", BeamOptions::MAX_BEAM_WIDTH),
+        BeamOptionError::NotFinite => anyhow!("--lm-weight, --word-bonus and --unknown-word-penalty take finite numbers"),
+        BeamOptionError::UnknownWordReward => anyhow!("--unknown-word-penalty must be at most 0 (a reward would prefer misspellings)"),
+    }
+}
+
+/// The library's setting error in the CLI's words: its flag.
+fn as_flag(e: SettingError) -> anyhow::Error {
+    anyhow!("--{} must be a number of seconds from {} to {} (got {})", e.setting.replace('_', "-"), e.min, e.max, e.value)
 }
 
 fn load_model(dir: Option<&Path>, lang: Option<&str>) -> Result<Recognizer> {

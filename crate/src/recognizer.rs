@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 
-use crate::decoding::{Decoding, FrameDecoder, Labels};
+use crate::decoding::{BeamOptionError, Decoding, FrameDecoder, Labels};
 use crate::lm::WordLm;
 use crate::pauses::Cutter;
 use crate::streaming::{LiveWindows, Stream};
@@ -70,6 +70,49 @@ pub struct Chunking {
     /// A [`Stream`] needs it: it bounds the open piece, which a stream holds and recognises again on
     /// every push.
     pub max_piece_seconds: Option<f64>,
+}
+
+/// A setting outside the bounds the library documents: which one (its Rust field name, which each
+/// shell renders in its own words: `--chunk-seconds` in the CLI, `chunkSeconds` in JavaScript), its
+/// value, and the bounds.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("{setting} must be a number of seconds from {min} to {max} (got {value})")]
+pub struct SettingError {
+    pub setting: &'static str,
+    pub value: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl SettingError {
+    /// Checks that `value` lies in `min..=max` (NaN does not).
+    pub fn check(setting: &'static str, value: f64, min: f64, max: f64) -> Result<(), Self> {
+        if (min..=max).contains(&value) { Ok(()) } else { Err(Self { setting, value, min, max }) }
+    }
+}
+
+impl Chunking {
+    /// The longest window: attention's cost and memory grow with its square.
+    pub const MAX_CHUNK_SECONDS: f64 = 60.0;
+    /// Context on either side of a window.
+    pub const MAX_CONTEXT_SECONDS: f64 = 30.0;
+    /// A pause this long cuts (`None`: pauses never do); a frame is 0.02 s.
+    pub const PAUSE_SECONDS: (f64, f64) = (0.02, 10.0);
+    /// A piece's longest length (`None`: unbounded, offline only); it holds at least a frame's window.
+    pub const MAX_PIECE_SECONDS: (f64, f64) = (0.1, 3600.0);
+
+    /// Checks every setting against the bounds above; the first one out of them is the error.
+    pub fn check(&self) -> Result<(), SettingError> {
+        SettingError::check("chunk_seconds", self.chunk_seconds, 1.0, Self::MAX_CHUNK_SECONDS)?;
+        SettingError::check("context_seconds", self.context_seconds, 0.0, Self::MAX_CONTEXT_SECONDS)?;
+        if let Some(seconds) = self.min_pause_seconds {
+            SettingError::check("min_pause_seconds", seconds, Self::PAUSE_SECONDS.0, Self::PAUSE_SECONDS.1)?;
+        }
+        if let Some(seconds) = self.max_piece_seconds {
+            SettingError::check("max_piece_seconds", seconds, Self::MAX_PIECE_SECONDS.0, Self::MAX_PIECE_SECONDS.1)?;
+        }
+        Ok(())
+    }
 }
 
 /// Measured with scripts/measure-chunking.sh on the built-in demo model over 143 s of held-out speech
@@ -159,16 +202,24 @@ impl Recognizer {
         &self.config
     }
 
-    pub fn set_chunking(&mut self, chunking: Chunking) {
+    /// Refuses settings outside [`Chunking::check`]'s bounds, keeping the ones before.
+    pub fn set_chunking(&mut self, chunking: Chunking) -> Result<(), SettingError> {
+        chunking.check()?;
         self.chunking = chunking;
+        Ok(())
     }
 
     pub fn chunking(&self) -> Chunking {
         self.chunking
     }
 
-    pub fn set_decoding(&mut self, decoding: Decoding) {
+    /// Refuses beam-search options outside [`BeamOptions::check`]'s bounds, keeping the ones before.
+    pub fn set_decoding(&mut self, decoding: Decoding) -> Result<(), BeamOptionError> {
+        if let Decoding::BeamSearch { options, .. } = decoding {
+            options.check()?;
+        }
         self.decoding = decoding;
+        Ok(())
     }
 
     pub fn decoding(&self) -> Decoding {

@@ -182,8 +182,7 @@ impl WebRecognizer {
             }
         }
         let options: DecodingOptions = serde_wasm_bindgen::from_value(options).map_err(|e| usage(e.to_string()))?;
-        self.recognizer_mut()?.set_decoding(options.into_decoding()?);
-        Ok(())
+        self.recognizer_mut()?.set_decoding(options.into_decoding()).map_err(decoding_error)
     }
 
     /// Switches to the language of `languageFile`, a finished `PackageFile` of this package (used up).
@@ -217,13 +216,11 @@ impl WebRecognizer {
         #[wasm_bindgen(js_name = chunkSeconds)] chunk_seconds: f64,
         #[wasm_bindgen(js_name = contextSeconds)] context_seconds: f64,
     ) -> Result<(), JsError> {
-        if !(chunk_seconds >= 1.0 && context_seconds >= 0.0) {
-            return Err(JsError::new(&format!(
-                "chunkSeconds must be at least 1 and contextSeconds at least 0 (got {chunk_seconds} and {context_seconds})"
-            )));
-        }
-        self.recognizer_mut()?.set_chunking(Chunking { chunk_seconds, context_seconds, ..Chunking::default() });
-        Ok(())
+        let chunking = Chunking { chunk_seconds, context_seconds, ..Chunking::default() };
+        self.recognizer_mut()?.set_chunking(chunking).map_err(|e| {
+            let setting = if e.setting == "chunk_seconds" { "chunkSeconds" } else { "contextSeconds" };
+            JsError::new(&format!("{setting} must be a number of seconds from {} to {} (got {})", e.min, e.max, e.value))
+        })
     }
 
     /// Transcribes 16 kHz mono samples. Long audio is recognised in chunks, and `onProgress` (when
@@ -476,7 +473,7 @@ struct DecodingOptions {
 }
 
 impl DecodingOptions {
-    fn into_decoding(self) -> Result<Decoding, JsError> {
+    fn into_decoding(self) -> Decoding {
         let defaults = BeamOptions::default();
         let beam = self.beam.map_or(defaults.beam_width, |beam| beam as usize);
         let options = BeamOptions {
@@ -486,18 +483,20 @@ impl DecodingOptions {
             unknown_word_penalty: self.unknown_word_penalty.unwrap_or(defaults.unknown_word_penalty),
             ..defaults
         };
-        options.check().map_err(|error| {
-            JsError::new(&match error {
-                BeamOptionError::BeamWidth => format!("setDecoding: beam must be 1 to {}", BeamOptions::MAX_BEAM_WIDTH),
-                BeamOptionError::NotFinite => "setDecoding: lmWeight, wordBonus and unknownWordPenalty must be finite numbers".to_owned(),
-                BeamOptionError::UnknownWordReward => "setDecoding: unknownWordPenalty must be at most 0 (a reward would prefer misspellings)".to_owned(),
-            })
-        })?;
-        Ok(match self.language_model {
+        match self.language_model {
             Some(false) => Decoding::Greedy,
             _ => Decoding::BeamSearch { options, language_model: true },
-        })
+        }
     }
+}
+
+/// The library's check of beam-search options, in this API's option names.
+fn decoding_error(error: BeamOptionError) -> JsError {
+    JsError::new(&match error {
+        BeamOptionError::BeamWidth => format!("setDecoding: beam must be 1 to {}", BeamOptions::MAX_BEAM_WIDTH),
+        BeamOptionError::NotFinite => "setDecoding: lmWeight, wordBonus and unknownWordPenalty must be finite numbers".to_owned(),
+        BeamOptionError::UnknownWordReward => "setDecoding: unknownWordPenalty must be at most 0 (a reward would prefer misspellings)".to_owned(),
+    })
 }
 
 #[derive(Serialize)]

@@ -144,3 +144,62 @@ fn a_vocab_id_far_beyond_the_head_is_refused_without_allocating_for_it() {
     let dir = with_json("vocab.json", |vocab| vocab["ꙗ"] = 5.into());
     assert!(load_error(dir.path(), None).contains("the same id 5"));
 }
+
+/// Every setting of the library, walked through values no caller should get away with: each is an
+/// error naming the setting and its bounds, and the settings before stay in force.
+#[test]
+fn out_of_range_settings_are_refused_by_name_and_change_nothing() {
+    use sakha_asr::recognizer::SettingError;
+    use sakha_asr::{BeamOptions, Chunking, Decoding, LiveWindows};
+    let mut recognizer = HfModelDir::new(fixture("mms_adapter_in_base")).load(None).unwrap();
+    let absurd = [0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e-30, 1e30];
+    type Setter = fn(&mut Chunking, f64);
+    let chunking_settings: [(&str, Setter); 4] = [
+        ("chunk_seconds", |c, v| c.chunk_seconds = v),
+        ("context_seconds", |c, v| c.context_seconds = v),
+        ("min_pause_seconds", |c, v| c.min_pause_seconds = Some(v)),
+        ("max_piece_seconds", |c, v| c.max_piece_seconds = Some(v)),
+    ];
+    for (name, set) in chunking_settings {
+        for value in absurd {
+            let mut chunking = Chunking::default();
+            set(&mut chunking, value);
+            // 0 and 1e-30 are fine context; everything else here is out of bounds
+            if name == "context_seconds" && (value == 0.0 || value == 1e-30) {
+                recognizer.set_chunking(chunking).unwrap();
+                recognizer.set_chunking(Chunking::default()).unwrap();
+                continue;
+            }
+            let error: SettingError = recognizer.set_chunking(chunking).unwrap_err();
+            assert_eq!(error.setting, name);
+            assert!(error.to_string().starts_with(&format!("{name} must be a number of seconds from ")), "{error}");
+            assert_eq!(recognizer.chunking(), Chunking::default(), "{name} = {value} changed nothing");
+        }
+    }
+    for value in absurd {
+        for windows in [LiveWindows { context_seconds: value, ..LiveWindows::default() }, LiveWindows { lookahead_seconds: value, ..LiveWindows::default() }] {
+            let fine = (0.0..=LiveWindows::MAX_SECONDS).contains(&value);
+            assert_eq!(recognizer.start_live_stream(windows).is_ok(), fine, "{windows:?}");
+        }
+    }
+    for value in absurd.map(|v| v as f32) {
+        for options in [
+            BeamOptions { lm_weight: value, ..BeamOptions::default() },
+            BeamOptions { word_bonus: value, ..BeamOptions::default() },
+            BeamOptions { unknown_word_penalty: value, ..BeamOptions::default() },
+        ] {
+            recognizer.set_decoding(Decoding::default()).unwrap();
+            let result = recognizer.set_decoding(Decoding::BeamSearch { options, language_model: true });
+            // finite weights are the caller's to choose; a reward for unknown words is not
+            let fine = value.is_finite() && options.unknown_word_penalty <= 0.0;
+            assert_eq!(result.is_ok(), fine, "{options:?}");
+            if !fine {
+                assert_eq!(recognizer.decoding(), Decoding::default(), "{options:?} changed nothing");
+            }
+        }
+    }
+    let too_wide = BeamOptions { beam_width: BeamOptions::MAX_BEAM_WIDTH + 1, ..BeamOptions::default() };
+    assert!(recognizer.set_decoding(Decoding::BeamSearch { options: too_wide, language_model: true }).is_err());
+    let none = BeamOptions { beam_width: 0, ..BeamOptions::default() };
+    assert!(recognizer.set_decoding(Decoding::BeamSearch { options: none, language_model: true }).is_err());
+}

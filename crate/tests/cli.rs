@@ -118,6 +118,14 @@ fn usage_errors_exit_2_and_model_errors_exit_3() {
         (["--unknown-word-penalty", "1"], "--unknown-word-penalty must be at most 0"),
         (["--lm-weight", "inf"], "take finite numbers"),
         (["--beam", "0"], "--beam"),
+        // the chunking's, checked by the library (Chunking::check), named as flags
+        (["--context-seconds", "1e30"], "--context-seconds must be a number of seconds from 0 to 30 (got 1000000000000000000000000000000)"),
+        (["--chunk-seconds", "1e30"], "--chunk-seconds must be a number of seconds from 1 to 60"),
+        (["--max-piece-seconds", "1e300"], "--max-piece-seconds must be a number of seconds from 0.1 to 3600"),
+        (["--min-pause-seconds", "inf"], "--min-pause-seconds must be a number of seconds from 0.02 to 10 (got inf)"),
+        (["--min-pause-seconds", "11"], "--min-pause-seconds must be a number of seconds from 0.02 to 10 (got 11)"),
+        (["--stream", "1e-30"], "--stream must be a number of seconds from 0.02 to 3600"),
+        (["--stream", "NaN"], "--stream must be"),
     ] {
         let refused = run(&["transcribe", "--model", path(&dir), flags[0], flags[1], path(&wav)]);
         assert_eq!(refused.status.code(), Some(2), "{flags:?}");

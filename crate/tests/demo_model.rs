@@ -33,7 +33,7 @@ fn the_built_in_model_keeps_its_recorded_error_rates_with_and_without_its_langua
     let percent = |key: &str| recorded(&scores, key).trim_end_matches('%').trim().parse::<f64>().unwrap();
     let mut wer = Vec::new();
     for (decoding, name) in [(Decoding::Greedy, "greedy"), (Decoding::default(), "lm")] {
-        recognizer.set_decoding(decoding);
+        recognizer.set_decoding(decoding).unwrap();
         let report = evaluate(&recognizer, &items, |_| {});
         assert!(report.failures.is_empty(), "{:?}", report.failures);
         let (cer, recorded_cer) = (report.cer * 100.0, percent(&format!("{name} CER:")));
@@ -68,13 +68,13 @@ fn long_recordings_are_cut_at_pauses_between_sentences() {
     let reference = items.iter().map(|item| text::normalize(&item.sentence)).collect::<Vec<_>>().join(" ");
     let mut recognizer = PackageDir::open(root.join("models/default")).unwrap().load(None).unwrap();
     // Letter by letter, so the rates measure where the audio is cut, not what the LM mends.
-    recognizer.set_decoding(Decoding::Greedy);
+    recognizer.set_decoding(Decoding::Greedy).unwrap();
 
     // 60 s chunks: here the only cuts are at pauses, so the progress reports mark them
-    recognizer.set_chunking(Chunking { chunk_seconds: 60.0, max_piece_seconds: None, ..Chunking::default() });
+    recognizer.set_chunking(Chunking { chunk_seconds: 60.0, max_piece_seconds: None, ..Chunking::default() }).unwrap();
     let mut cuts = Vec::new();
     let cut = recognizer.transcribe_with_progress(&samples, |p| cuts.push(p.done_seconds)).unwrap();
-    recognizer.set_chunking(Chunking { min_pause_seconds: None, max_piece_seconds: None, ..Chunking::default() });
+    recognizer.set_chunking(Chunking { min_pause_seconds: None, max_piece_seconds: None, ..Chunking::default() }).unwrap();
     let uncut = recognizer.transcribe(&samples).unwrap();
     let cer = |hypothesis: &str| 100.0 * char_errors(&reference, &text::normalize(hypothesis)).rate();
     let (cut_cer, uncut_cer) = (cer(&cut.text), cer(&uncut.text));

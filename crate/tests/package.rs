@@ -164,12 +164,12 @@ fn chunked_inference_stitches_to_the_same_frames_as_one_pass() {
     let pieces: Vec<Vec<f32>> =
         (0..3).map(|k| npy(dir.join(format!("input_{k}.npy"))).to_vec1().unwrap()).collect();
     let samples: Vec<f32> = pieces.iter().cycle().take(11).flatten().copied().collect();
-    recognizer.set_chunking(Chunking { chunk_seconds: 1e6, context_seconds: 0.0, min_pause_seconds: None, max_piece_seconds: None });
+    recognizer.set_chunking(Chunking { chunk_seconds: Chunking::MAX_CHUNK_SECONDS, context_seconds: 0.0, min_pause_seconds: None, max_piece_seconds: None }).unwrap();
     let whole = recognizer.logits(&samples).unwrap();
     // Measured agreement: 0.79 (2 s, 1 s context), 0.95 (4 s context), 0.73 (no context); with more
     // context than audio every chunk sees all of it, so only the stitching could make a difference.
     for (chunk_seconds, context_seconds, min_agreement) in [(2.0, 1.0, 0.75), (2.0, 4.0, 0.93), (3.0, 0.0, 0.7), (2.0, 20.0, 1.0)] {
-        recognizer.set_chunking(Chunking { chunk_seconds, context_seconds, min_pause_seconds: None, max_piece_seconds: None });
+        recognizer.set_chunking(Chunking { chunk_seconds, context_seconds, min_pause_seconds: None, max_piece_seconds: None }).unwrap();
         let mut reports = Vec::new();
         let transcript = recognizer.transcribe_with_progress(&samples, |p| reports.push(p)).unwrap();
         let chunked = recognizer.logits(&samples).unwrap();

@@ -122,11 +122,11 @@ fn joined_sentences_in_random_pieces_give_the_offline_text_and_times_with_the_wo
 #[test]
 fn greedy_decoding_and_forced_cuts_stream_as_offline() {
     let mut recognizer = demo_recognizer();
-    recognizer.set_decoding(Decoding::Greedy);
+    recognizer.set_decoding(Decoding::Greedy).unwrap();
     let (samples, _) = joined_clips(12..24);
     assert_same_as_offline(&recognizer, &samples, 3..4, 24_000);
     // pieces of at most 3 s: most are forced cuts, and pieces of over 2 s are chunked with context
-    recognizer.set_chunking(Chunking { max_piece_seconds: Some(3.0), chunk_seconds: 2.0, context_seconds: 0.5, ..Chunking::default() });
+    recognizer.set_chunking(Chunking { max_piece_seconds: Some(3.0), chunk_seconds: 2.0, context_seconds: 0.5, ..Chunking::default() }).unwrap();
     let offline_cuts = recognizer.piece_logits(&samples).unwrap().len();
     assert!(offline_cuts as f64 > samples.len() as f64 / RATE / 3.0, "{offline_cuts} pieces");
     assert_same_as_offline(&recognizer, &samples, 4..5, 24_000);
@@ -160,7 +160,7 @@ fn decoding_each_piece_as_a_sentence_costs_no_accuracy_on_joined_sentences() {
 #[test]
 fn long_silence_and_noise_stay_bounded() {
     let mut recognizer = HfModelDir::new(root().join("tests/fixtures/mms_adapter_in_base")).load(None).unwrap();
-    recognizer.set_chunking(Chunking { max_piece_seconds: Some(5.0), ..Chunking::default() });
+    recognizer.set_chunking(Chunking { max_piece_seconds: Some(5.0), ..Chunking::default() }).unwrap();
     let mut stream = recognizer.start_stream().unwrap();
     let piece = 20 * 16_000;
     let mut state = 1u32;
@@ -205,7 +205,7 @@ fn streams_refuse_bad_audio_and_settings_with_a_message() {
         let windows = LiveWindows { lookahead_seconds: bad, ..LiveWindows::default() };
         assert!(recognizer.start_live_stream(windows).unwrap_err().to_string().contains("lookahead_seconds"));
     }
-    recognizer.set_chunking(Chunking { max_piece_seconds: None, ..Chunking::default() });
+    recognizer.set_chunking(Chunking { max_piece_seconds: None, ..Chunking::default() }).unwrap();
     let error = recognizer.start_stream().unwrap_err();
     assert!(error.to_string().contains("maximum piece length"), "{error}");
 }
@@ -218,7 +218,7 @@ fn streams_refuse_bad_audio_and_settings_with_a_message() {
 fn live_streams_cut_where_offline_does_and_keep_its_accuracy() {
     let mut recognizer = demo_recognizer();
     for decoding in [Decoding::default(), Decoding::Greedy] {
-        recognizer.set_decoding(decoding);
+        recognizer.set_decoding(decoding).unwrap();
         let (mut offline_errors, mut live_errors) = (ErrorCounts::default(), ErrorCounts::default());
         for (range, seed, max_push) in [(0..12, 7, 4_000), (12..24, 8, 24_000)] {
             let (samples, reference) = joined_clips(range);
@@ -244,11 +244,36 @@ fn live_streams_cut_where_offline_does_and_keep_its_accuracy() {
 #[test]
 fn live_streams_through_forced_cuts() {
     let mut recognizer = demo_recognizer();
-    recognizer.set_chunking(Chunking { max_piece_seconds: Some(3.0), min_pause_seconds: None, ..Chunking::default() });
+    recognizer.set_chunking(Chunking { max_piece_seconds: Some(3.0), min_pause_seconds: None, ..Chunking::default() }).unwrap();
     let (samples, _) = joined_clips(0..6);
     let offline: Vec<f64> = recognizer.piece_logits(&samples).unwrap().iter().map(|p| p.first_frame as f64 * 0.02).collect();
     assert!(offline.len() as f64 >= samples.len() as f64 / RATE / 3.0, "{} pieces", offline.len());
     let segments = stream(&recognizer, &samples, Some(LiveWindows::default()), random_sizes(9, 12_000));
     assert_eq!(segments.iter().map(|s| s.start).collect::<Vec<_>>(), offline);
     assert!(segments.iter().any(|s| !s.words.is_empty()));
+}
+
+/// Streamed against offline on the demo model's held-out set, one clip (a sentence) at a time, fed in
+/// pushes of up to a quarter second (a microphone on a fast machine: the shortest windows): the live
+/// stream's final text may differ from offline's, by this much (CER against the references, and of
+/// the live text against the offline one, both printed).
+#[test]
+fn live_streams_on_held_out_sentences_stay_close_to_offline() {
+    let recognizer = demo_recognizer();
+    let subset = root().join("tests/demo-eval");
+    let items = read_tsv(&subset.join("test.tsv"), &subset.join("clips")).unwrap();
+    let (mut live_errors, mut offline_errors, mut apart) = (ErrorCounts::default(), ErrorCounts::default(), ErrorCounts::default());
+    for (k, item) in items.iter().enumerate() {
+        let samples = load_audio_file(&item.clip).unwrap();
+        let reference = text::normalize(&item.sentence);
+        let offline = recognizer.transcribe(&samples).unwrap();
+        let live = joined(&stream(&recognizer, &samples, Some(LiveWindows::default()), random_sizes(k as u64, 4_000)), offline.duration);
+        live_errors += char_errors(&reference, &text::normalize(&live.text));
+        offline_errors += char_errors(&reference, &text::normalize(&offline.text));
+        apart += char_errors(&offline.text, &live.text);
+    }
+    let (live, offline, apart) = (100.0 * live_errors.rate(), 100.0 * offline_errors.rate(), 100.0 * apart.rate());
+    println!("{} clips: CER live {live:.2} %, offline {offline:.2} %; live text against offline's {apart:.2} %", items.len());
+    assert!(live <= offline + 1.5, "CER live {live:.2} %, offline {offline:.2} %");
+    assert!(apart <= 2.0, "live text against offline's: {apart:.2} %");
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { formatSize } from "../pkg/model-loader.js";
 import {
   BROWSERS,
+  LIVE_AGAINST_OFFLINE,
   assertCloseToCli,
   editDistance,
   isCached,
@@ -222,7 +223,7 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
     const streamed = Float32Array.from(await page.evaluate(() => window.streamedSamples));
     const recorded = join(SCREENSHOTS, `recorded-${name}.wav`);
     writeFileSync(recorded, floatWav(streamed, 16_000));
-    assertCloseToCli(t, `live ${name}`, (await page.textContent("#transcript")).trim(), nativeTranscript(recorded).text);
+    assertCloseToCli(t, `live ${name}`, (await page.textContent("#transcript")).trim(), nativeTranscript(recorded).text, LIVE_AGAINST_OFFLINE);
     const tracks = await page.evaluate(() => window.microphoneTracks.map((track) => `${track.kind} ${track.readyState}`));
     assert.deepEqual(tracks, ["audio ended"]);
   });

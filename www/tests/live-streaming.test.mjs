@@ -1,14 +1,15 @@
 // Live mode on the streaming API, in Chromium with a fake microphone that plays the speech sample over
 // and over: the page and the widget send the worker only audio it has not had (pushStream), never the
 // whole recording again; finished pieces show as final while the open one is still partial; and the
-// text at the end is the CLI's for the very samples the worker received.
+// text at the end is the CLI's for the very samples the worker received. Each stream has its own id
+// in the worker, so files transcribed at once, or during a recording, keep their audio apart.
 
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { assertCloseToCli, floatWav, launchChromiumWithMicrophone, nativeTranscript, recordWidgetEvents, waitForModel } from "./pages.mjs";
+import { LIVE_AGAINST_OFFLINE, assertCloseToCli, floatWav, launchChromiumWithMicrophone, nativeTranscript, recordWidgetEvents, waitForModel } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -19,9 +20,10 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer({ root: WWW, hidden: ["/tests/"] });
-  browser = await launchChromiumWithMicrophone(SPEECH);
   mkdirSync(join(WORK, "live"), { recursive: true });
+  writeFileSync(join(WORK, "live", "blank.html"), "<!doctype html><title>npm API</title>");
+  server = await startServer({ root: WWW, hidden: ["/tests/"], mounts: { "/live/": join(WORK, "live") } });
+  browser = await launchChromiumWithMicrophone(SPEECH);
 });
 
 after(async () => {
@@ -80,7 +82,7 @@ test("the page's live mode streams only new audio, shows final and open text, an
     const text = (await page.textContent("#transcript")).trim();
     const { file, seconds } = await streamedAudio(page, "page");
     assert.ok(seconds >= 9, `${seconds} s streamed`);
-    assertCloseToCli(t, "live page", text, nativeTranscript(file).text);
+    assertCloseToCli(t, "live page", text, nativeTranscript(file).text, LIVE_AGAINST_OFFLINE);
   } finally {
     await page.close();
   }
@@ -109,7 +111,50 @@ test("the widget's live mode streams too and reports the open piece apart", asyn
     }
     const { transcript } = events.find((e) => e.type === "sakha-asr-result").detail;
     const { file } = await streamedAudio(page, "widget");
-    assertCloseToCli(t, "live widget", transcript.text, nativeTranscript(file).text);
+    assertCloseToCli(t, "live widget", transcript.text, nativeTranscript(file).text, LIVE_AGAINST_OFFLINE);
+  } finally {
+    await page.close();
+  }
+});
+
+/** The sample's 16-bit samples from `from` seconds on, as a float WAV of its own (other words than the whole). */
+function laterPart(from) {
+  const wav = readFileSync(SPEECH);
+  const data = wav.indexOf("data", 12, "latin1") + 8;
+  const samples = new Float32Array((wav.length - data) / 2).map((_, i) => wav.readInt16LE(data + 2 * i) / 32768);
+  return floatWav(samples.subarray(Math.round(from * 16_000)), 16_000);
+}
+
+test("files at once and a file during a recording each get their own stream: no audio mixes", async () => {
+  writeFileSync(join(WORK, "live", "later.wav"), laterPart(1.7));
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${server.url}/live/blank.html`);
+    const result = await page.evaluate(async () => {
+      const { load } = await import("/pkg/index.js");
+      const asr = await load("/models/default/model.json");
+      const blob = async (url) => (await fetch(url)).blob();
+      const [whole, later] = [await blob("/samples/sakha-sample.wav"), await blob("/live/later.wav")];
+      const text = async (input) => (await asr.transcribe(input)).transcript.text;
+      const alone = { whole: await text(whole), later: await text(later) };
+      const together = await Promise.all([text(whole), text(later), text(whole)]);
+      // A file while the microphone is live: the recording goes on and ends with its own audio.
+      const partials = [];
+      const recording = await asr.startLive({ onPartial: (transcript) => partials.push(transcript.text) });
+      while (!partials.some((p) => p)) await new Promise((wake) => setTimeout(wake, 100));
+      const duringRecording = await text(later);
+      const seen = partials.length;
+      while (partials.length < seen + 2) await new Promise((wake) => setTimeout(wake, 100));
+      const recorded = await recording.stop();
+      asr.dispose();
+      return { alone, together, duringRecording, recorded: recorded.transcript.text };
+    });
+    assert.notEqual(result.alone.whole, result.alone.later, "two different files");
+    assert.ok(result.alone.later.length > 0);
+    assert.deepEqual(result.together, [result.alone.whole, result.alone.later, result.alone.whole]);
+    assert.equal(result.duringRecording, result.alone.later);
+    // Before streams had ids the file took over the recording's stream, and stop() failed.
+    assert.ok(result.recorded.length > 0, "the recording's own text");
   } finally {
     await page.close();
   }

@@ -103,14 +103,19 @@ export function isCached(page, path) {
   );
 }
 
-/** At most 5 % of the CLI's characters differ: rounding moves a letter, a broken pipeline garbles.
- * `t`, where given, gets the share as a diagnostic. */
-export function assertCloseToCli(t, label, actual, expected) {
+/** At most `maxRate` (5 %) of the CLI's characters differ: rounding moves a letter, a broken pipeline
+ * garbles. `t`, where given, gets the share as a diagnostic. */
+export function assertCloseToCli(t, label, actual, expected, maxRate = 0.05) {
   assert.ok(expected.length > 0, "the CLI recognised something");
   const rate = editDistance(actual, expected) / expected.length;
   t?.diagnostic(`${label}: ${(rate * 100).toFixed(1)}% of characters differ from the CLI's`);
-  assert.ok(rate <= 0.05, `${label}: ${(rate * 100).toFixed(1)}% of characters differ\n  web: ${actual}\n  cli: ${expected}`);
+  assert.ok(rate <= maxRate, `${label}: ${(rate * 100).toFixed(1)}% of characters differ\n  web: ${actual}\n  cli: ${expected}`);
 }
+
+/** How far a live recording's final text may be from offline recognition of the same samples: its
+ * windows are short (crate/src/streaming.rs), and over the demo model's held-out sentences the two
+ * differ by about 1 % of characters (crate/tests/streaming.rs), more on a single short sentence. */
+export const LIVE_AGAINST_OFFLINE = 0.1;
 
 export function editDistance(a, b) {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
