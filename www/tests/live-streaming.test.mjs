@@ -9,7 +9,16 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { LIVE_AGAINST_OFFLINE, assertCloseToCli, floatWav, launchChromiumWithMicrophone, nativeTranscript, recordWidgetEvents, waitForModel } from "./pages.mjs";
+import {
+  LIVE_AGAINST_OFFLINE,
+  assertCloseToCli,
+  floatWav,
+  launchChromiumWithMicrophone,
+  nativeTranscript,
+  recordWidgetEvents,
+  replayLiveStream,
+  waitForModel,
+} from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
 const WWW = fileURLToPath(new URL("..", import.meta.url));
@@ -45,7 +54,8 @@ function watchWorkerRequests(page) {
   });
 }
 
-/** What the page streamed, checked to be only new audio each time, as one 16 kHz WAV file for the CLI. */
+/** What the page streamed, checked to be only new audio each time: the pushes, the samples that came
+ * with the end, and all of it as one 16 kHz WAV file for the CLI. */
 async function streamedAudio(page, name) {
   const requests = await page.evaluate(() => window.workerRequests);
   const types = requests.map((r) => r.type);
@@ -59,10 +69,11 @@ async function streamedAudio(page, name) {
   const seconds = pushes.map((p) => p.length / 16_000);
   assert.ok(seconds.every((s) => s > 0 && s < 3), `seconds per push: ${seconds.map((s) => s.toFixed(2))}`);
   // The last samples go with finishStream.
-  const samples = Float32Array.from([...pushes.flat(), ...(requests.at(-1).samples ?? [])]);
+  const last = requests.at(-1).samples ?? [];
+  const samples = Float32Array.from([...pushes.flat(), ...last]);
   const file = join(WORK, "live", `${name}.wav`);
   writeFileSync(file, floatWav(samples, 16_000));
-  return { file, seconds: samples.length / 16_000 };
+  return { file, seconds: samples.length / 16_000, pushes, last };
 }
 
 test("the page's live mode streams only new audio, shows final and open text, and ends with the CLI's text", async (t) => {
@@ -80,8 +91,9 @@ test("the page's live mode streams only new audio, shows final and open text, an
     await page.waitForSelector('#transcript[data-state="final"]', { timeout: 30_000 });
     assert.ok(await page.isHidden("#error"), await page.textContent("#error"));
     const text = (await page.textContent("#transcript")).trim();
-    const { file, seconds } = await streamedAudio(page, "page");
+    const { file, seconds, pushes, last } = await streamedAudio(page, "page");
     assert.ok(seconds >= 9, `${seconds} s streamed`);
+    assert.equal(text, await replayLiveStream(pushes, last), "the live stream's text for these very pushes");
     assertCloseToCli(t, "live page", text, nativeTranscript(file).text, LIVE_AGAINST_OFFLINE);
   } finally {
     await page.close();
@@ -110,7 +122,8 @@ test("the widget's live mode streams too and reports the open piece apart", asyn
       assert.ok(transcript.words.every((w) => w.end <= open.end));
     }
     const { transcript } = events.find((e) => e.type === "sakha-asr-result").detail;
-    const { file } = await streamedAudio(page, "widget");
+    const { file, pushes, last } = await streamedAudio(page, "widget");
+    assert.equal(transcript.text, await replayLiveStream(pushes, last), "the live stream's text for these very pushes");
     assertCloseToCli(t, "live widget", transcript.text, nativeTranscript(file).text, LIVE_AGAINST_OFFLINE);
   } finally {
     await page.close();

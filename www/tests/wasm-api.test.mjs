@@ -82,7 +82,7 @@ test("long audio reports progress and growing partial transcripts chunk by chunk
   }
 });
 
-test("setChunking sets the window length of long audio and refuses windows under a second", () => {
+test("setChunking sets the window length of long audio and refuses values out of the library's bounds", () => {
   const r = recognizer();
   try {
     // A tone under a syllable-rate envelope has no pause to cut at: only the window length cuts it.
@@ -101,9 +101,12 @@ test("setChunking sets the window length of long audio and refuses windows under
     assert.ok(five.length === 4 && five.every((step) => step <= 5.01), `${five}`);
     r.setChunking(20, 2);
     assert.equal(steps().length, 1);
-    assert.throws(() => r.setChunking(0.5, 2), (e) => e instanceof Error && /chunkSeconds must be at least 1/.test(e.message));
-    assert.throws(() => r.setChunking(10, -1), (e) => e instanceof Error && /contextSeconds at least 0/.test(e.message));
-    assert.throws(() => r.setChunking(NaN, 2), Error);
+    // The library's bounds, named as this API's options; the windows before stay in force.
+    assert.throws(() => r.setChunking(0.5, 2), (e) => e instanceof Error && e.message === "chunkSeconds must be a number of seconds from 1 to 60 (got 0.5)");
+    assert.throws(() => r.setChunking(10, -1), (e) => e instanceof Error && e.message === "contextSeconds must be a number of seconds from 0 to 30 (got -1)");
+    assert.throws(() => r.setChunking(NaN, 2), (e) => e instanceof Error && /chunkSeconds .*\(got NaN\)/.test(e.message));
+    assert.throws(() => r.setChunking(1e30, 2), (e) => e instanceof Error && /chunkSeconds/.test(e.message));
+    assert.equal(steps().length, 1, "still 20 s windows");
   } finally {
     r.free();
   }
