@@ -166,11 +166,19 @@ fn streamed_in_pieces_the_sample_reads_the_same_and_each_push_is_timed() {
     assert_eq!(stdout(&streamed), stdout(&whole));
     let pushes: Vec<serde_json::Value> =
         stderr(&streamed).lines().map(|l| serde_json::from_str(l).unwrap()).filter(|r: &serde_json::Value| r.get("push_s").is_some()).collect();
-    // 67 765 samples in pieces of 4000
+    // 67 765 samples in pieces of 4000; a file stream shows no partial text and computes no windows
+    assert_eq!(pushes.len(), 17);
+    assert!(pushes.iter().all(|push| push["partial_end_s"].is_null() && push["frames_computed"] == 0), "{pushes:?}");
+    // a live stream shows the open piece's text after every push, never ahead of the audio
+    let live = run(&["transcribe", "--format", "json", "--stream", "0.25", "--live", "--timings", path(&sample)]);
+    assert!(live.status.success(), "{}", stderr(&live));
+    let pushes: Vec<serde_json::Value> =
+        stderr(&live).lines().map(|l| serde_json::from_str(l).unwrap()).filter(|r: &serde_json::Value| r.get("push_s").is_some()).collect();
     assert_eq!(pushes.len(), 17);
     for push in &pushes {
         assert!(push["partial_end_s"].as_f64().unwrap() <= push["audio_s"].as_f64().unwrap());
     }
+    assert!(pushes.last().unwrap()["frames_computed"].as_u64().unwrap() > 0);
     let refused = run(&["transcribe", "--stream", "0", path(&sample)]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
 }
