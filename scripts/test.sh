@@ -5,7 +5,7 @@
 # is kept in ~/.cache, so only the first run on a machine compiles it all), the normalisation twins,
 # the word LM builder against its fixture,
 # then the browser build in headless Chromium (scripts/test-web.sh), whose wasm32 release build also
-# keeps native-only code out of the library.
+# keeps native-only code out of the library; then clippy on the wasm builds (scripts/clippy-wasm.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/check-setup-without-optional-tools.sh
@@ -25,3 +25,5 @@ cmp "$lm_check/scores.tsv" crate/tests/fixtures/lm/scores.tsv
 # The int8 kernel's own tests in each wasm build, where that build runs (Node; Chromium).
 scripts/test-wasm-kernels.sh
 scripts/test-web.sh
+# Clippy as each one-thread wasm build compiles the library (after test-web.sh built them).
+scripts/clippy-wasm.sh
