@@ -278,11 +278,16 @@ async function profileOurs(context, server) {
 
 // ---- the file paths ------------------------------------------------------------------------------------
 
-/** `seconds` of the bench audio (the 30 s file repeated) as raw float32 and as a float WAV, made once. */
+/**
+ * `seconds` of the bench audio (the 30 s file repeated) as raw float32 and as a float WAV, made once,
+ * under names of their own: bench_browser_model.py's audio-10s.f32 is another signal, whose texts
+ * reference.json holds.
+ */
 function fileAudio(seconds) {
-  const raw = join(CACHE, `audio-${seconds}s.f32`);
-  const wav = join(CACHE, `audio-${seconds}s-float.wav`);
-  const made = { f32: audioUrl(seconds), wavUrl: `/bench-models/audio-${seconds}s-float.wav`, wavPath: wav };
+  const name = `files-${seconds}s`;
+  const raw = join(CACHE, `${name}.f32`);
+  const wav = join(CACHE, `${name}.wav`);
+  const made = { f32: `/bench-models/${name}.f32`, wavUrl: `/bench-models/${name}.wav`, wavPath: wav };
   if (existsSync(wav)) return made;
   const source = new Float32Array(readFileSync(join(CACHE, "audio-30s.f32")).buffer.slice(0));
   const samples = new Float32Array(seconds * 16_000);
