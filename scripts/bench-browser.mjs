@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { floatWav } from "../www/tests/pages.mjs";
 import { startServer } from "../www/tests/server.mjs";
+import { writeSection } from "./bench-section.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: options, positionals } = parseArgs({
@@ -517,20 +518,6 @@ function windowsSeconds(total, chunk) {
   return seconds;
 }
 
-/** Replaces this script's section of BENCHMARKS.md (between its markers), or appends it. */
-function writeSection(file, section, [begin_, end_] = [BEGIN, END]) {
-  let text = "";
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    // No file yet: the section is all of it.
-  }
-  const begin = text.indexOf(begin_);
-  const end = text.indexOf(end_);
-  text = begin >= 0 && end > begin ? text.slice(0, begin) + section + text.slice(end + end_.length + 1) : `${text.trimEnd()}\n\n${section}`;
-  writeFileSync(file, text);
-}
-
 // ---- main ----------------------------------------------------------------------------------------------
 
 const ORT_VERSION = JSON.parse(readFileSync(join(ROOT, "node_modules/onnxruntime-web/package.json"), "utf8")).version;
@@ -572,12 +559,12 @@ try {
       buildNote = "**The wasm builds in www/ changed during this run** (build-wasm.sh ran meanwhile): rows of ours may mix builds; run again. ";
     }
     const section = report(results, chunking, profile, started, [loadAtStart, (await import("node:os")).loadavg()[0]]);
-    writeSection(options.out, section);
+    writeSection(options.out, section, BEGIN, END);
     console.log(`\n${section}`);
   }
   if (options.only !== "engine") {
     const section = reportFiles(await measureFilePaths(context, servers), started);
-    writeSection(options.out, section, [FILES_BEGIN, FILES_END]);
+    writeSection(options.out, section, FILES_BEGIN, FILES_END);
     console.log(`\n${section}`);
   }
 } finally {

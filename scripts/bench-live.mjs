@@ -11,13 +11,14 @@
 // (the fake microphone plays its file over and over; recording stops before it starts again).
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startServer } from "../www/tests/server.mjs";
+import { writeSection } from "./bench-section.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: options, positionals } = parseArgs({
@@ -232,23 +233,6 @@ function report(results, native, started, load) {
   return lines.join("\n") + "\n";
 }
 
-/** Replaces this script's section of `file` (between its markers), or appends it. */
-function writeSection(file, section) {
-  let text = "";
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    // No file yet: the section is all of it.
-  }
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  text =
-    begin >= 0 && end > begin
-      ? text.slice(0, begin) + section + text.slice(end + END.length).replace(/^\n/, "")
-      : `${text.trimEnd()}${text.trim() ? "\n\n" : ""}${section}`;
-  writeFileSync(file, text);
-}
-
 // ---- main ----------------------------------------------------------------------------------------------
 
 const started = new Date();
@@ -311,5 +295,5 @@ try {
 }
 
 const section = report(results, native, started, [loadAtStart, loadavg()[0]]);
-if (options.out) writeSection(options.out, section);
+if (options.out) writeSection(options.out, section, BEGIN, END);
 console.log(`\n${section}`);
