@@ -139,14 +139,6 @@ impl Config {
                 check_size(&format!("{name}[{i}]"), value)?;
             }
         }
-        // Frames, streamed or not, are cut from the audio `samples_per_frame` apart and each reads its
-        // window: a kernel shorter than its stride would give more frames than whole frame lengths.
-        if let Some(i) = (0..layers).find(|&i| self.conv_kernel[i] < self.conv_stride[i]) {
-            return Err(ConfigError::field(
-                "conv_kernel",
-                format!("conv_kernel[{i}] ({}) is shorter than conv_stride[{i}] ({}): the conv would skip samples", self.conv_kernel[i], self.conv_stride[i]),
-            ));
-        }
         let sizes = [
             ("vocab_size", self.vocab_size),
             ("hidden_size", self.hidden_size),
@@ -191,6 +183,14 @@ impl Config {
                     "the conv kernels {:?} with strides {:?} need more than a second of audio per frame",
                     self.conv_kernel, self.conv_stride
                 ),
+            ));
+        }
+        // Frames, streamed or not, are cut from the audio `samples_per_frame` apart and each reads its
+        // window: a kernel shorter than its stride would give more frames than whole frame lengths.
+        if let Some(i) = (0..layers).find(|&i| self.conv_kernel[i] < self.conv_stride[i]) {
+            return Err(ConfigError::field(
+                "conv_kernel",
+                format!("conv_kernel[{i}] ({}) is shorter than conv_stride[{i}] ({}): the conv would skip samples", self.conv_kernel[i], self.conv_stride[i]),
             ));
         }
         Ok(())
