@@ -1,13 +1,18 @@
 // Fetches the files of a packaged model (model.json, base.gguf, <lang>.gguf and, when the package has
-// one, the language's word language model <lang>.lm) and keeps them in the Cache API. Each file is streamed, piece by piece as it is read from the cache or the network, into
-// a sink from the recognizer (a wasm `PackageFile`), which builds the model as the bytes arrive, so no
-// copy of a whole file is ever held here, and checks a download's size and sha256 against model.json.
+// one, the language's word language model <lang>.lm) and keeps them in the Cache API. Each file is
+// streamed, piece by piece as it is read from the cache or the network, into a sink from the
+// recognizer (a wasm `PackageFile`), which builds the model as the bytes arrive, so no copy of a whole
+// file is ever held here, and checks a download's size and sha256 against model.json.
 // A download is stored while it streams, but the stored copy is completed only once the sink has
-// verified it, so the cache never holds a partial or corrupt download, and a stored copy is not
-// hashed again (only its size is checked); it is read with no network request at all. When the browser refuses to store a file (no space left, or a private
-// window that keeps storage in memory and refuses large files), the model still runs from the
-// download, with a notice saying why it was not kept. A package is treated as immutable at its URL:
-// publish a changed model under a new URL.
+// verified it, so the cache never holds a partial or corrupt download. The copy carries the sha256 it
+// was verified against (a header of the stored response), and is used only while model.json still
+// names that sha256: a package republished at the same URL is downloaded again, even where a file
+// keeps its size. A stored copy is not hashed again (only its size is checked) and is read with no
+// network request. model.json itself is asked of the server on every load, and the stored one is used
+// when the server cannot be reached, answers an error or does not answer in time, so the app loads
+// offline. When the browser refuses to store a file (no space left, or a private window that keeps
+// storage in memory and refuses large files), the model still runs from the download, with a notice
+// saying why it was not kept.
 
 import { AsrError, ErrorKind, Stage } from "./protocol.js";
 
@@ -25,6 +30,13 @@ const STORED_READ_STALL_MS = 10_000;
 const STORED_READ_RESUMES = 2;
 /** How much of a download may wait in memory for the Cache API to take it in. */
 const STORE_QUEUE_BYTES = 8 << 20;
+/** The header of a stored file that names the sha256 it was verified against. */
+const SHA256_HEADER = "X-Sakha-Asr-Sha256";
+/**
+ * How long model.json may take to arrive when a stored one can stand in: a server that hangs, or a
+ * network that is all but gone, then delays the start only this long.
+ */
+const MANIFEST_WAIT_MS = 5_000;
 /** WebAssembly (wasm32) memory ends at 4 GiB, and the recognizer holds all of the model's weights in it. */
 const WASM_MEMORY_BYTES = 2 ** 32;
 
@@ -35,24 +47,23 @@ export function formatSize(bytes) {
 }
 
 /**
- * Opens the package whose manifest is at `manifestUrl`: from the cache when it was fully downloaded
- * before, else from the server. `parseManifest` (from the wasm module) checks format and version, so
- * a package this version cannot run is refused before any weights are downloaded.
+ * Opens the package whose manifest is at `manifestUrl`: the server's model.json, so that a package
+ * republished at the same URL is seen, or the stored one where the server gives none in time.
+ * `parseManifest` (from the wasm module) checks format and version, so a package this version cannot
+ * run is refused before any weights are downloaded.
  */
 export async function openPackage(manifestUrl, parseManifest) {
   const cache = await caches.open(MODEL_CACHE);
-  const cached = await cache.match(manifestUrl);
-  if (cached) {
-    const text = await cached.text();
-    try {
-      return new ModelPackage(cache, manifestUrl, text, parseManifest(text), true);
-    } catch {
-      // Stored by an older version of this app that read another format: ask the server again.
-      await cache.delete(manifestUrl);
-    }
+  const stored = await storedManifest(cache, manifestUrl, parseManifest);
+  let text;
+  try {
+    const deadline = stored ? AbortSignal.timeout(MANIFEST_WAIT_MS) : undefined;
+    text = await (await fetchOrThrow(manifestUrl, "model.json", deadline)).text();
+  } catch (e) {
+    if (!stored) throw e;
+    return new ModelPackage(cache, manifestUrl, stored.text, stored.manifest, true);
   }
-  const response = await fetchOrThrow(manifestUrl, "model.json");
-  const text = await response.text();
+  if (text === stored?.text) return new ModelPackage(cache, manifestUrl, text, stored.manifest, true);
   let manifest;
   try {
     manifest = parseManifest(text);
@@ -60,6 +71,20 @@ export async function openPackage(manifestUrl, parseManifest) {
     throw new AsrError(ErrorKind.FORMAT, `${manifestUrl}: ${e.message}`);
   }
   return new ModelPackage(cache, manifestUrl, text, manifest, false);
+}
+
+/** The stored model.json as `{text, manifest}`, or null. */
+async function storedManifest(cache, manifestUrl, parseManifest) {
+  const response = await cache.match(manifestUrl);
+  if (!response) return null;
+  const text = await response.text();
+  try {
+    return { text, manifest: parseManifest(text) };
+  } catch {
+    // Stored by an older version of this app that read another format.
+    await cache.delete(manifestUrl);
+    return null;
+  }
 }
 
 /** Deletes every downloaded model from this browser. */
@@ -106,7 +131,7 @@ class ModelPackage {
     const entries = files.map(({ entry }) => entry);
     checkFitsInMemory(entries);
     const urls = entries.map((entry) => this.fileUrl(entry));
-    const cached = await Promise.all(urls.map((url) => this.cache.match(url)));
+    const cached = await Promise.all(entries.map((entry, i) => this.storedCopy(urls[i], entry)));
     const storing = new Storing(this.cache, entries.filter((_, i) => !cached[i]));
     const sinks = [];
     try {
@@ -121,6 +146,19 @@ class ModelPackage {
       this.manifestCached = await storing.put(this.manifestUrl, this.manifestText, "model.json");
     }
     return { files: sinks, notice: storing.notice };
+  }
+
+  /**
+   * The stored copy of `entry` at `url`, or null. A copy verified against another sha256 (the package
+   * was republished at this URL), or stored by a version of this app that did not record it, is
+   * deleted: it is downloaded again.
+   */
+  async storedCopy(url, entry) {
+    const response = await this.cache.match(url);
+    if (!response) return null;
+    if (response.headers.get(SHA256_HEADER) === entry.sha256) return response;
+    await this.cache.delete(url);
+    return null;
   }
 
   /**
@@ -169,7 +207,7 @@ class ModelPackage {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const response = await fetchOrThrow(url, entry.file);
       const sink = open(false);
-      const copy = storing.open(url, entry.file);
+      const copy = storing.open(url, entry);
       try {
         await pump(response, entry, Stage.DOWNLOAD, onProgress, sink, copy);
         sink.finish();
@@ -215,13 +253,13 @@ class Storing {
   }
 
   /**
-   * Stores `body` under `url`; false when nothing was stored: the browser refused (the reason goes to
-   * `notice`), or `discarded()` says that we broke off the body ourselves.
+   * Stores `body` under `url` with `headers` added; false when nothing was stored: the browser refused
+   * (the reason goes to `notice`), or `discarded()` says that we broke off the body ourselves.
    */
-  async put(url, body, name, discarded = () => false) {
+  async put(url, body, name, headers = {}, discarded = () => false) {
     if (this.notice) return false;
     try {
-      await this.cache.put(url, new Response(body, { headers: { "Content-Type": "application/octet-stream" } }));
+      await this.cache.put(url, new Response(body, { headers: { "Content-Type": "application/octet-stream", ...headers } }));
       return true;
     } catch (e) {
       if (!discarded()) this.notice ??= await notStoredNotice(e, name, this.needed);
@@ -230,13 +268,14 @@ class Storing {
   }
 
   /**
-   * A copy of a download, stored under `url` while it arrives: `push` each chunk (and wait for
-   * `room()`, so a download faster than the disk does not pile up in memory), then `keep()` once the
-   * file is verified (resolves when it is stored or refused) or `discard()` (resolves once nothing of
-   * it is stored). Null after a refusal.
+   * A copy of the download of `entry`, stored under `url` with the sha256 it is verified against
+   * while it arrives: `push` each chunk (and wait for `room()`, so a download faster than the disk
+   * does not pile up in memory), then `keep()` once the file is verified (resolves when it is stored
+   * or refused) or `discard()` (resolves once nothing of it is stored). Null after a refusal.
    */
-  open(url, name) {
+  open(url, entry) {
     if (this.notice) return null;
+    const name = entry.file;
     let controller;
     let wake = () => {};
     const body = new ReadableStream(
@@ -251,7 +290,7 @@ class Storing {
     };
     let discarded = false;
     let settled = false;
-    const stored = this.put(url, body, name, () => discarded).finally(() => {
+    const stored = this.put(url, body, name, { [SHA256_HEADER]: entry.sha256 }, () => discarded).finally(() => {
       settled = true;
       wake();
     });
@@ -273,11 +312,11 @@ class Storing {
   }
 }
 
-async function fetchOrThrow(url, name) {
+async function fetchOrThrow(url, name, signal) {
   let response;
   try {
     // The Cache API is our cache; the HTTP cache would only hold a second copy.
-    response = await fetch(url, { cache: "no-store" });
+    response = await fetch(url, { cache: "no-store", signal });
   } catch {
     throw new AsrError(
       ErrorKind.NETWORK,

@@ -1,6 +1,6 @@
 // A small static file server for the web app: correct MIME types (wasm, modules, manifest), a log of
 // every request it answered, and faults the tests switch on per path (404, a corrupt byte, a
-// connection cut mid-body). Run it by hand to try the app:
+// connection cut mid-body, no answer). Run it by hand to try the app:
 //
 //   node www/tests/server.mjs [PORT]      serves www/ on http://127.0.0.1:PORT (default 8080),
 //                                         cross-origin isolated (the threaded wasm build runs)
@@ -41,6 +41,8 @@ export const Fault = Object.freeze({
    * after them.)
    */
   EMPTY_FETCH: "empty-fetch",
+  /** No answer at all, until the client gives up: a server that hangs. */
+  HANG: "hang",
 });
 
 /**
@@ -62,6 +64,7 @@ export async function startServer({ root, mounts = {}, hidden = [], port = 0, is
     (isServiceWorkerScript(request) ? serviceWorkerScripts : requests).push(path);
     const file = hidden.some((prefix) => path.startsWith(prefix)) ? null : locate(root, mounts, path);
     const fault = faults.get(path);
+    if (fault === Fault.HANG) return;
     const emptyFetch = fault === Fault.EMPTY_FETCH && request.headers["sec-fetch-dest"] === "empty";
     const refused = fault === Fault.NOT_FOUND || (emptyFetch && sentByServiceWorker(request));
     const body = file && (emptyFetch ? Buffer.alloc(0) : await readIfFile(file));
