@@ -10,6 +10,7 @@
 
 mod kernels;
 pub mod model;
+pub mod random;
 pub mod weights;
 
 pub use model::{LanguageHead, Wav2Vec2};
