@@ -110,8 +110,9 @@ impl Config {
     }
 
     /// Checks every value before it sizes a tensor, a loop or a division: sizes positive and bounded,
-    /// the conv lists of one length, and the conv stack's frame and receptive field at most a second
-    /// of audio (MMS: 20 ms and 25 ms), with products computed without overflow.
+    /// the conv lists of one length, the conv stack's frame and receptive field at most a second of
+    /// audio (MMS: 20 ms and 25 ms), with products computed without overflow, and activations that
+    /// keep their input's width.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.model_type != "wav2vec2" {
             return Err(ConfigError::field(
@@ -169,6 +170,13 @@ impl Config {
                 "layer_norm_eps",
                 format!("layer_norm_eps is {}; it must be a small positive number", self.layer_norm_eps),
             ));
+        }
+        // candle's swiglu gates one half of its input with the other: the layers after it would get
+        // half the width (transformers' wav2vec2 has no such activation).
+        for (name, activation) in [("hidden_act", self.hidden_act), ("feat_extract_activation", self.feat_extract_activation)] {
+            if activation == Activation::Swiglu {
+                return Err(ConfigError::field(name, format!("{name} is swiglu, which halves the width of its input; wav2vec2's layers keep it")));
+            }
         }
         let per_frame = self.conv_stride.iter().try_fold(1usize, |product, &stride| product.checked_mul(stride));
         if per_frame.is_none_or(|samples| samples > SAMPLE_RATE) {
