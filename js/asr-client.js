@@ -78,10 +78,12 @@ export class AsrClient {
    * Transcribes mono samples at the `sampleRate` that `load` returned. The array is moved to the
    * worker (it is empty afterwards). When the language has a word language model (`languageModel` in
    * what `load` resolved to), decoding uses it, unless `languageModel` is false here: then it is greedy,
-   * letter by letter, as for a package without one. Resolves to {transcript, srt, vtt}.
+   * letter by letter, as for a package without one. Resolves to {transcript, srt, vtt}. Aborting
+   * `signal`, or an exception thrown by `onProgress` or `onPartial`, rejects at once with its reason
+   * and stops the worker within a few seconds of audio; the worker stays ready for what comes next.
    */
-  transcribe(samples, { languageModel = true, onProgress, onPartial } = {}) {
-    return this.#request({ type: "transcribe", samples, languageModel }, { onProgress, onPartial }, [samples.buffer]);
+  transcribe(samples, { languageModel = true, onProgress, onPartial, signal } = {}) {
+    return this.#request({ type: "transcribe", samples, languageModel }, { onProgress, onPartial, signal }, [samples.buffer]);
   }
 
   /**
@@ -98,18 +100,20 @@ export class AsrClient {
   /**
    * Stream `stream`'s next mono samples at the `sampleRate` that `load` returned (moved to the worker).
    * Resolves to {final, partial}: the pieces these samples finished (segments {start, end, text,
-   * words}, final) and, for a live stream, the open piece's text so far (null otherwise).
+   * words}, final) and, for a live stream, the open piece's text so far (null otherwise). A push
+   * aborted (`signal`) before the worker starts it is dropped; the stream then misses that audio.
    */
-  pushStream(stream, samples) {
-    return this.#request({ type: "pushStream", stream, samples }, {}, [samples.buffer]);
+  pushStream(stream, samples, { signal } = {}) {
+    return this.#request({ type: "pushStream", stream, samples }, { signal }, [samples.buffer]);
   }
 
   /**
    * Ends a stream, with its last `samples` if given (moved to the worker; no partial text is made for
    * them). Resolves to {final, transcript, srt, vtt}: the last pieces and the whole stream's transcript.
+   * Aborted (`signal`) before the worker starts it, the stream stays open: close it.
    */
-  finishStream(stream, samples = new Float32Array(0)) {
-    return this.#request({ type: "finishStream", stream, samples }, {}, [samples.buffer]);
+  finishStream(stream, samples = new Float32Array(0), { signal } = {}) {
+    return this.#request({ type: "finishStream", stream, samples }, { signal }, [samples.buffer]);
   }
 
   /** Drops a stream and what it held. */
@@ -131,13 +135,38 @@ export class AsrClient {
     this.#failAll(error);
   }
 
-  #request(message, callbacks, transfer = []) {
+  #request(message, { signal, ...callbacks } = {}, transfer = []) {
     if (!this.#worker) return Promise.reject(new AsrError(ErrorKind.RECOGNIZER, "No model is loaded yet."));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, ...callbacks });
+      const abort = () => this.#abort(id, signal.reason);
+      signal?.addEventListener("abort", abort, { once: true });
+      const settled = (settle) => (value) => {
+        signal?.removeEventListener("abort", abort);
+        settle(value);
+      };
+      this.#pending.set(id, { resolve: settled(resolve), reject: settled(reject), ...callbacks });
       this.#worker.postMessage({ ...message, id, protocol: PROTOCOL_VERSION }, transfer);
     });
+  }
+
+  /** Rejects request `id` with `reason` at once, as fetch does, and asks the worker to stop it. */
+  #abort(id, reason) {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    this.#worker?.postMessage({ type: "abort", target: id, protocol: PROTOCOL_VERSION });
+    pending.reject(reason);
+  }
+
+  /** Calls a request's callback; one that throws aborts the request with what it threw. */
+  #callBack(id, callback, value) {
+    try {
+      callback?.(value);
+    } catch (e) {
+      this.#abort(id, e);
+    }
   }
 
   #receive(message) {
@@ -152,10 +181,10 @@ export class AsrClient {
     if (!pending) return;
     switch (message.type) {
       case "progress":
-        pending.onProgress?.(message);
+        this.#callBack(message.id, pending.onProgress, message);
         break;
       case "partial":
-        pending.onPartial?.(message.transcript);
+        this.#callBack(message.id, pending.onPartial, message.transcript);
         break;
       case "result":
         this.#pending.delete(message.id);

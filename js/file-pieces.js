@@ -19,19 +19,22 @@ const PIECE_SECONDS = 30;
  * `sampleRate`): piece by piece through a stream of its own in the worker where filePieces reads the
  * format, the whole file at once otherwise. Options and result as `client.transcribe`'s;
  * `onPartial(transcript)` gets the words of the pieces finished so far. The stream recognises each
- * piece once, when a pause or the end closes it, so the file costs what its samples cost. A failure
- * drops the stream.
+ * piece once, when a pause or the end closes it, so the file costs what its samples cost. A failure,
+ * an exception from a callback or an abort of `signal` drops the stream.
  */
-export async function transcribeFile(client, file, sampleRate, { languageModel = true, onProgress, onPartial } = {}) {
+export async function transcribeFile(client, file, sampleRate, { languageModel = true, onProgress, onPartial, signal } = {}) {
   const audio = await filePieces(file, sampleRate);
   if (!audio) {
     const samples = await decodeToMono(await file.arrayBuffer(), sampleRate);
-    return client.transcribe(samples, { languageModel, onProgress, onPartial });
+    signal?.throwIfAborted();
+    return client.transcribe(samples, { languageModel, onProgress, onPartial, signal });
   }
+  signal?.throwIfAborted();
   const stream = await client.startStream({ languageModel });
   const words = [];
   let pushed = 0;
   let previous = Promise.resolve();
+  let transcript, srt, vtt;
   const show = ({ final }, seconds) => {
     for (const segment of final) words.push(...segment.words);
     onProgress?.({ stage: Stage.TRANSCRIBE, loaded: seconds, total: Math.max(audio.duration, seconds) });
@@ -42,18 +45,21 @@ export async function transcribeFile(client, file, sampleRate, { languageModel =
     // than two pieces are ever held.
     for await (const piece of audio.pieces) {
       await previous;
+      signal?.throwIfAborted();
       pushed += piece.length / sampleRate;
       const seconds = pushed;
-      previous = client.pushStream(stream, piece).then((update) => show(update, seconds));
+      previous = client.pushStream(stream, piece, { signal }).then((update) => show(update, seconds));
       // A failed push is thrown by the next `await previous`, not reported as unhandled meanwhile.
       previous.catch(() => {});
     }
     await previous;
+    ({ transcript, srt, vtt } = await client.finishStream(stream, undefined, { signal }));
   } catch (e) {
-    await client.closeStream(stream).catch(() => {});
+    // Not waited for: the worker frees the stream once the push in flight is done, and an abort
+    // is reported at once.
+    client.closeStream(stream).catch(() => {});
     throw e;
   }
-  const { transcript, srt, vtt } = await client.finishStream(stream);
   if (pushed === 0) throw new AsrError(ErrorKind.AUDIO, "The file contains no audio samples.");
   return { transcript, srt, vtt };
 }

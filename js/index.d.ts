@@ -44,6 +44,8 @@ export declare const ErrorKind: Readonly<{
   FORMAT: "format";
   AUDIO: "audio";
   VERSION: "version";
+  SETTINGS: "settings";
+  ABORTED: "aborted";
   RECOGNIZER: "recognizer";
 }>;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
@@ -80,8 +82,11 @@ export interface TranscribeOptions {
   sampleRate?: number;
   /** false: decode letter by letter though the language has a word language model. */
   languageModel?: boolean;
+  /** A callback that throws aborts the transcription with what it threw. */
   onProgress?: (progress: Progress) => void;
   onPartial?: (transcript: Transcript) => void;
+  /** Aborting rejects at once with the signal's reason; the worker stops within a few seconds of audio. */
+  signal?: AbortSignal;
 }
 
 /** A piece of a live recording, times in seconds from its start. */
@@ -98,6 +103,8 @@ export interface LiveOptions {
   onPartial?: (transcript: Transcript, partial: Segment) => void;
   /** Seconds recorded so far, a few times a second. */
   onTick?: (seconds: number) => void;
+  /** Aborting cancels the recording (or its start) and lets go of the microphone; `stop()` then rejects. */
+  signal?: AbortSignal;
 }
 
 export interface LiveRecording {

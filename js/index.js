@@ -91,13 +91,18 @@ export class Transcriber {
    * ArrayBuffer of such a file, or mono samples (Float32Array) at `sampleRate` (default: the
    * recognizer's; another rate is resampled). Buffers and samples are copied, not taken. `languageModel`:
    * false decodes letter by letter though the language has a word LM. Resolves to
-   * {transcript: {text, words: [{text, start, end}], duration}, srt, vtt}.
+   * {transcript: {text, words: [{text, start, end}], duration}, srt, vtt}. `signal` (an AbortSignal):
+   * aborting rejects at once with its reason, as fetch does, and the worker stops within a few
+   * seconds of audio, ready for the next request; so does an exception thrown by a callback.
    */
-  async transcribe(input, { sampleRate, languageModel = true, onProgress, onPartial } = {}) {
+  async transcribe(input, { sampleRate, languageModel = true, onProgress, onPartial, signal } = {}) {
+    signal?.throwIfAborted();
+    const options = { languageModel, onProgress, onPartial, signal };
     // A file is read and recognised piece by piece where the format allows (file-pieces.js).
-    if (input instanceof Blob) return transcribeFile(this.#client, input, this.sampleRate, { languageModel, onProgress, onPartial });
+    if (input instanceof Blob) return transcribeFile(this.#client, input, this.sampleRate, options);
     const samples = await this.#samples(input, sampleRate);
-    return this.#client.transcribe(samples, { languageModel, onProgress, onPartial });
+    signal?.throwIfAborted();
+    return this.#client.transcribe(samples, options);
   }
 
   /**
@@ -105,10 +110,12 @@ export class Transcriber {
    * (the last `partial.words` are the open piece's, which may still change), `onTick(seconds)` a few
    * times a second. Only new audio goes to the worker's stream. Resolves, once the microphone is
    * open, to a recording whose `stop()` resolves to the whole recording's transcription (as
-   * `transcribe` gives it for the same samples), and whose `cancel()` drops it.
+   * `transcribe` gives it for the same samples), and whose `cancel()` drops it. Aborting `signal`
+   * (an AbortSignal) cancels the recording, or its start: the microphone is let go, and `stop()`
+   * rejects with the signal's reason.
    */
-  async startLive({ languageModel = true, onPartial, onTick } = {}) {
-    const recording = await LiveRecording.start(this.#client, this.sampleRate, { languageModel, onPartial, onTick });
+  async startLive({ languageModel = true, onPartial, onTick, signal } = {}) {
+    const recording = await LiveRecording.start(this.#client, this.sampleRate, { languageModel, onPartial, onTick, signal });
     return { stop: () => recording.stop(), cancel: () => recording.cancel() };
   }
 

@@ -68,7 +68,8 @@ export async function openPackage(manifestUrl, parseManifest) {
   try {
     manifest = parseManifest(text);
   } catch (e) {
-    throw new AsrError(ErrorKind.FORMAT, `${manifestUrl}: ${e.message}`);
+    // The library says which: not a package (format), or one of another format version (version).
+    throw new AsrError(e.kind === ErrorKind.VERSION ? ErrorKind.VERSION : ErrorKind.FORMAT, `${manifestUrl}: ${e.message}`);
   }
   return new ModelPackage(cache, manifestUrl, text, manifest, false);
 }
@@ -107,7 +108,7 @@ class ModelPackage {
     const entry = this.manifest.languages[name];
     if (!entry) {
       const available = Object.keys(this.manifest.languages).join(", ");
-      throw new AsrError(ErrorKind.FORMAT, `This model has no language "${name}"; it has: ${available}.`);
+      throw new AsrError(ErrorKind.SETTINGS, `This model has no language "${name}"; it has: ${available}.`);
     }
     return { name, entry };
   }

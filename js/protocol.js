@@ -9,6 +9,10 @@
 // while the page was open, outside the service worker's care) fail with ErrorKind.VERSION, never
 // misread each other.
 //
+// One message is not a request and gets no answer: {type: "abort", target, protocol} asks the worker to
+// stop request `target`. It is heard at once, between requests: one that has not started never runs,
+// and `transcribe` stops within one slice of its audio; either answers an error of kind ABORTED.
+//
 // Page → worker
 //   {type: "load", id, modelUrl, language?, build?, threads?, oneThread?}
 //                                               load a packaged model (URL of its model.json);
@@ -20,7 +24,9 @@
 //   {type: "setLanguage", id, language}         switch language, keeping the base model (the new
 //                                                 language's word language model replaces the old one's)
 //   {type: "transcribe", id, samples, languageModel?}
-//                                               samples: Float32Array, mono, at the rate `load` returned;
+//                                               samples: Float32Array, mono, at the rate `load` returned,
+//                                                 recognised as offline, through a file stream, a few
+//                                                 seconds at a time (so an abort is heard);
 //                                                 languageModel: false decodes greedily (letter by
 //                                                 letter) though the language has a word language
 //                                                 model; by default one that is loaded is used
@@ -68,7 +74,7 @@
 // of a stream, {start, end, text, words}, times in seconds from the stream's start.
 
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 /**
  * `url` tagged with the build of the app that serves this package, when it has one: an app that
@@ -98,8 +104,15 @@ export const ErrorKind = Object.freeze({
   FORMAT: "format",
   /** The audio could not be decoded or is unusable (empty, too short). */
   AUDIO: "audio",
-  /** The page and the recognizer's worker come from different versions of the app: reload. */
+  /**
+   * Parts made for different versions of sakha-asr: the page and its worker (the app was updated
+   * while the page was open: reload), or the model and this recognizer (the message says which is newer).
+   */
   VERSION: "version",
+  /** A setting or argument out of its bounds (the message names it and its bounds), or a call out of order. */
+  SETTINGS: "settings",
+  /** The request was aborted (an AbortSignal, or an exception thrown by one of its callbacks). */
+  ABORTED: "aborted",
   /** Anything else the recognizer reported. */
   RECOGNIZER: "recognizer",
 });

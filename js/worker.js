@@ -10,6 +10,12 @@ import { startWasm } from "./wasm-build.js";
 let wasm = null;
 let PackageFile, Recognizer, parseManifest, sampleRate, toSrt, toVtt;
 
+/**
+ * Seconds of samples a `transcribe` request gives its stream at a time; an `abort` is heard between
+ * two, so the model goes on for at most the pieces one slice completes.
+ */
+const TRANSCRIBE_SLICE_SECONDS = 5;
+
 let modelPackage = null;
 let recognizer = null;
 // The open streams by id, each {stream: RecognizerStream, words, end}: the words and end of its final
@@ -50,38 +56,50 @@ const handlers = {
     return describe(notice);
   },
 
-  async transcribe({ samples, languageModel }, post) {
-    // Without a word language model decoding is greedy anyway.
-    if (loadedRecognizer().hasLanguageModel) recognizer.setDecoding({ languageModel: languageModel !== false });
-    const transcript = recognizer.transcribe(samples, (progress) => {
-      post.progress({ stage: Stage.TRANSCRIBE, loaded: progress.doneSeconds, total: progress.totalSeconds });
-      post.partial(progress.partial);
-    });
-    return { transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
+  async transcribe({ id, samples, languageModel }, post) {
+    // Through a file stream, which gives offline recognition's text: a slice at a time, so that an
+    // `abort` of this request is heard between two slices.
+    const open = openFileStream(languageModel);
+    try {
+      const rate = sampleRate();
+      const slice = TRANSCRIBE_SLICE_SECONDS * rate;
+      const total = samples.length / rate;
+      for (let start = 0; start < samples.length; start += slice) {
+        await otherMessagesHeard();
+        if (aborted.has(id)) throw abortedAt(open.end, total);
+        const update = open.stream.push(samples.subarray(start, start + slice));
+        keep(open, update.final);
+        post.progress({ stage: Stage.TRANSCRIBE, loaded: open.end, total });
+        if (update.final.length) post.partial(transcriptOf(open));
+      }
+      keep(open, open.stream.finish());
+      const transcript = transcriptOf(open);
+      return { transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
+    } finally {
+      open.stream.free();
+    }
   },
 
   startStream({ languageModel, live }) {
-    if (loadedRecognizer().hasLanguageModel) recognizer.setDecoding({ languageModel: languageModel !== false });
     const id = nextStreamId++;
-    streams.set(id, { stream: recognizer.startStream(live === true), words: [], end: 0 });
+    streams.set(id, live === true ? openLiveStream(languageModel) : openFileStream(languageModel));
     return id;
   },
 
   pushStream({ stream: id, samples }) {
-    const open = openStream(id);
+    const open = streamOf(id);
     const update = open.stream.push(samples);
     keep(open, update.final);
     return update;
   },
 
   finishStream({ stream: id, samples }) {
-    const open = openStream(id);
+    const open = streamOf(id);
     streams.delete(id);
     try {
       const final = open.stream.finish(samples ?? new Float32Array(0));
       keep(open, final);
-      // As `transcribe` gives it for the same samples: the pieces' words, the duration the frames cover.
-      const transcript = { text: open.words.map((word) => word.text).join(" "), words: open.words, duration: open.end };
+      const transcript = transcriptOf(open);
       return { final, transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
     } finally {
       open.stream.free();
@@ -95,6 +113,27 @@ const handlers = {
   },
 };
 
+/** A stream for a file (or `transcribe`'s samples): each piece recognised once, as offline. */
+function openFileStream(languageModel) {
+  return openStream(languageModel, false);
+}
+
+/** A stream for a microphone: partial text after every push. */
+function openLiveStream(languageModel) {
+  return openStream(languageModel, true);
+}
+
+function openStream(languageModel, live) {
+  // Without a word language model decoding is greedy anyway.
+  if (loadedRecognizer().hasLanguageModel) recognizer.setDecoding({ languageModel: languageModel !== false });
+  return { stream: recognizer.startStream(live), words: [], end: 0 };
+}
+
+/** As offline `transcribe` gives it for the same samples: the pieces' words, the duration the frames cover. */
+function transcriptOf(open) {
+  return { text: open.words.map((word) => word.text).join(" "), words: [...open.words], duration: open.end };
+}
+
 function keep(open, segments) {
   for (const segment of segments) {
     open.words.push(...segment.words);
@@ -102,7 +141,7 @@ function keep(open, segments) {
   }
 }
 
-function openStream(id) {
+function streamOf(id) {
   const open = streams.get(id);
   if (!open) throw new AsrError(ErrorKind.RECOGNIZER, `No open stream ${id}: it was finished or closed, or never started (startStream).`);
   return open;
@@ -142,6 +181,16 @@ function loadedRecognizer() {
   return recognizer;
 }
 
+/** What an aborted request answers: how far it had come, for the page's logs and tests. */
+function abortedAt(seconds, total) {
+  return new AsrError(ErrorKind.ABORTED, `Aborted after ${seconds.toFixed(2)} s of ${total.toFixed(2)} s of audio.`);
+}
+
+/** Resolves once the messages that arrived meanwhile (an `abort`) have been handled. */
+function otherMessagesHeard() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 function asAsrError(e) {
   if (e instanceof AsrError) return e;
   if (e instanceof WebAssembly.RuntimeError) {
@@ -154,14 +203,22 @@ function asAsrError(e) {
         `recordings, try a shorter file.`,
     );
   }
-  return new AsrError(ErrorKind.RECOGNIZER, e?.message ?? String(e));
+  // The library's errors carry the kind of remedy they call for (crate/src/error.rs, ErrorKind).
+  const kind = Object.values(ErrorKind).includes(e?.kind) ? e.kind : ErrorKind.RECOGNIZER;
+  return new AsrError(kind, e?.message ?? String(e));
 }
 
-// Requests run strictly one after another, in arrival order.
+// Requests run strictly one after another, in arrival order; `abort` is heard at once.
 let queue = Promise.resolve();
+// The requests asked to stop: one that has not started never runs, `transcribe` stops between slices.
+const aborted = new Set();
 
 self.onmessage = ({ data: request }) => {
   const { type, id } = request;
+  if (type === "abort" && request.protocol === PROTOCOL_VERSION) {
+    aborted.add(request.target);
+    return;
+  }
   const reply = (message) => self.postMessage({ ...message, id, protocol: PROTOCOL_VERSION });
   const post = {
     progress: (progress) => reply({ type: "progress", ...progress }),
@@ -172,9 +229,12 @@ self.onmessage = ({ data: request }) => {
       if (request.protocol !== PROTOCOL_VERSION) throw versionMismatch(request.protocol, PROTOCOL_VERSION);
       const handler = handlers[type];
       if (!handler) throw new AsrError(ErrorKind.RECOGNIZER, `Unknown request "${type}".`);
+      if (aborted.has(id)) throw new AsrError(ErrorKind.ABORTED, "Aborted before it started.");
       reply({ type: "result", value: await handler(request, post) });
     } catch (e) {
       reply({ type: "error", error: asAsrError(e).toMessage() });
+    } finally {
+      aborted.delete(id);
     }
   });
 };

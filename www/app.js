@@ -16,7 +16,9 @@ const ERROR_TITLES = {
   [ErrorKind.CORRUPT]: "Corrupt model file",
   [ErrorKind.FORMAT]: "This model cannot be used",
   [ErrorKind.AUDIO]: "Cannot use this audio",
-  [ErrorKind.VERSION]: "The app was updated",
+  [ErrorKind.VERSION]: "Versions do not match",
+  [ErrorKind.SETTINGS]: "Setting out of range",
+  [ErrorKind.ABORTED]: "Stopped",
   [ErrorKind.RECOGNIZER]: "Recognition failed",
 };
 

@@ -31,7 +31,7 @@ pub mod wav2vec2;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use decoding::{BeamOptionError, BeamOptions, Decoding};
 pub use recognizer::{Chunking, Language, PieceLogits, Progress, Recognizer};
 pub use streaming::{LiveWindows, Stream, StreamUpdate};

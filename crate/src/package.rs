@@ -136,11 +136,11 @@ const LANGUAGE_MODEL: &str = ".lm";
 fn check_version(version: Option<u64>, file: &str) -> Result<(), Error> {
     match version {
         Some(v) if v == FORMAT_VERSION as u64 => Ok(()),
-        Some(v) if v > FORMAT_VERSION as u64 => Err(Error::Package(format!(
+        Some(v) if v > FORMAT_VERSION as u64 => Err(Error::Version(format!(
             "{file}: model format version {v} is newer than this sakha-asr understands ({FORMAT_VERSION}); \
              update sakha-asr"
         ))),
-        Some(v) => Err(Error::Package(format!(
+        Some(v) => Err(Error::Version(format!(
             "{file}: model format version {v} is older than this sakha-asr reads ({FORMAT_VERSION}); \
              convert the model again with this version"
         ))),

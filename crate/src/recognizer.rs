@@ -1,7 +1,7 @@
 //! The library's front door: a loaded model plus one language, turning 16 kHz samples into a
 //! [`Transcript`]. The CLI and the wasm bindings are thin shells over this.
 
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
@@ -249,9 +249,10 @@ impl Recognizer {
         let mut pieces = Vec::new();
         self.for_each_piece(samples, |first_frame, piece| {
             let mut chunks = Vec::new();
-            self.piece_chunks(piece, self.chunking, |_, logits| {
+            // Never stopped: every chunk continues.
+            let _ = self.piece_chunks(piece, self.chunking, |_, logits| {
                 chunks.push(logits);
-                Ok(())
+                Ok(ControlFlow::Continue(()))
             })?;
             pieces.push(PieceLogits { first_frame, logits: Tensor::cat(&chunks, 0)? });
             Ok(())
@@ -293,14 +294,15 @@ impl Recognizer {
     }
 
     pub fn transcribe(&self, samples: &[f32]) -> Result<Transcript, Error> {
-        self.transcribe_with_progress(samples, |_| {})
+        self.transcribe_with_progress(samples, |_| ControlFlow::Continue(()))
     }
 
-    /// Like [`Recognizer::transcribe`], reporting progress and the partial transcript after each chunk.
+    /// Like [`Recognizer::transcribe`], reporting progress and the partial transcript after each chunk;
+    /// `on_progress` returning `Break` stops there with [`Error::Stopped`].
     pub fn transcribe_with_progress(
         &self,
         samples: &[f32],
-        mut on_progress: impl FnMut(Progress),
+        mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<Transcript, Error> {
         let total_seconds = samples.len() as f64 / SAMPLE_RATE as f64;
         let per_frame = self.config.samples_per_frame();
@@ -314,7 +316,7 @@ impl Recognizer {
                     done_seconds: (done_frames * per_frame).min(samples.len()) as f64 / SAMPLE_RATE as f64,
                     total_seconds,
                     partial: Transcript::from_words(so_far, done_frames as f64 * self.seconds_per_frame()),
-                });
+                })
             })?;
             words.extend(segment.words);
             Ok(())
@@ -384,14 +386,16 @@ impl Recognizer {
         first_frame: usize,
         chunking: Chunking,
         decoding: Decoding,
-        mut on_chunk: impl FnMut(usize, &FrameDecoder),
+        mut on_chunk: impl FnMut(usize, &FrameDecoder) -> ControlFlow<()>,
     ) -> Result<Segment, Error> {
         let mut decoder = self.frame_decoder(decoding);
-        self.piece_chunks(piece, chunking, |core_end, logits| {
+        let flow = self.piece_chunks(piece, chunking, |core_end, logits| {
             decoder.push(&logits)?;
-            on_chunk(core_end, &decoder);
-            Ok(())
+            Ok(on_chunk(core_end, &decoder))
         })?;
+        if flow.is_break() {
+            return Err(Error::Stopped);
+        }
         Ok(self.segment(decoder.finish(), first_frame, self.config.frames_for(piece.len())))
     }
 
@@ -415,8 +419,8 @@ impl Recognizer {
         &self,
         piece: &[f32],
         chunking: Chunking,
-        mut consume: impl FnMut(usize, Tensor) -> candle_core::Result<()>,
-    ) -> Result<(), Error> {
+        mut consume: impl FnMut(usize, Tensor) -> candle_core::Result<ControlFlow<()>>,
+    ) -> Result<ControlFlow<()>, Error> {
         let frames = self.config.frames_for(piece.len());
         let chunk_frames = self.to_frames(chunking.chunk_seconds).max(1);
         let context_frames = self.to_frames(chunking.context_seconds);
@@ -426,10 +430,12 @@ impl Recognizer {
             let core_end = (core_start + chunk_frames).min(frames);
             let first = core_start.saturating_sub(context_frames);
             let last = (core_end + context_frames).min(frames);
-            consume(core_end, self.window_logits(piece, &normalization, first..last, core_start..core_end)?)?;
+            if consume(core_end, self.window_logits(piece, &normalization, first..last, core_start..core_end)?)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
             core_start = core_end;
         }
-        Ok(())
+        Ok(ControlFlow::Continue(()))
     }
 
     /// The logits of frames `core` of `piece`, computed over its frames `window` (which hold `core`)
@@ -448,6 +454,22 @@ impl Recognizer {
         Ok(logits.narrow(0, core.start - window.start, core.len())?)
     }
 
+    /// Refuses audio of `samples` samples that the model cannot hear: none, or less than one frame's
+    /// window. Streams check their whole length at the end, so that every path gives the same error.
+    pub(crate) fn check_length(&self, samples: usize) -> Result<(), Error> {
+        let min = self.config.min_samples();
+        if samples == 0 {
+            return Err(Error::InvalidAudio("the audio is empty (no samples)".into()));
+        }
+        if samples < min {
+            return Err(Error::InvalidAudio(format!(
+                "the audio is too short: {samples} samples; the model needs at least {min} ({} ms at 16 kHz)",
+                min * 1000 / SAMPLE_RATE
+            )));
+        }
+        Ok(())
+    }
+
     /// The samples of `piece` behind its frames `window`: the last frame's window reaches past its
     /// start, and the piece's last frame takes every sample left.
     pub(crate) fn window_samples<'p>(&self, piece: &'p [f32], window: Range<usize>) -> &'p [f32] {
@@ -461,17 +483,7 @@ impl Recognizer {
     }
 
     fn check_audio(&self, samples: &[f32]) -> Result<(), Error> {
-        let min = self.config.min_samples();
-        if samples.is_empty() {
-            return Err(Error::InvalidAudio("the audio is empty (no samples)".into()));
-        }
-        if samples.len() < min {
-            return Err(Error::InvalidAudio(format!(
-                "the audio is too short: {} samples; the model needs at least {min} ({} ms at 16 kHz)",
-                samples.len(),
-                min * 1000 / SAMPLE_RATE
-            )));
-        }
+        self.check_length(samples.len())?;
         if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
             return Err(Error::InvalidAudio(format!("sample {i} is not a finite number")));
         }

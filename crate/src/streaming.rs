@@ -156,8 +156,8 @@ impl Stream {
         Ok(StreamUpdate { finals, partial })
     }
 
-    /// Ends the stream: the pieces not yet returned, the open one last (none for a stream shorter
-    /// than the model's shortest input).
+    /// Ends the stream: the pieces not yet returned, the open one last. A stream shorter than the
+    /// model's shortest input fails as [`Recognizer::transcribe`] fails for the same samples.
     pub fn finish(self, recognizer: &Recognizer) -> Result<Vec<Segment>, Error> {
         self.finish_with(recognizer, &[])
     }
@@ -165,6 +165,7 @@ impl Stream {
     /// [`Stream::finish`] after one last push of `samples`, whose partial text nobody would see.
     pub fn finish_with(mut self, recognizer: &Recognizer, samples: &[f32]) -> Result<Vec<Segment>, Error> {
         self.append(samples)?;
+        recognizer.check_length(self.received)?;
         let mut finals = self.settle(recognizer, true)?;
         if recognizer.config().frames_for(self.received) > self.piece_start {
             finals.push(self.recognize_open_piece(recognizer, self.samples.len(), true)?);
@@ -227,7 +228,7 @@ impl Stream {
             return Ok(Segment { start, end: start, text: String::new(), words: Vec::new() });
         }
         let Some(live) = &mut self.live else {
-            return recognizer.recognize_piece(piece, self.piece_start, self.chunking, self.decoding, |_, _| {});
+            return recognizer.recognize_piece(piece, self.piece_start, self.chunking, self.decoding, |_, _| std::ops::ControlFlow::Continue(()));
         };
         let earlier = live.settled.take();
         let earlier_frames = earlier.as_ref().map_or(Ok(0), |logits| logits.dim(0))?;

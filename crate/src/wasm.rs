@@ -1,9 +1,10 @@
 //! Browser bindings: a JS `Recognizer` class over [`crate::Recognizer`] for packaged models whose files
 //! the page fetched itself (`js/model-loader.js` does the fetching and caching), given whole or in
 //! pieces as they are read (`PackageFile`). Results cross as plain JS objects; every failure becomes a
-//! JS `Error` carrying the library's message.
+//! JS `Error` carrying the library's message and its `kind` ([`WebError`]).
 
 use std::cell::{RefCell, RefMut};
+use std::ops::ControlFlow;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::package::{self, FileLoader, LoadedFile, Manifest};
 use crate::wav2vec2::SAMPLE_RATE;
-use crate::{BeamOptionError, BeamOptions, Chunking, Decoding, Segment, Transcript, Word};
+use crate::{BeamOptionError, BeamOptions, Chunking, Decoding, ErrorKind, Segment, Transcript, Word};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -78,19 +79,19 @@ pub fn sample_rate() -> u32 {
 /// Parses and checks `model.json` (format, version), so a page can refuse a package it cannot run
 /// before downloading its weights.
 #[wasm_bindgen(js_name = parseManifest, unchecked_return_type = "Manifest")]
-pub fn parse_manifest(json: &str) -> Result<JsValue, JsError> {
+pub fn parse_manifest(json: &str) -> Result<JsValue, WebError> {
     to_js(&Manifest::from_json(json.as_bytes())?)
 }
 
 /// Subtitles (SRT) for a transcript returned by `Recognizer.transcribe`.
 #[wasm_bindgen(js_name = toSrt)]
-pub fn to_srt(#[wasm_bindgen(unchecked_param_type = "Transcript")] transcript: JsValue) -> Result<String, JsError> {
+pub fn to_srt(#[wasm_bindgen(unchecked_param_type = "Transcript")] transcript: JsValue) -> Result<String, WebError> {
     Ok(transcript_from_js(transcript)?.to_srt())
 }
 
 /// Subtitles (WebVTT) for a transcript returned by `Recognizer.transcribe`.
 #[wasm_bindgen(js_name = toVtt)]
-pub fn to_vtt(#[wasm_bindgen(unchecked_param_type = "Transcript")] transcript: JsValue) -> Result<String, JsError> {
+pub fn to_vtt(#[wasm_bindgen(unchecked_param_type = "Transcript")] transcript: JsValue) -> Result<String, WebError> {
     Ok(transcript_from_js(transcript)?.to_vtt())
 }
 
@@ -112,7 +113,7 @@ impl WebRecognizer {
         base: &[u8],
         #[wasm_bindgen(js_name = languageFile)] language_file: &[u8],
         language: Option<String>,
-    ) -> Result<WebRecognizer, JsError> {
+    ) -> Result<WebRecognizer, WebError> {
         let manifest = Manifest::from_json(manifest.as_bytes())?;
         let recognizer = package::recognizer_from_bytes(&manifest, base, language_file, None, language.as_deref())?;
         Ok(Self { recognizer: Rc::new(RefCell::new(recognizer)), manifest })
@@ -125,7 +126,7 @@ impl WebRecognizer {
         manifest: &str,
         base: PackageFile,
         #[wasm_bindgen(js_name = languageFile)] language_file: PackageFile,
-    ) -> Result<WebRecognizer, JsError> {
+    ) -> Result<WebRecognizer, WebError> {
         let manifest = Manifest::from_json(manifest.as_bytes())?;
         let (language, language_file) = language_file.into_loaded()?;
         let recognizer = package::recognizer_from_files(base.into_loaded()?.1, language_file, &language)?;
@@ -139,7 +140,7 @@ impl WebRecognizer {
         &mut self,
         language: &str,
         #[wasm_bindgen(js_name = languageFile)] language_file: &[u8],
-    ) -> Result<(), JsError> {
+    ) -> Result<(), WebError> {
         let (language, entry) = self.manifest.language_entry(Some(language))?;
         let mut recognizer = self.recognizer_mut()?;
         let language = LoadedFile::from_bytes(entry, language_file)?.into_language(recognizer.config(), language)?;
@@ -150,11 +151,11 @@ impl WebRecognizer {
     /// Gives the current language the word LM of `file`, a finished `PackageFile.languageModel` of this
     /// package for that language (used up). Switching language drops it.
     #[wasm_bindgen(js_name = setLanguageModel)]
-    pub fn set_language_model(&mut self, file: PackageFile) -> Result<(), JsError> {
+    pub fn set_language_model(&mut self, file: PackageFile) -> Result<(), WebError> {
         let (language, loaded) = file.into_loaded()?;
         let mut recognizer = self.recognizer_mut()?;
         if Some(language.as_str()) != recognizer.language() {
-            return Err(JsError::new(&format!(
+            return Err(WebError::settings(format!(
                 "this word LM is for {language:?}, but the recognizer's language is {:?}",
                 recognizer.language().unwrap_or_default()
             )));
@@ -172,9 +173,9 @@ impl WebRecognizer {
 
     /// How `transcribe` decodes from now on (see `DecodingOptions`); omitted fields take their defaults.
     #[wasm_bindgen(js_name = setDecoding)]
-    pub fn set_decoding(&mut self, #[wasm_bindgen(unchecked_param_type = "DecodingOptions")] options: JsValue) -> Result<(), JsError> {
+    pub fn set_decoding(&mut self, #[wasm_bindgen(unchecked_param_type = "DecodingOptions")] options: JsValue) -> Result<(), WebError> {
         const KEYS: [&str; 5] = ["languageModel", "beam", "lmWeight", "wordBonus", "unknownWordPenalty"];
-        let usage = |why: String| JsError::new(&format!("setDecoding takes {{{}}}: {why}", KEYS.join(", ")));
+        let usage = |why: String| WebError::settings(format!("setDecoding takes {{{}}}: {why}", KEYS.join(", ")));
         // serde_wasm_bindgen reads only the fields it knows, so a misspelt key would pass unnoticed.
         if let Some(object) = options.dyn_ref::<js_sys::Object>() {
             if let Some(key) = js_sys::Object::keys(object).iter().filter_map(|k| k.as_string()).find(|k| !KEYS.contains(&k.as_str())) {
@@ -187,7 +188,7 @@ impl WebRecognizer {
 
     /// Switches to the language of `languageFile`, a finished `PackageFile` of this package (used up).
     #[wasm_bindgen(js_name = setLanguageFile)]
-    pub fn set_language_file(&mut self, #[wasm_bindgen(js_name = languageFile)] language_file: PackageFile) -> Result<(), JsError> {
+    pub fn set_language_file(&mut self, #[wasm_bindgen(js_name = languageFile)] language_file: PackageFile) -> Result<(), WebError> {
         let (language, file) = language_file.into_loaded()?;
         let mut recognizer = self.recognizer_mut()?;
         let language = file.into_language(recognizer.config(), &language)?;
@@ -215,17 +216,17 @@ impl WebRecognizer {
         &mut self,
         #[wasm_bindgen(js_name = chunkSeconds)] chunk_seconds: f64,
         #[wasm_bindgen(js_name = contextSeconds)] context_seconds: f64,
-    ) -> Result<(), JsError> {
+    ) -> Result<(), WebError> {
         let chunking = Chunking { chunk_seconds, context_seconds, ..Chunking::default() };
         self.recognizer_mut()?.set_chunking(chunking).map_err(|e| {
             let setting = if e.setting == "chunk_seconds" { "chunkSeconds" } else { "contextSeconds" };
-            JsError::new(&format!("{setting} must be a number of seconds from {} to {} (got {})", e.min, e.max, e.value))
+            WebError::settings(format!("{setting} must be a number of seconds from {} to {} (got {})", e.min, e.max, e.value))
         })
     }
 
     /// Transcribes 16 kHz mono samples. Long audio is recognised in chunks, and `onProgress` (when
     /// given) is called after each with the seconds done and the partial transcript. An exception
-    /// thrown by `onProgress` is rethrown once the audio is done, and it is not called again.
+    /// thrown by `onProgress` stops the transcription there and is rethrown.
     #[wasm_bindgen(unchecked_return_type = "Transcript")]
     pub fn transcribe(
         &self,
@@ -235,19 +236,24 @@ impl WebRecognizer {
         let on_progress: Option<&js_sys::Function> = on_progress.as_ref().map(JsCast::unchecked_ref);
         let mut callback_error = None;
         let transcript = self.recognizer.borrow().transcribe_with_progress(samples, |progress| {
-            let Some(callback) = on_progress.filter(|_| callback_error.is_none()) else { return };
+            let Some(callback) = on_progress else { return ControlFlow::Continue(()) };
             let report = ProgressReport {
                 done_seconds: progress.done_seconds,
                 total_seconds: progress.total_seconds,
                 partial: &progress.partial,
             };
-            let called = to_js(&report).map_err(JsValue::from).and_then(|r| callback.call1(&JsValue::NULL, &r));
-            callback_error = called.err();
+            match to_js(&report).map_err(JsValue::from).and_then(|r| callback.call1(&JsValue::NULL, &r)) {
+                Ok(_) => ControlFlow::Continue(()),
+                Err(error) => {
+                    callback_error = Some(error);
+                    ControlFlow::Break(())
+                }
+            }
         });
-        let transcript = transcript.map_err(|e| JsValue::from(JsError::from(e)))?;
-        match callback_error {
-            Some(error) => Err(error),
-            None => to_js(&transcript).map_err(JsValue::from),
+        match (transcript, callback_error) {
+            (_, Some(error)) => Err(error),
+            (Err(e), None) => Err(WebError::from(e).into()),
+            (Ok(transcript), None) => Ok(to_js(&transcript)?),
         }
     }
 }
@@ -256,7 +262,7 @@ impl WebRecognizer {
 #[wasm_bindgen(js_class = Recognizer)]
 impl WebRecognizer {
     /// The CTC logits of 16 kHz mono samples: frames × `labelCount` values, row by row.
-    pub fn logits(&self, samples: &[f32]) -> Result<Vec<f32>, JsError> {
+    pub fn logits(&self, samples: &[f32]) -> Result<Vec<f32>, WebError> {
         Ok(self.recognizer.borrow().logits(samples)?.flatten_all()?.to_vec1()?)
     }
 
@@ -269,11 +275,11 @@ impl WebRecognizer {
     /// Decodes `logits` (from `logits`, or of the same shape) as one piece (see `setDecoding`): what
     /// `transcribe` gives for audio it does not cut at a pause.
     #[wasm_bindgen(unchecked_return_type = "Transcript")]
-    pub fn decode(&self, logits: &[f32]) -> Result<JsValue, JsError> {
+    pub fn decode(&self, logits: &[f32]) -> Result<JsValue, WebError> {
         let recognizer = self.recognizer.borrow();
         let labels = recognizer.label_count();
         if logits.is_empty() || !logits.len().is_multiple_of(labels) {
-            return Err(JsError::new(&format!(
+            return Err(WebError::settings(format!(
                 "decode takes frames × {labels} logits; got {} values",
                 logits.len()
             )));
@@ -290,7 +296,7 @@ impl WebRecognizer {
     /// and decoding: `live` for a microphone (partial text after every push, from short windows),
     /// otherwise for a file read in slices (each piece recognised once, as `transcribe` does).
     #[wasm_bindgen(js_name = startStream)]
-    pub fn start_stream(&self, live: Option<bool>) -> Result<RecognizerStream, JsError> {
+    pub fn start_stream(&self, live: Option<bool>) -> Result<RecognizerStream, WebError> {
         let recognizer = self.recognizer.borrow();
         let stream = if live == Some(true) { recognizer.start_live_stream(crate::LiveWindows::default())? } else { recognizer.start_stream()? };
         Ok(RecognizerStream { recognizer: Rc::clone(&self.recognizer), stream: Some(stream) })
@@ -298,10 +304,10 @@ impl WebRecognizer {
 
     /// The recognizer for a change; a change while it is in use (from a callback of `transcribe`)
     /// is refused.
-    fn recognizer_mut(&self) -> Result<RefMut<'_, crate::Recognizer>, JsError> {
+    fn recognizer_mut(&self) -> Result<RefMut<'_, crate::Recognizer>, WebError> {
         self.recognizer
             .try_borrow_mut()
-            .map_err(|_| JsError::new("the recognizer cannot be changed while it is transcribing (from a progress callback)"))
+            .map_err(|_| WebError::settings("the recognizer cannot be changed while it is transcribing (from a progress callback)"))
     }
 }
 
@@ -324,7 +330,7 @@ impl RecognizerStream {
     /// The next samples: `{final, partial}`, the pieces they finished and the open piece's text (null
     /// for a file stream).
     #[wasm_bindgen(unchecked_return_type = "StreamUpdate")]
-    pub fn push(&mut self, samples: &[f32]) -> Result<JsValue, JsError> {
+    pub fn push(&mut self, samples: &[f32]) -> Result<JsValue, WebError> {
         let stream = self.stream.as_mut().ok_or_else(finished)?;
         let update = stream.push(&self.recognizer.borrow(), samples)?;
         to_js(&StreamUpdateJs { r#final: &update.finals, partial: &update.partial })
@@ -333,7 +339,7 @@ impl RecognizerStream {
     /// Ends the stream, after its last `samples` where given: the pieces `push` has not returned
     /// yet, the open one last. The stream cannot be pushed to afterwards.
     #[wasm_bindgen(unchecked_return_type = "Segment[]")]
-    pub fn finish(&mut self, samples: Option<Vec<f32>>) -> Result<JsValue, JsError> {
+    pub fn finish(&mut self, samples: Option<Vec<f32>>) -> Result<JsValue, WebError> {
         let stream = self.stream.take().ok_or_else(finished)?;
         to_js(&stream.finish_with(&self.recognizer.borrow(), samples.as_deref().unwrap_or_default())?)
     }
@@ -352,8 +358,8 @@ impl RecognizerStream {
     }
 }
 
-fn finished() -> JsError {
-    JsError::new("this stream was finished; start another with recognizer.startStream()")
+fn finished() -> WebError {
+    WebError::settings("this stream was finished; start another with recognizer.startStream()")
 }
 
 #[derive(Serialize)]
@@ -384,14 +390,14 @@ enum FileState {
 impl PackageFile {
     /// The base file of the package whose `model.json` text is `manifest`. With `stored` true, the
     /// bytes are a copy that was verified before it was stored, and only its size is checked.
-    pub fn base(manifest: &str, stored: Option<bool>) -> Result<PackageFile, JsError> {
+    pub fn base(manifest: &str, stored: Option<bool>) -> Result<PackageFile, WebError> {
         let manifest = Manifest::from_json(manifest.as_bytes())?;
         Ok(Self { language: None, state: FileState::Loading(loader(&manifest.base, stored)) })
     }
 
     /// `language`'s file (the default language's when omitted) of the package whose `model.json` text
     /// is `manifest`; `stored` as for `base`.
-    pub fn language(manifest: &str, language: Option<String>, stored: Option<bool>) -> Result<PackageFile, JsError> {
+    pub fn language(manifest: &str, language: Option<String>, stored: Option<bool>) -> Result<PackageFile, WebError> {
         let manifest = Manifest::from_json(manifest.as_bytes())?;
         let (language, entry) = manifest.language_entry(language.as_deref())?;
         Ok(Self { language: Some(language.to_string()), state: FileState::Loading(loader(entry, stored)) })
@@ -400,12 +406,12 @@ impl PackageFile {
     /// The word LM file of `language` (the default language's when omitted) of the package whose
     /// `model.json` text is `manifest`; `stored` as for `base`. Throws when that language has none.
     #[wasm_bindgen(js_name = languageModel)]
-    pub fn language_model(manifest: &str, language: Option<String>, stored: Option<bool>) -> Result<PackageFile, JsError> {
+    pub fn language_model(manifest: &str, language: Option<String>, stored: Option<bool>) -> Result<PackageFile, WebError> {
         let manifest = Manifest::from_json(manifest.as_bytes())?;
         let (language, _) = manifest.language_entry(language.as_deref())?;
         let entry = manifest
             .language_model_entry(Some(language))
-            .ok_or_else(|| JsError::new(&format!("this package has no word LM for {language:?} (model.json lists none)")))?;
+            .ok_or_else(|| WebError::settings(format!("this package has no word LM for {language:?} (model.json lists none)")))?;
         Ok(Self { language: Some(language.to_string()), state: FileState::Loading(loader(entry, stored)) })
     }
 
@@ -423,25 +429,14 @@ impl PackageFile {
     }
 
     /// Checks the file against its manifest entry and completes it. A file whose size or sha256 does
-    /// not match (a damaged download) throws an `Error` named "FileMismatch"; a file that does not
-    /// hold a valid model throws a plain `Error`.
-    pub fn finish(&mut self) -> Result<(), JsValue> {
+    /// not match (a damaged download) throws an `Error` named "FileMismatch"; one that does not hold a
+    /// valid model throws an `Error` of kind "corrupt", "format" or "version".
+    pub fn finish(&mut self) -> Result<(), WebError> {
         let FileState::Loading(loader) = std::mem::replace(&mut self.state, FileState::Failed) else {
-            return Err(JsError::new("PackageFile.finish was already called").into());
+            return Err(WebError::settings("PackageFile.finish was already called"));
         };
-        match loader.finish() {
-            Ok(loaded) => {
-                self.state = FileState::Loaded(loaded);
-                Ok(())
-            }
-            Err(e) => {
-                let error = js_sys::Error::new(&e.to_string());
-                if matches!(e, crate::Error::FileMismatch { .. }) {
-                    error.set_name("FileMismatch");
-                }
-                Err(error.into())
-            }
-        }
+        self.state = FileState::Loaded(loader.finish()?);
+        Ok(())
     }
 }
 
@@ -454,10 +449,10 @@ fn loader(entry: &package::FileEntry, stored: Option<bool>) -> FileLoader {
 }
 
 impl PackageFile {
-    fn into_loaded(self) -> Result<(String, LoadedFile), JsError> {
+    fn into_loaded(self) -> Result<(String, LoadedFile), WebError> {
         match self.state {
             FileState::Loaded(loaded) => Ok((self.language.unwrap_or_default(), loaded)),
-            _ => Err(JsError::new("a PackageFile must be finished before the recognizer takes it")),
+            _ => Err(WebError::settings("a PackageFile must be finished before the recognizer takes it")),
         }
     }
 }
@@ -491,8 +486,8 @@ impl DecodingOptions {
 }
 
 /// The library's check of beam-search options, in this API's option names.
-fn decoding_error(error: BeamOptionError) -> JsError {
-    JsError::new(&match error {
+fn decoding_error(error: BeamOptionError) -> WebError {
+    WebError::settings(match error {
         BeamOptionError::BeamWidth => format!("setDecoding: beam must be 1 to {}", BeamOptions::MAX_BEAM_WIDTH),
         BeamOptionError::NotFinite => "setDecoding: lmWeight, wordBonus and unknownWordPenalty must be finite numbers".to_owned(),
         BeamOptionError::UnknownWordReward => "setDecoding: unknownWordPenalty must be at most 0 (a reward would prefer misspellings)".to_owned(),
@@ -514,13 +509,62 @@ struct TranscriptFromJs {
     duration: f64,
 }
 
-fn transcript_from_js(value: JsValue) -> Result<Transcript, JsError> {
+fn transcript_from_js(value: JsValue) -> Result<Transcript, WebError> {
     let transcript: TranscriptFromJs = serde_wasm_bindgen::from_value(value)
-        .map_err(|e| JsError::new(&format!("not a transcript (words with text, start and end): {e}")))?;
+        .map_err(|e| WebError::settings(format!("not a transcript (words with text, start and end): {e}")))?;
     Ok(Transcript::from_words(transcript.words, transcript.duration))
 }
 
 /// Maps become plain objects, so results survive `postMessage` and `JSON.stringify` unchanged.
-fn to_js(value: &impl Serialize) -> Result<JsValue, JsError> {
+fn to_js(value: &impl Serialize) -> Result<JsValue, WebError> {
     Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+}
+
+/// A failure as JS sees it: an `Error` with the library's message and a `kind`, the name of its
+/// [`ErrorKind`] (`js/protocol.js` lists them), so a page offers the right remedy whatever the input
+/// path; one for a file that is not its manifest's is also named "FileMismatch" (the loader then
+/// downloads it again).
+pub struct WebError {
+    kind: ErrorKind,
+    message: String,
+    file_mismatch: bool,
+}
+
+impl WebError {
+    /// A call with an argument or at a moment the API does not take.
+    fn settings(message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Settings, message: message.into(), file_mismatch: false }
+    }
+}
+
+impl From<crate::Error> for WebError {
+    fn from(error: crate::Error) -> Self {
+        let file_mismatch = matches!(error, crate::Error::FileMismatch { .. });
+        Self { kind: error.kind(), message: error.to_string(), file_mismatch }
+    }
+}
+
+impl From<candle_core::Error> for WebError {
+    fn from(error: candle_core::Error) -> Self {
+        crate::Error::from(error).into()
+    }
+}
+
+/// Results that cannot be turned into JS values are the recognizer's fault, not the caller's.
+impl From<serde_wasm_bindgen::Error> for WebError {
+    fn from(error: serde_wasm_bindgen::Error) -> Self {
+        Self { kind: ErrorKind::Recognizer, message: error.to_string(), file_mismatch: false }
+    }
+}
+
+impl From<WebError> for JsValue {
+    fn from(error: WebError) -> Self {
+        let js = js_sys::Error::new(&error.message);
+        if error.file_mismatch {
+            js.set_name("FileMismatch");
+        }
+        // Setting a property on a fresh Error cannot fail.
+        let _ = js_sys::Reflect::set(&js, &"kind".into(), &error.kind.as_str().into());
+        js.into()
+    }
 }

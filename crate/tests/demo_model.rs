@@ -73,7 +73,12 @@ fn long_recordings_are_cut_at_pauses_between_sentences() {
     // 60 s chunks: here the only cuts are at pauses, so the progress reports mark them
     recognizer.set_chunking(Chunking { chunk_seconds: 60.0, max_piece_seconds: None, ..Chunking::default() }).unwrap();
     let mut cuts = Vec::new();
-    let cut = recognizer.transcribe_with_progress(&samples, |p| cuts.push(p.done_seconds)).unwrap();
+    let cut = recognizer
+        .transcribe_with_progress(&samples, |p| {
+            cuts.push(p.done_seconds);
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
     recognizer.set_chunking(Chunking { min_pause_seconds: None, max_piece_seconds: None, ..Chunking::default() }).unwrap();
     let uncut = recognizer.transcribe(&samples).unwrap();
     let cer = |hypothesis: &str| 100.0 * char_errors(&reference, &text::normalize(hypothesis)).rate();

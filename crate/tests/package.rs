@@ -1,13 +1,14 @@
 //! Packages: HF → package round trips against the transformers references, corrupt or mismatched
 //! packages, language switching, and chunked long audio.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use candle_core::Tensor;
 use sakha_asr::convert::{convert_hf_dir, Quantization};
 use sakha_asr::hf_dir::HfModelDir;
 use sakha_asr::package::{PackageDir, FORMAT_VERSION, MANIFEST_FILE};
-use sakha_asr::{Chunking, Error};
+use sakha_asr::{Chunking, Error, ErrorKind};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -89,9 +90,13 @@ fn a_package_switches_languages_without_reloading_the_base() {
 }
 
 fn load_error(dir: &Path) -> String {
+    load_failure(dir).to_string()
+}
+
+fn load_failure(dir: &Path) -> Error {
     match PackageDir::open(dir).and_then(|p| p.load(None)) {
         Ok(_) => panic!("a damaged package loaded"),
-        Err(e) => e.to_string(),
+        Err(e) => e,
     }
 }
 
@@ -104,8 +109,10 @@ fn damaged_packages_are_rejected_with_the_reason() {
     let mut flipped = original.clone();
     flipped[original.len() / 2] ^= 0x40;
     std::fs::write(&base, &flipped).unwrap();
-    let message = load_error(dir.path());
+    let flipped_error = load_failure(dir.path());
+    let message = flipped_error.to_string();
     assert!(message.contains("base.gguf: sha256") && message.contains("corrupt"), "{message}");
+    assert_eq!(flipped_error.kind(), ErrorKind::Corrupt);
 
     std::fs::write(&base, &original[..original.len() - 100]).unwrap();
     let message = load_error(dir.path());
@@ -119,11 +126,17 @@ fn damaged_packages_are_rejected_with_the_reason() {
     let manifest = std::fs::read_to_string(&manifest_path).unwrap();
     let with_version = |v: u32| manifest.replace(&format!("\"format_version\": {FORMAT_VERSION}"), &format!("\"format_version\": {v}"));
     std::fs::write(&manifest_path, with_version(FORMAT_VERSION + 1)).unwrap();
-    assert!(load_error(dir.path()).contains("newer than this sakha-asr understands"));
+    let newer = load_failure(dir.path());
+    assert!(newer.to_string().contains("newer than this sakha-asr understands"));
+    assert_eq!(newer.kind(), ErrorKind::Version);
     std::fs::write(&manifest_path, with_version(0)).unwrap();
-    assert!(load_error(dir.path()).contains("convert the model again"));
+    let older = load_failure(dir.path());
+    assert!(older.to_string().contains("convert the model again"));
+    assert_eq!(older.kind(), ErrorKind::Version);
     std::fs::write(&manifest_path, "{\"name\": \"something else\"}").unwrap();
-    assert!(load_error(dir.path()).contains("not a sakha-asr model manifest"));
+    let foreign = load_failure(dir.path());
+    assert!(foreign.to_string().contains("not a sakha-asr model manifest"));
+    assert_eq!(foreign.kind(), ErrorKind::Format);
 }
 
 #[test]
@@ -171,7 +184,12 @@ fn chunked_inference_stitches_to_the_same_frames_as_one_pass() {
     for (chunk_seconds, context_seconds, min_agreement) in [(2.0, 1.0, 0.75), (2.0, 4.0, 0.93), (3.0, 0.0, 0.7), (2.0, 20.0, 1.0)] {
         recognizer.set_chunking(Chunking { chunk_seconds, context_seconds, min_pause_seconds: None, max_piece_seconds: None }).unwrap();
         let mut reports = Vec::new();
-        let transcript = recognizer.transcribe_with_progress(&samples, |p| reports.push(p)).unwrap();
+        let transcript = recognizer
+            .transcribe_with_progress(&samples, |p| {
+                reports.push(p);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
         let chunked = recognizer.logits(&samples).unwrap();
         assert_eq!(chunked.dims(), whole.dims());
         let (relative, agree) = compare(&chunked, &whole);
@@ -185,5 +203,14 @@ fn chunked_inference_stitches_to_the_same_frames_as_one_pass() {
         let last = reports.last().unwrap();
         assert_eq!(last.partial, transcript);
         assert!((last.done_seconds - last.total_seconds).abs() < 0.03);
+
+        // A caller that asks to stop gets no more reports and no transcript.
+        let mut calls = 0;
+        let stopped = recognizer.transcribe_with_progress(&samples, |_| {
+            calls += 1;
+            if calls == 2 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        });
+        assert!(matches!(stopped, Err(sakha_asr::Error::Stopped)), "{stopped:?}");
+        assert_eq!(calls, 2, "{} chunks, stopped at the second", reports.len());
     }
 }

@@ -192,12 +192,17 @@ fn streams_refuse_bad_audio_and_settings_with_a_message() {
     let mut stream = recognizer.start_stream().unwrap();
     let error = stream.push(&recognizer, &[0.0, 0.1, f32::NAN]).unwrap_err();
     assert_eq!(error.to_string(), "sample 2 of the stream is not a finite number");
-    // a short stream: no text, no error
+    // a short stream: no text while it is pushed, and at its end the error offline gives for its samples
     assert_eq!(stream.push(&recognizer, &[0.0; 100]).unwrap().partial, None);
-    assert!(stream.finish(&recognizer).unwrap().is_empty());
+    let offline = recognizer.transcribe(&[0.0; 100]).unwrap_err().to_string();
+    assert!(offline.contains("too short"), "{offline}");
+    assert_eq!(stream.finish(&recognizer).unwrap_err().to_string(), offline);
     let mut live = recognizer.start_live_stream(LiveWindows::default()).unwrap();
     assert_eq!(live.push(&recognizer, &[0.0; 100]).unwrap().partial.unwrap().words, vec![]);
-    assert!(live.finish(&recognizer).unwrap().is_empty());
+    assert_eq!(live.finish(&recognizer).unwrap_err().to_string(), offline);
+    let empty = recognizer.start_stream().unwrap().finish(&recognizer).unwrap_err();
+    assert_eq!(empty.to_string(), recognizer.transcribe(&[]).unwrap_err().to_string());
+    assert_eq!(empty.kind(), sakha_asr::ErrorKind::Audio);
     for bad in [-0.5, f64::NAN, f64::INFINITY, 1e30] {
         let windows = LiveWindows { context_seconds: bad, ..LiveWindows::default() };
         let error = recognizer.start_live_stream(windows).unwrap_err();

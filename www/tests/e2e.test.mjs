@@ -370,7 +370,7 @@ for (const name of BROWSERS) describe(`loading failures in ${name}`, () => {
       const since = server.requests.length;
       await page.goto(`${server.url}/?model=/test-models/future-version/model.json`);
       const error = await waitForError(page);
-      assert.equal(error.kind, "format");
+      assert.equal(error.kind, "version");
       assert.match(error.message, /model format version 2 is newer than this sakha-asr understands/);
       assert.deepEqual(server.requests.slice(since).filter((p) => p.endsWith(".gguf")), []);
     } finally {

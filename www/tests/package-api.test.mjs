@@ -186,6 +186,6 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
       document.body.append(element);
       return error;
     });
-    assert.deepEqual(detail, { kind: "format", message: "No model: set the element's model attribute to the URL of a package's model.json." });
+    assert.deepEqual(detail, { kind: "settings", message: "No model: set the element's model attribute to the URL of a package's model.json." });
   });
 });

@@ -233,9 +233,13 @@ test("a file stream fed in pieces of any size gives transcribe's words and times
     withEnd.free();
     pushedFirst.free();
     const stream = r.startStream(true);
-    assert.throws(() => stream.push(Float32Array.of(0, 0.5, NaN)), (e) => e instanceof Error && e.message === "sample 2 of the stream is not a finite number");
+    assert.throws(
+      () => stream.push(Float32Array.of(0, 0.5, NaN)),
+      (e) => e instanceof Error && e.message === "sample 2 of the stream is not a finite number" && e.kind === "audio",
+    );
     assert.deepEqual(stream.push(new Float32Array(100)).partial, { start: 0, end: 0, text: "", words: [] }, "too little audio for a frame");
-    assert.deepEqual(stream.finish(), []);
+    // As transcribe fails for the same samples.
+    assert.throws(() => stream.finish(), (e) => /the audio is too short: 100 samples/.test(e.message) && e.kind === "audio");
     stream.free();
   } finally {
     r.free();
@@ -263,25 +267,27 @@ test("a manifest without a language model, bad decoding options and a wrong file
   }
 });
 
-test("every failure is a JS Error with the library's message", () => {
-  const expectError = (run, pattern) => assert.throws(run, (e) => e instanceof Error && pattern.test(e.message));
-  expectError(() => asr.parseManifest("{}"), /not a sakha-asr model manifest/);
+test("every failure is a JS Error with the library's message and the kind of remedy it calls for", () => {
+  const expectError = (run, pattern, kind) => assert.throws(run, (e) => e instanceof Error && pattern.test(e.message) && e.kind === kind);
+  expectError(() => asr.parseManifest("{}"), /not a sakha-asr model manifest/, "format");
   expectError(
     () => asr.parseManifest(manifest().replace('"format_version": 1', '"format_version": 7')),
     /format version 7 is newer than this sakha-asr understands/,
+    "version",
   );
   const damaged = read("base.gguf");
   damaged[1000] ^= 1;
-  expectError(() => new asr.Recognizer(manifest(), damaged, read("sah.gguf")), /base\.gguf: sha256 .* does not match/);
-  expectError(() => new asr.Recognizer(manifest(), read("base.gguf"), read("sah.gguf"), "kaz"), /no language "kaz"; it has: sah/);
+  expectError(() => new asr.Recognizer(manifest(), damaged, read("sah.gguf")), /base\.gguf: sha256 .* does not match/, "corrupt");
+  expectError(() => new asr.Recognizer(manifest(), read("base.gguf"), read("sah.gguf"), "kaz"), /no language "kaz"; it has: sah/, "settings");
 
   const r = recognizer();
   try {
-    expectError(() => r.transcribe(new Float32Array(0)), /the audio is empty/);
-    expectError(() => r.transcribe(new Float32Array(100)), /the audio is too short/);
-    expectError(() => r.transcribe(Float32Array.of(...samples(1).subarray(0, 999), NaN)), /sample 999 is not a finite number/);
-    expectError(() => r.setLanguage("sah", read("base.gguf")), /sah\.gguf: \d+ bytes, but the manifest says/);
-    expectError(() => asr.toSrt({ words: "none" }), /not a transcript/);
+    expectError(() => r.transcribe(new Float32Array(0)), /the audio is empty/, "audio");
+    expectError(() => r.transcribe(new Float32Array(100)), /the audio is too short/, "audio");
+    expectError(() => r.transcribe(Float32Array.of(...samples(1).subarray(0, 999), NaN)), /sample 999 is not a finite number/, "audio");
+    expectError(() => r.setLanguage("sah", read("base.gguf")), /sah\.gguf: \d+ bytes, but the manifest says/, "corrupt");
+    expectError(() => asr.toSrt({ words: "none" }), /not a transcript/, "settings");
+    expectError(() => r.setChunking(0, 2), /chunkSeconds must be a number of seconds from 1 to 60/, "settings");
     // The recognizer still works after all of these.
     assert.ok(r.transcribe(samples(1)).text.length > 0);
   } finally {
@@ -289,7 +295,7 @@ test("every failure is a JS Error with the library's message", () => {
   }
 });
 
-test("an exception thrown by the progress callback reaches the caller", () => {
+test("an exception thrown by the progress callback stops the transcription and reaches the caller", () => {
   const r = recognizer();
   try {
     let calls = 0;
