@@ -70,10 +70,12 @@ export class Microphone {
   #context;
   #capture;
   #stopped;
+  #stopping = null;
   #blocks = [];
   #length = 0;
 
-  static async open() {
+  /** Opens the microphone; aborting `signal` lets go of it as soon as the browser hands it over. */
+  static async open(signal) {
     if (!navigator.mediaDevices?.getUserMedia) {
       throw new AsrError(ErrorKind.AUDIO, "This browser gives no access to a microphone (it needs a secure, https page).");
     }
@@ -85,7 +87,16 @@ export class Microphone {
       throw new AsrError(ErrorKind.AUDIO, `Cannot record: ${why}.`);
     }
     const microphone = new Microphone();
-    await microphone.#start(stream);
+    try {
+      signal?.throwIfAborted();
+      await microphone.#start(stream);
+      signal?.throwIfAborted();
+    } catch (e) {
+      // The device is let go of whatever failed (the worklet's module, an AudioContext refused).
+      stream.getTracks().forEach((track) => track.stop());
+      await microphone.#context?.close().catch(() => {});
+      throw signal?.aborted ? signal.reason : new AsrError(ErrorKind.AUDIO, `Cannot record: ${e?.message ?? e}.`);
+    }
     return microphone;
   }
 
@@ -130,11 +141,19 @@ export class Microphone {
     return taken;
   }
 
-  /** Stops recording, keeping what was recorded up to now. */
-  async stop() {
-    const lastBlockAppended = new Promise((resolve) => (this.#stopped = resolve));
-    this.#capture.port.postMessage("flush");
-    await lastBlockAppended;
+  /** Stops recording, keeping what was recorded up to now; once, however often called. */
+  stop() {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop() {
+    // A context that is not running (suspended for want of a user's gesture) has no worklet to answer.
+    if (this.#context.state === "running") {
+      const lastBlockAppended = new Promise((resolve) => (this.#stopped = resolve));
+      this.#capture.port.postMessage("flush");
+      await lastBlockAppended;
+    }
     this.#stream.getTracks().forEach((track) => track.stop());
     await this.#context.close();
   }

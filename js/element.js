@@ -70,6 +70,8 @@ export class SakhaAsrElement extends HTMLElement {
   /** Counts loads and language switches: the outcome of one that another has overtaken is dropped. */
   #loads = 0;
   #recording = null;
+  /** Aborts what the element has under way with its model: a recording (or its start), a transcription. */
+  #work = null;
   #transcript = null;
   #ui;
 
@@ -88,7 +90,8 @@ export class SakhaAsrElement extends HTMLElement {
   /** A removed element lets go of everything: microphone, timer, worker (and its object URL). */
   disconnectedCallback() {
     this.#loads++;
-    this.#recording?.cancel();
+    this.#work?.abort();
+    this.#work = null;
     this.#recording = null;
     this.#unload();
   }
@@ -128,7 +131,7 @@ export class SakhaAsrElement extends HTMLElement {
     const language = this.getAttribute("language") ?? undefined;
     const loading = (this.#loading = new AbortController());
     return this.#loadModel(async (onProgress) => {
-      if (!model) throw new AsrError(ErrorKind.FORMAT, "No model: set the element's model attribute to the URL of a package's model.json.");
+      if (!model) throw new AsrError(ErrorKind.SETTINGS, "No model: set the element's model attribute to the URL of a package's model.json.");
       const transcriber = await load(new URL(model, document.baseURI).href, { language, onProgress, signal: loading.signal });
       // Overtaken after it finished but before this ran: the abort came too late to stop its worker.
       if (loading.signal.aborted) transcriber.dispose();
@@ -169,16 +172,22 @@ export class SakhaAsrElement extends HTMLElement {
   }
 
   async #startRecording() {
+    // Nothing to click while the microphone opens: a second recording would never be stopped.
+    this.#setReady(false, "Opening the microphone…");
+    const work = (this.#work = new AbortController());
     try {
       this.#recording = await this.#model.startLive({
         languageModel: this.#languageModel,
         onTick: (seconds) => (this.#ui.status.textContent = `Recording… ${seconds.toFixed(1)} s`),
         onPartial: (transcript, open) => this.#showTranscript(transcript, true, open),
+        signal: work.signal,
       });
+      this.#ui.record.disabled = false;
       this.#ui.record.textContent = "■ Stop";
       this.#ui.record.setAttribute("aria-pressed", "true");
-      this.#ui.fileLabel.classList.add("disabled");
+      this.#ui.status.textContent = "Recording…";
     } catch (e) {
+      if (!work.signal.aborted) this.#setReady(true, "");
       this.#fail(e);
     }
   }
@@ -194,11 +203,13 @@ export class SakhaAsrElement extends HTMLElement {
 
   /** Transcribes an audio file, reporting progress and the result. */
   #transcribe(file) {
+    const work = (this.#work = new AbortController());
     this.#run(() =>
       this.#model.transcribe(file, {
         languageModel: this.#languageModel,
         onProgress: ({ loaded, total }) => this.#showProgress(loaded / total),
         onPartial: (transcript) => this.#showTranscript(transcript, true),
+        signal: work.signal,
       }),
     );
   }

@@ -6,6 +6,7 @@
 // the previous one is answered, so requests never pile up and the text lags by about one update.
 
 import { Microphone } from "./audio.js";
+import { AsrError, ErrorKind } from "./protocol.js";
 import { StreamResampler } from "./stream-resampler.js";
 
 const TICK_MS = 250;
@@ -18,6 +19,8 @@ export class LiveRecording {
   #onPartial;
   #push = null;
   #failure = null;
+  /** Set by the first `stop()` or `cancel()`. */
+  #stopping = false;
   /** The worker's stream id. */
   #stream = null;
   /** The words of the finished pieces. */
@@ -29,15 +32,18 @@ export class LiveRecording {
    * last `partial.words` are those of the open piece (they may still change); `languageModel` as
    * for `client.transcribe`.
    */
-  static async start(client, sampleRate, { onTick, onPartial, languageModel }) {
+  static async start(client, sampleRate, { onTick, onPartial, languageModel, signal }) {
+    signal?.throwIfAborted();
     const recording = new LiveRecording();
     recording.#client = client;
     recording.#onPartial = onPartial;
-    recording.#microphone = await Microphone.open();
+    recording.#microphone = await Microphone.open(signal);
     try {
       recording.#stream = await client.startStream({ languageModel, live: true });
+      signal?.throwIfAborted();
     } catch (e) {
       await recording.#microphone.stop();
+      if (recording.#stream !== null) client.closeStream(recording.#stream).catch(() => {});
       throw e;
     }
     recording.#resampler = new StreamResampler(recording.#microphone.sampleRate, sampleRate);
@@ -45,7 +51,14 @@ export class LiveRecording {
       onTick?.(recording.#microphone.seconds);
       if (!recording.#push) recording.#send();
     }, TICK_MS);
+    signal?.addEventListener("abort", () => recording.#abort(signal.reason), { once: true });
     return recording;
+  }
+
+  /** An aborted recording is cancelled, and its `stop()` rejects with `reason`. */
+  #abort(reason) {
+    this.#failure ??= reason;
+    this.cancel();
   }
 
   /** Sends what was recorded since the last update, and again once it is answered. */
@@ -74,6 +87,8 @@ export class LiveRecording {
    * same samples.
    */
   async stop() {
+    if (this.#stopping) throw this.#failure ?? new AsrError(ErrorKind.SETTINGS, "This recording was already stopped or cancelled.");
+    this.#stopping = true;
     await this.#stopMicrophone();
     const last = this.#resampler.push(this.#microphone.take());
     const rest = this.#resampler.flush();
@@ -92,8 +107,10 @@ export class LiveRecording {
     return { transcript, srt, vtt };
   }
 
-  /** Stops the timer and the microphone, and drops what was recorded. */
+  /** Stops the timer and the microphone, and drops what was recorded; once, however often called. */
   async cancel() {
+    if (this.#stopping) return;
+    this.#stopping = true;
     await this.#stopMicrophone();
     await this.#push;
     await this.#client.closeStream(this.#stream).catch(() => {});

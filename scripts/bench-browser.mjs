@@ -14,7 +14,7 @@
 // peak. One thread runs on a plain page, two on a cross-origin isolated one (COOP + COEP), where our
 // worker picks its threaded build by itself.
 
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +23,7 @@ import { chromium } from "playwright-core";
 import { floatWav } from "../www/tests/pages.mjs";
 import { startServer } from "../www/tests/server.mjs";
 import { writeSection } from "./bench-section.mjs";
+import { renderers, statusField } from "./renderer-memory.mjs";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: options, positionals } = parseArgs({
@@ -58,36 +59,6 @@ const audioUrl = (seconds) => `/bench-models/audio-${seconds}s.f32`;
 const median = (values) => [...values].sort((a, b) => a - b)[(values.length - 1) >> 1];
 
 // ---- renderer memory ---------------------------------------------------------------------------------
-
-/** A number field ("VmHWM", "PPid", ...) of a /proc/PID/status text, in its own unit (kB for sizes); 0 where absent. */
-const statusField = (status, key) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+)`, "m"))?.[1] ?? 0);
-
-function processes() {
-  const list = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const status = readFileSync(`/proc/${name}/status`, "utf8");
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
-      list.push({ pid: Number(name), ppid: statusField(status, "PPid"), hwmKb: statusField(status, "VmHWM"), rssKb: statusField(status, "VmRSS"), cmdline });
-    } catch {
-      // The process ended while we read it.
-    }
-  }
-  return list;
-}
-
-/** Chromium renderer processes started (through the browser and its zygote) by this Node process. */
-function renderers() {
-  const all = processes();
-  const ours = new Set([process.pid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const p of all) if (!ours.has(p.pid) && ours.has(p.ppid)) ours.add(p.pid), (grew = true);
-  }
-  return all.filter((p) => ours.has(p.pid) && p.cmdline.includes("--type=renderer"));
-}
 
 /**
  * The renderers' largest VmHWM while `work` runs, in MB, read every 50 ms: Chromium resets a

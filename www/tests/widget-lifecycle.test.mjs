@@ -1,11 +1,13 @@
 // The <sakha-asr> element's lifecycle in Chromium and Firefox: removed from its page it lets go of
-// the microphone, its timer, its worker and the worker's object URL; a load that another load
-// overtook ends quietly.
+// the microphone, its timer, its worker and the worker's object URL, whatever it was doing (loading,
+// opening the microphone, recording, transcribing), fifty times over without the page's memory
+// growing; a double click records once; a load that another load overtook ends quietly.
 
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { renderers } from "../../scripts/renderer-memory.mjs";
 import { BROWSERS, launchBrowser, recordWidgetEvents, startWidgetHost } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
@@ -61,6 +63,19 @@ function watchResources(page) {
     };
   });
 }
+
+/** Every microphone track, worker and object URL the page made: which are still live, running, unrevoked. */
+const leftOver = (page) =>
+  page.evaluate(() => {
+    const { tracks, workers, objectUrls, revoked } = window.resources;
+    return {
+      tracks: tracks.length,
+      liveTracks: tracks.filter((t) => t.readyState === "live").length,
+      workers: workers.length,
+      runningWorkers: workers.filter((w) => !w.terminated).length,
+      unrevoked: [...objectUrls].filter((url) => !revoked.has(url)).length,
+    };
+  });
 
 const events = (page, type) => page.evaluate((t) => window.sakhaAsrEvents.filter((e) => e.type === t), type);
 
@@ -125,6 +140,91 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
       assert.equal((await events(page, "sakha-asr-ready")).length, 1);
       const status = await page.evaluate(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent);
       assert.match(status, /^Ready/);
+    } finally {
+      await page.close();
+    }
+  });
+  test("a double click records once, and an element removed while its microphone opens lets go of it", async () => {
+    const page = await browser.newPage();
+    try {
+      await recordWidgetEvents(page);
+      await watchResources(page);
+      await page.goto(`${host.url}/`);
+      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
+      // Two clicks before the microphone opens, as a double click gives them.
+      await page.evaluate(() => {
+        const record = document.querySelector("sakha-asr").shadowRoot.querySelector(".record");
+        record.click();
+        record.click();
+      });
+      await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent.startsWith("Recording"));
+      await page.waitForTimeout(500);
+      assert.equal((await leftOver(page)).tracks, 1, "one recording for a double click");
+      await page.click("sakha-asr .record");
+      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-result"), null, { timeout: 60_000 });
+      assert.equal((await leftOver(page)).liveTracks, 0, "stopped");
+
+      await page.evaluate(() => {
+        const widget = document.querySelector("sakha-asr");
+        widget.shadowRoot.querySelector(".record").click();
+        widget.remove();
+      });
+      await page.waitForTimeout(1000);
+      const after = await leftOver(page);
+      assert.equal(after.tracks, 2, "the second click opened the microphone");
+      assert.deepEqual({ ...after, tracks: 0, workers: 0 }, { tracks: 0, liveTracks: 0, workers: 0, runningWorkers: 0, unrevoked: 0 });
+      assert.deepEqual(await events(page, "sakha-asr-error"), [], "removal is not an error");
+    } finally {
+      await page.close();
+    }
+  });
+
+  // Memory is read from Chromium's renderer processes (/proc); the same steps run in Firefox.
+  test("fifty widgets removed at any moment leave nothing running, and the page's memory returns", { timeout: 600_000 }, async () => {
+    const page = await browser.newPage();
+    const rendererMb = () => renderers().reduce((sum, p) => sum + p.rssKb, 0) / 1024;
+    try {
+      await recordWidgetEvents(page);
+      await watchResources(page);
+      await page.goto(`${host.url}/`);
+      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
+      await page.evaluate(() => document.querySelector("sakha-asr").remove());
+      const moments = ["loading", "ready", "opening the microphone", "recording", "transcribing a file"];
+      const memory = [];
+      for (let round = 0; round < 50; round++) {
+        const moment = moments[round % moments.length];
+        const readyEvents = (await events(page, "sakha-asr-ready")).length;
+        await page.evaluate(() => document.body.append(document.createElement("sakha-asr")));
+        if (moment !== "loading") {
+          await page.waitForFunction((n) => window.sakhaAsrEvents.filter((e) => e.type === "sakha-asr-ready").length > n, readyEvents, { timeout: 60_000 });
+        }
+        if (moment === "opening the microphone" || moment === "recording") {
+          await page.evaluate(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".record").click());
+        }
+        if (moment === "recording") {
+          await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent.startsWith("Recording"));
+          await page.waitForTimeout(300);
+        }
+        if (moment === "transcribing a file") {
+          await page.setInputFiles("sakha-asr input[type=file]", SPEECH);
+          await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent.startsWith("Transcribing"));
+        }
+        await page.evaluate(() => document.querySelector("sakha-asr").remove());
+        if (round === 9 || round === 49) {
+          await page.waitForTimeout(1500);
+          memory.push(rendererMb());
+        }
+      }
+      await page.waitForTimeout(1000);
+      const after = await leftOver(page);
+      assert.equal(after.workers, 51, "a worker for every widget");
+      assert.deepEqual({ ...after, tracks: 0, workers: 0 }, { tracks: 0, liveTracks: 0, workers: 0, runningWorkers: 0, unrevoked: 0 });
+      assert.deepEqual(await events(page, "sakha-asr-error"), [], "removal is not an error");
+      if (name === "chromium") {
+        const [tenth, last] = memory;
+        console.log(`renderer memory after widget 10: ${tenth.toFixed(0)} MB, after widget 50: ${last.toFixed(0)} MB`);
+        assert.ok(last <= tenth * 1.1, `the page grew from ${tenth.toFixed(0)} MB to ${last.toFixed(0)} MB`);
+      }
     } finally {
       await page.close();
     }
