@@ -49,15 +49,17 @@ installed_targets=$(rustup target list --installed)
 grep -qx wasm32-unknown-unknown <<<"$installed_targets" || rustup target add wasm32-unknown-unknown
 
 source scripts/tools.sh
-# The threaded build's nightly: the toolchain, its wasm32 standard library and the library's source,
-# which -Z build-std compiles with atomics.
+# The threaded build's nightly: the toolchain, its wasm32 standard library, the library's source,
+# which -Z build-std compiles with atomics, and clippy, which lints that build (clippy-wasm.sh).
 if ! rustup run "$wasm_threads_toolchain" rustc --version >/dev/null 2>&1; then
-  rustup toolchain install "$wasm_threads_toolchain" --profile minimal --target wasm32-unknown-unknown --component rust-src
+  rustup toolchain install "$wasm_threads_toolchain" --profile minimal --target wasm32-unknown-unknown --component rust-src,clippy
 fi
 rustup +"$wasm_threads_toolchain" target list --installed | grep -qx wasm32-unknown-unknown ||
   rustup +"$wasm_threads_toolchain" target add wasm32-unknown-unknown
-rustup +"$wasm_threads_toolchain" component list --installed | grep -q '^rust-src' ||
-  rustup +"$wasm_threads_toolchain" component add rust-src
+nightly_components=$(rustup +"$wasm_threads_toolchain" component list --installed)
+for component in rust-src clippy; do
+  grep -q "^$component" <<<"$nightly_components" || rustup +"$wasm_threads_toolchain" component add "$component"
+done
 
 # The wasm-bindgen CLI, in a folder of its own (scripts/tools.sh): any other wasm-bindgen on PATH
 # stays out of the build, and ours out of the user's ~/.cargo/bin.
