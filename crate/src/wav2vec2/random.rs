@@ -100,3 +100,38 @@ impl Tensors {
         self.bias(&format!("{prefix}.bias"), size)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wav2vec2::WeightStore;
+    use crate::{vocab::Vocab, Language, Recognizer};
+
+    #[test]
+    fn a_random_model_of_any_layout_runs_and_its_seed_fixes_it() -> std::result::Result<(), crate::Error> {
+        // post-LN with the GroupNorm conv stack, and pre-LN with MMS adapters
+        for (norm, stable, adapters) in [("group", false, "null"), ("layer", true, "4")] {
+            let json = format!(
+                r#"{{"hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 16,
+                    "feat_extract_norm": "{norm}", "conv_dim": [4, 4], "conv_kernel": [10, 3], "conv_stride": [5, 2],
+                    "conv_bias": true, "num_conv_pos_embeddings": 4, "num_conv_pos_embedding_groups": 2,
+                    "do_stable_layer_norm": {stable}, "adapter_attn_dim": {adapters}}}"#
+            );
+            let config = Config::from_json(json.as_bytes()).map_err(crate::Error::Config)?;
+            let tensors = random_checkpoint(&config, 6, 7)?;
+            let again = random_checkpoint(&config, 6, 7)?;
+            let other = random_checkpoint(&config, 6, 8)?;
+            let values = |tensors: &HashMap<String, Tensor>| tensors["lm_head.weight"].flatten_all()?.to_vec1::<f32>();
+            assert_eq!(values(&tensors)?, values(&again)?);
+            assert_ne!(values(&tensors)?, values(&other)?);
+            let weights = WeightStore::from_float(tensors);
+            let tokens = ["<pad>", "<s>", "</s>", "<unk>", "|", "а"];
+            let vocab = Vocab::from_table(tokens.iter().map(|t| t.to_string()).zip(0..).collect())?;
+            let language = Language::load(&config, None, &weights, vocab, "random weights")?;
+            let recognizer = Recognizer::new(config, &weights, language)?;
+            let samples: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.05).sin() * 0.2).collect();
+            assert_eq!(recognizer.logits(&samples)?.dims(), [1599, 6], "{norm}");
+        }
+        Ok(())
+    }
+}
