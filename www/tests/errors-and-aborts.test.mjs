@@ -1,7 +1,8 @@
 // How the npm API fails and stops, in Chromium and firefox-esr: every failure reaches the page as an
 // AsrError whose kind (protocol.js ErrorKind) is the same whatever path the input took (samples, a
 // WAV or an OGG file), and a transcription can be aborted (an AbortSignal, or a callback that throws):
-// it rejects at once, the worker stops within one slice of the audio and goes on with what comes next.
+// it rejects at once, the worker stops within one slice of the audio and goes on with what comes next;
+// dispose() in the middle of one rejects it and stops the worker.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -195,5 +196,23 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
     }
     // The file's stream was dropped, not left open in the worker.
     assert.ok(result.messages.some((m) => m.type === "result" && m.value === null), "closeStream answered");
+  });
+  test("dispose() during a transcription rejects it and stops the worker; a new load works", TIMEOUT, async () => {
+    const result = await inBlankPage(browser, async () => {
+      const { load } = await import("/pkg/index.js");
+      const asr = await load("/models/default/model.json");
+      const long = new Float32Array(120 * 16_000).map((_, i) => 0.3 * Math.sin(i * 0.05) * Math.sin(i * 0.0003));
+      const settled = (work) => work.then(() => "resolved", (e) => `${e.name} ${e.kind}: ${e.message}`);
+      const transcribing = settled(asr.transcribe(long, { onProgress: () => asr.dispose() }));
+      const disposed = await transcribing;
+      const afterwards = await settled(asr.transcribe(long));
+      const again = await load("/models/default/model.json");
+      const text = (await again.transcribe(long.subarray(0, 16_000))).transcript.text;
+      again.dispose();
+      return { disposed, afterwards, text };
+    });
+    assert.equal(result.disposed, "AsrError recognizer: The recognizer was stopped.");
+    assert.equal(result.afterwards, "AsrError recognizer: No model is loaded yet.");
+    assert.equal(typeof result.text, "string");
   });
 });

@@ -2,7 +2,8 @@
 // and over: the page and the widget send the worker only audio it has not had (pushStream), never the
 // whole recording again; finished pieces show as final while the open one is still partial; and the
 // text at the end is the CLI's for the very samples the worker received. Each stream has its own id
-// in the worker, so files transcribed at once, or during a recording, keep their audio apart.
+// in the worker, so files transcribed at once, or during a recording, keep their audio apart; an
+// AbortSignal cancels a recording.
 
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -168,6 +169,45 @@ test("files at once and a file during a recording each get their own stream: no 
     assert.equal(result.duringRecording, result.alone.later);
     // Before streams had ids the file took over the recording's stream, and stop() failed.
     assert.ok(result.recorded.length > 0, "the recording's own text");
+  } finally {
+    await page.close();
+  }
+});
+
+test("an aborted live recording lets go of the microphone, its stop() rejects with the reason, and the next one works", async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${server.url}/live/blank.html`);
+    const result = await page.evaluate(async () => {
+      const tracks = [];
+      const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        const stream = await getUserMedia(constraints);
+        tracks.push(...stream.getTracks());
+        return stream;
+      };
+      const { load } = await import("/pkg/index.js");
+      const asr = await load("/models/default/model.json");
+      const controller = new AbortController();
+      const partials = [];
+      const recording = await asr.startLive({ signal: controller.signal, onPartial: (transcript) => partials.push(transcript.text) });
+      while (!partials.some((p) => p)) await new Promise((wake) => setTimeout(wake, 100));
+      controller.abort(new Error("the user left"));
+      await new Promise((wake) => setTimeout(wake, 1000));
+      const liveAfterAbort = tracks.filter((track) => track.readyState === "live").length;
+      const stopped = await recording.stop().then(() => "resolved", (e) => e.message);
+      const abortedBefore = await asr.startLive({ signal: AbortSignal.abort() }).then(() => "resolved", (e) => e.name);
+      const next = await asr.startLive();
+      await new Promise((wake) => setTimeout(wake, 2000));
+      const { transcript } = await next.stop();
+      asr.dispose();
+      return { liveAfterAbort, stopped, abortedBefore, next: transcript.text, tracks: tracks.length };
+    });
+    assert.equal(result.liveAfterAbort, 0, "the microphone was let go of");
+    assert.equal(result.stopped, "the user left");
+    assert.equal(result.abortedBefore, "AbortError");
+    assert.equal(result.tracks, 2, "an already aborted signal opens no microphone");
+    assert.ok(result.next.length > 0, "the next recording has text");
   } finally {
     await page.close();
   }
