@@ -32,3 +32,8 @@ export function renderers() {
   }
   return all.filter((p) => ours.has(p.pid) && p.cmdline.includes("--type=renderer"));
 }
+
+/** What this Node process's Chromium renderers hold in memory now (their RSS), in MB. */
+export function rendererRssMb() {
+  return renderers().reduce((sum, p) => sum + p.rssKb, 0) / 1024;
+}

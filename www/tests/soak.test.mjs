@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { renderers } from "../../scripts/renderer-memory.mjs";
+import { rendererRssMb } from "../../scripts/renderer-memory.mjs";
 import { assertCloseToCli, launchChromiumWithMicrophone, nativeTranscript, replayLiveStream } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
@@ -34,8 +34,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-const rendererMb = () => renderers().reduce((sum, p) => sum + p.rssKb, 0) / 1024;
 
 test(`${TRANSCRIPTIONS} files and ${RECORDINGS} recordings in one page: the CLI's texts, nothing left running, memory flat`, { timeout: 1_200_000 }, async (t) => {
   const files = readdirSync(AUDIO).filter((name) => /\.(wav|mp3|ogg)$/.test(name)).sort();
@@ -87,7 +85,7 @@ test(`${TRANSCRIPTIONS} files and ${RECORDINGS} recordings in one page: the CLI'
         return (await window.asr.transcribe(blob)).transcript.text;
       }, `/audio/${file}`);
       texts.get(file).add(text);
-      if (i === 9) afterTenth = rendererMb();
+      if (i === 9) afterTenth = rendererRssMb();
     }
     for (const [file, seen] of texts) {
       assert.equal(seen.size, 1, `${file} gave ${seen.size} different texts: ${[...seen].join(" | ")}`);
@@ -109,7 +107,7 @@ test(`${TRANSCRIPTIONS} files and ${RECORDINGS} recordings in one page: the CLI'
     }
 
     await page.waitForTimeout(1500);
-    const afterLast = rendererMb();
+    const afterLast = rendererRssMb();
     t.diagnostic(`renderer memory after transcription 10: ${afterTenth.toFixed(0)} MB; after all: ${afterLast.toFixed(0)} MB`);
     assert.ok(afterLast <= afterTenth * 1.1, `the page grew from ${afterTenth.toFixed(0)} MB to ${afterLast.toFixed(0)} MB`);
     const liveTracks = await page.evaluate(() => window.tracks.filter((track) => track.readyState === "live").length);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { renderers } from "../../scripts/renderer-memory.mjs";
+import { rendererRssMb } from "../../scripts/renderer-memory.mjs";
 import { BROWSERS, launchBrowser, recordWidgetEvents, startWidgetHost } from "./pages.mjs";
 import { startServer } from "./server.mjs";
 
@@ -77,6 +77,21 @@ const leftOver = (page) =>
     };
   });
 
+/** The host page, watched (events, resources), once its widget is ready. */
+async function hostPageWithReadyWidget(browser) {
+  const page = await browser.newPage();
+  try {
+    await recordWidgetEvents(page);
+    await watchResources(page);
+    await page.goto(`${host.url}/`);
+    await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
+    return page;
+  } catch (e) {
+    await page.close();
+    throw e;
+  }
+}
+
 const events = (page, type) => page.evaluate((t) => window.sakhaAsrEvents.filter((e) => e.type === t), type);
 
 for (const name of BROWSERS) describe(`in ${name}`, () => {
@@ -85,12 +100,8 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
   after(() => browser?.close());
 
   test("a removed widget stops its microphone, timer and worker and revokes its object URL", async () => {
-    const page = await browser.newPage();
+    const page = await hostPageWithReadyWidget(browser);
     try {
-      await recordWidgetEvents(page);
-      await watchResources(page);
-      await page.goto(`${host.url}/`);
-      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
       await page.click("sakha-asr .record");
       await page.waitForFunction(() => window.resources.tracks.some((t) => t.readyState === "live"));
       await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".status").textContent.startsWith("Recording"));
@@ -144,13 +155,10 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
       await page.close();
     }
   });
+
   test("a double click records once, and an element removed while its microphone opens lets go of it", async () => {
-    const page = await browser.newPage();
+    const page = await hostPageWithReadyWidget(browser);
     try {
-      await recordWidgetEvents(page);
-      await watchResources(page);
-      await page.goto(`${host.url}/`);
-      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
       // Two clicks before the microphone opens, as a double click gives them.
       await page.evaluate(() => {
         const record = document.querySelector("sakha-asr").shadowRoot.querySelector(".record");
@@ -181,13 +189,8 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
 
   // Memory is read from Chromium's renderer processes (/proc); the same steps run in Firefox.
   test("fifty widgets removed at any moment leave nothing running, and the page's memory returns", { timeout: 600_000 }, async () => {
-    const page = await browser.newPage();
-    const rendererMb = () => renderers().reduce((sum, p) => sum + p.rssKb, 0) / 1024;
+    const page = await hostPageWithReadyWidget(browser);
     try {
-      await recordWidgetEvents(page);
-      await watchResources(page);
-      await page.goto(`${host.url}/`);
-      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-ready"), null, { timeout: 60_000 });
       await page.evaluate(() => document.querySelector("sakha-asr").remove());
       const moments = ["loading", "ready", "opening the microphone", "recording", "transcribing a file"];
       const memory = [];
@@ -212,7 +215,7 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
         await page.evaluate(() => document.querySelector("sakha-asr").remove());
         if (round === 9 || round === 49) {
           await page.waitForTimeout(1500);
-          memory.push(rendererMb());
+          memory.push(rendererRssMb());
         }
       }
       await page.waitForTimeout(1000);
