@@ -2,7 +2,8 @@
 # Fuzzes every parser of untrusted input for a bounded time with cargo-fuzz (libFuzzer):
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     default: 15 s each, all targets in fuzz/
 # Each target feeds its bytes to one reader (package GGUF files, safetensors, model.json, vocab.json,
-# config.json, audio) and ignores errors; a panic, abort, overflow, sanitizer report, timeout or an
+# config.json, audio) and ignores errors, or (stream) checks streams against offline recognition over
+# fuzzed configs, audio and push sizes; a panic, abort, overflow, sanitizer report, timeout or an
 # allocation over the limits below is a crash: its input is saved under fuzz/artifacts/TARGET/ and the
 # script exits non-zero after running the rest. The corpus grows in fuzz/corpus/TARGET/ (not
 # committed) from the committed seeds in fuzz/seeds/TARGET/.
