@@ -1,63 +1,23 @@
 // Audio in: files of any format the browser decodes, and the microphone, both turned into mono
-// samples at the recognizer's rate. Resampling always goes through decodeAudioData on an
-// OfflineAudioContext at the target rate, which uses the browser's band-limited (sinc) resampler;
-// the channels are then averaged, as the native CLI does.
+// samples at the recognizer's rate. Channels are mixed down here; resampling, for every input, is
+// js/stream-resampler.js's.
 
 import { AsrError, ErrorKind, ofThisBuild } from "./protocol.js";
 
-/** Decodes an encoded audio file (ArrayBuffer) to mono Float32Array samples at `sampleRate`. */
-export async function decodeToMono(encoded, sampleRate) {
-  const context = new OfflineAudioContext(1, 1, sampleRate);
-  let decoded;
-  try {
-    decoded = await context.decodeAudioData(encoded);
-  } catch {
-    throw new AsrError(
-      ErrorKind.AUDIO,
-      "This browser cannot decode the file as audio. Try WAV, MP3, OGG, FLAC or M4A, or convert it first.",
-    );
+/**
+ * The channels (equal-length Float32Arrays) averaged into one, as the native CLI mixes them. Every
+ * file path mixes here, and the microphone's worklet the same way (summed in double precision), so
+ * the same channels give the same samples whatever the container. One channel is returned as it is.
+ */
+export function downmix(channels) {
+  if (channels.length === 1) return channels[0];
+  const mono = new Float32Array(channels[0].length);
+  for (let i = 0; i < mono.length; i++) {
+    let sum = 0;
+    for (const channel of channels) sum += channel[i];
+    mono[i] = sum / channels.length;
   }
-  if (decoded.length === 0) throw new AsrError(ErrorKind.AUDIO, "The file contains no audio samples.");
-  return averageChannels(decoded);
-}
-
-function averageChannels(buffer) {
-  if (buffer.numberOfChannels === 1) return buffer.getChannelData(0).slice();
-  const mono = new Float32Array(buffer.length);
-  for (let c = 0; c < buffer.numberOfChannels; c++) {
-    const channel = buffer.getChannelData(c);
-    for (let i = 0; i < mono.length; i++) mono[i] += channel[i];
-  }
-  const scale = 1 / buffer.numberOfChannels;
-  for (let i = 0; i < mono.length; i++) mono[i] *= scale;
   return mono;
-}
-
-/** Mono `samples` at `fromRate` (Hz) resampled to `toRate`, by the same resampler as files. */
-export function resample(samples, fromRate, toRate) {
-  return decodeToMono(floatWav(samples, fromRate), toRate);
-}
-
-/** `samples` (mono, any rate) as a 32-bit float WAV file, so it can be resampled by decodeToMono. */
-function floatWav(samples, sampleRate) {
-  const header = 44;
-  const view = new DataView(new ArrayBuffer(header + samples.length * 4));
-  const text = (offset, s) => [...s].forEach((ch, i) => view.setUint8(offset + i, ch.charCodeAt(0)));
-  text(0, "RIFF");
-  view.setUint32(4, 36 + samples.length * 4, true);
-  text(8, "WAVE");
-  text(12, "fmt ");
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 3, true); // IEEE float
-  view.setUint16(22, 1, true);
-  view.setUint32(24, sampleRate, true);
-  view.setUint32(28, sampleRate * 4, true);
-  view.setUint16(32, 4, true);
-  view.setUint16(34, 32, true);
-  text(36, "data");
-  view.setUint32(40, samples.length * 4, true);
-  new Float32Array(view.buffer, header).set(samples);
-  return view.buffer;
 }
 
 /**

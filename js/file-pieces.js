@@ -1,15 +1,19 @@
 // Audio files read, decoded and resampled piece by piece, so that a file of any length costs the
 // page about as much memory as a minute of it: WAV by reading its samples in slices (no decoder
 // needed), MP3 by splitting it into frames and decoding them with WebCodecs' AudioDecoder where the
-// browser has one. Each slice goes through a StreamResampler, whose output does not depend on how
-// the input is cut. Other formats, and MP3 without AudioDecoder, are left to audio.js (whole file).
+// browser has one. Other formats, and MP3 without AudioDecoder, are decoded whole by the browser, at
+// the file's own rate. Either way the samples are mixed down by audio.js and resampled by a
+// StreamResampler, so one recording gives the same samples in any container.
 
-import { decodeToMono } from "./audio.js";
+import { downmix } from "./audio.js";
 import { AsrError, ErrorKind, Stage } from "./protocol.js";
 import { StreamResampler } from "./stream-resampler.js";
+import { transcriptOf } from "./transcript.js";
 
 /** Bytes read from the file at a time. */
 const SLICE_BYTES = 1 << 20;
+/** Frames of a file decoded whole that are mixed down and resampled at a time. */
+const DECODED_BLOCK_FRAMES = 1 << 16;
 /** Seconds of resampled audio in each piece handed out (the recognizer's stream takes any size; each
  * push is a message to the worker and a progress report). */
 const PIECE_SECONDS = 30;
@@ -25,7 +29,7 @@ const PIECE_SECONDS = 30;
 export async function transcribeFile(client, file, sampleRate, { languageModel = true, onProgress, onPartial, signal } = {}) {
   const audio = await filePieces(file, sampleRate);
   if (!audio) {
-    const samples = await decodeToMono(await file.arrayBuffer(), sampleRate);
+    const samples = await decodeFile(await file.arrayBuffer(), sampleRate);
     signal?.throwIfAborted();
     return client.transcribe(samples, { languageModel, onProgress, onPartial, signal });
   }
@@ -38,7 +42,7 @@ export async function transcribeFile(client, file, sampleRate, { languageModel =
   const show = ({ final }, seconds) => {
     for (const segment of final) words.push(...segment.words);
     onProgress?.({ stage: Stage.TRANSCRIBE, loaded: seconds, total: Math.max(audio.duration, seconds) });
-    if (final.length) onPartial?.({ text: words.map((word) => word.text).join(" "), words: [...words], duration: final.at(-1).end });
+    if (final.length) onPartial?.(transcriptOf(words, final.at(-1).end));
   };
   try {
     // The next piece is decoded while the worker recognises this one; one push at a time, so no more
@@ -76,6 +80,68 @@ export async function filePieces(file, sampleRate) {
   return { duration: source.duration, pieces: resampled(source, sampleRate) };
 }
 
+/**
+ * An encoded audio file (an ArrayBuffer, which decodeAudioData takes) decoded whole by the browser, as
+ * mono samples at `sampleRate`. It is decoded at the rate its header gives, so that Web Audio does not
+ * resample it, and then mixed down and resampled as the pieces are.
+ */
+export async function decodeFile(encoded, sampleRate) {
+  const format = headerFormat(new DataView(encoded));
+  const context = new OfflineAudioContext(1, 1, contextRate(format?.sampleRate));
+  let decoded;
+  try {
+    decoded = await context.decodeAudioData(encoded);
+  } catch {
+    throw new AsrError(
+      ErrorKind.AUDIO,
+      "This browser cannot decode the file as audio. Try WAV, MP3, OGG, FLAC or M4A, or convert it first.",
+    );
+  }
+  if (decoded.length === 0) throw new AsrError(ErrorKind.AUDIO, "The file contains no audio samples.");
+  async function* blocks() {
+    for (let from = 0; from < decoded.length; from += DECODED_BLOCK_FRAMES) {
+      const to = Math.min(decoded.length, from + DECODED_BLOCK_FRAMES);
+      const channels = Array.from({ length: decoded.numberOfChannels }, (_, c) => decoded.getChannelData(c).subarray(from, to));
+      yield downmix(format?.integerBits ? channels.map((channel) => asReadByWav(channel, format.integerBits)) : channels);
+    }
+  }
+  const pieces = [];
+  for await (const piece of resampled({ sampleRate: decoded.sampleRate, blocks }, sampleRate)) pieces.push(piece);
+  const samples = new Float32Array(pieces.reduce((length, piece) => length + piece.length, 0));
+  let offset = 0;
+  for (const piece of pieces) {
+    samples.set(piece, offset);
+    offset += piece.length;
+  }
+  return samples;
+}
+
+/**
+ * Samples that decodeAudioData made of `bits`-bit integers, scaled as the WAV reader scales them,
+ * by 1 / 2^(bits - 1). Browsers differ here: Chromium multiplies positive 8- and 16-bit integers by
+ * 1 / (2^(bits - 1) - 1), and Firefox does too for WAV but not FLAC, so without this a FLAC file
+ * would give other samples than the same WAV read in slices. A sample on neither grid is kept.
+ */
+function asReadByWav(samples, bits) {
+  const full = 2 ** (bits - 1);
+  const rescaled = new Float32Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const sample = samples[i];
+    const short = sample * (full - 1);
+    // Off the 1 / 2^(bits - 1) grid, and on the other up to float32's rounding of the browser's product.
+    const onShortGrid = !Number.isInteger(sample * full) && Math.abs(short - Math.round(short)) < 0.01;
+    rescaled[i] = onShortGrid ? Math.round(short) / full : sample;
+  }
+  return rescaled;
+}
+
+/** A rate for decodeAudioData's context: the file's own where every browser's OfflineAudioContext
+ * takes it. Without one, 48 kHz, at or above most recordings' rate, so that Web Audio's resampling
+ * keeps all the recognizer hears. */
+function contextRate(fileRate) {
+  return Math.min(Math.max(fileRate ?? 48000, 8000), 192000);
+}
+
 /** `source.blocks` (mono at `source.sampleRate`) resampled and regrouped into pieces. */
 async function* resampled(source, sampleRate) {
   const resampler = source.sampleRate === sampleRate ? null : new StreamResampler(source.sampleRate, sampleRate);
@@ -108,11 +174,9 @@ const WAVE_EXTENSIBLE = 0xfffe;
 
 /** A WAV file's samples, read slice by slice; null if `head` is not a WAV header this reads. */
 function readWav(file, head) {
-  if (head.byteLength < 12 || tag(head, 0) !== "RIFF" || tag(head, 8) !== "WAVE") return null;
+  if (!isWav(head)) return null;
   let format = null;
-  for (let at = 12; at + 8 <= head.byteLength; ) {
-    const id = tag(head, at);
-    const size = head.getUint32(at + 4, true);
+  for (const { id, at, size } of riffChunks(head)) {
     if (id === "fmt " && at + 24 <= head.byteLength) {
       let code = head.getUint16(at + 8, true);
       // WAVE_FORMAT_EXTENSIBLE names the real format in the first two bytes of its sub-format GUID.
@@ -138,21 +202,32 @@ function readWav(file, head) {
         for (let from = start; from + blockAlign <= end; from += step) {
           const bytes = new DataView(await file.slice(from, Math.min(end, from + step)).arrayBuffer());
           const count = Math.floor(bytes.byteLength / blockAlign);
-          const mono = new Float32Array(count);
           const width = format.bits / 8;
-          for (let i = 0; i < count; i++) {
-            let sum = 0;
-            for (let c = 0; c < channels; c++) sum += read(bytes, i * blockAlign + c * width);
-            mono[i] = sum / channels;
-          }
-          yield mono;
+          const planes = Array.from({ length: channels }, (_, c) => {
+            const plane = new Float32Array(count);
+            for (let i = 0; i < count; i++) plane[i] = read(bytes, i * blockAlign + c * width);
+            return plane;
+          });
+          yield downmix(planes);
         }
       }
       return { sampleRate, duration: frames / sampleRate, blocks };
     }
-    at += 8 + size + (size & 1);
   }
   return null;
+}
+
+function isWav(view) {
+  return view.byteLength >= 12 && tag(view, 0) === "RIFF" && tag(view, 8) === "WAVE";
+}
+
+/** A RIFF file's chunks in `view`, each {id, at, size}, `at` where its 8-byte header starts. */
+function* riffChunks(view) {
+  for (let at = 12; at + 8 <= view.byteLength; ) {
+    const size = view.getUint32(at + 4, true);
+    yield { id: tag(view, at), at, size };
+    at += 8 + size + (size & 1);
+  }
 }
 
 /** Reads one sample as a float in [-1, 1), or null for a format this does not read. */
@@ -323,16 +398,87 @@ async function readMp3(file, head) {
   return { sampleRate: first.sampleRate, duration, blocks };
 }
 
-/** An AudioData's channels averaged, as the CLI and audio.js downmix. */
+/** An AudioData's channels mixed down. */
 function monoOf(data) {
-  const length = data.numberOfFrames;
-  const channels = data.numberOfChannels;
-  const mono = new Float32Array(length);
-  const plane = channels > 1 ? new Float32Array(length) : mono;
-  for (let c = 0; c < channels; c++) {
+  const planes = Array.from({ length: data.numberOfChannels }, (_, c) => {
+    const plane = new Float32Array(data.numberOfFrames);
     data.copyTo(plane, { planeIndex: c, format: "f32-planar" });
-    if (channels > 1) for (let i = 0; i < length; i++) mono[i] += plane[i];
+    return plane;
+  });
+  return downmix(planes);
+}
+
+// --- What a file's header says, for decodeFile ---
+
+/**
+ * From an audio file's header (WAV, FLAC, MP3, Ogg Vorbis, Opus or FLAC, MP4): {sampleRate,
+ * integerBits}, `integerBits` the width of a lossless format's integer samples (null for floats and
+ * lossy formats). Null for another format or a header cut short.
+ */
+function headerFormat(view) {
+  try {
+    if (isWav(view)) return wavFormat(view);
+    if (view.byteLength >= 8 && tag(view, 0) === "OggS") return oggFormat(view);
+    if (view.byteLength >= 8 && tag(view, 4) === "ftyp") return mp4Format(view);
+    const start = id3End(view);
+    // The first metadata block of a FLAC stream, after its 4-byte header, is the STREAMINFO.
+    if (start + 4 <= view.byteLength && tag(view, start) === "fLaC") return streamInfo(view, start + 8);
+    const frame = mp3Frame(view, start);
+    return frame && mp3Frame(view, start + frame.length) ? { sampleRate: frame.sampleRate, integerBits: null } : null;
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
   }
-  if (channels > 1) for (let i = 0; i < length; i++) mono[i] /= channels;
-  return mono;
+}
+
+function wavFormat(view) {
+  for (const { id, at } of riffChunks(view)) {
+    if (id !== "fmt ") continue;
+    let code = view.getUint16(at + 8, true);
+    if (code === WAVE_EXTENSIBLE) code = view.getUint16(at + 32, true);
+    return { sampleRate: view.getUint32(at + 12, true), integerBits: code === WAVE_PCM ? view.getUint16(at + 22, true) : null };
+  }
+  return null;
+}
+
+/** A FLAC STREAMINFO block whose data starts at `at`: 20 bits of rate, 3 of channels, 5 of bits - 1. */
+function streamInfo(view, at) {
+  const sampleRate = (view.getUint8(at + 10) << 12) | (view.getUint8(at + 11) << 4) | (view.getUint8(at + 12) >>> 4);
+  const integerBits = (((view.getUint8(at + 12) & 1) << 4) | (view.getUint8(at + 13) >>> 4)) + 1;
+  return { sampleRate, integerBits };
+}
+
+/** From the identification header, the first packet of an Ogg stream's first page. */
+function oggFormat(view) {
+  const packet = 27 + view.getUint8(26);
+  if (view.getUint8(packet) === 1 && tag(view, packet + 1) + tag(view, packet + 5).slice(0, 2) === "vorbis") {
+    return { sampleRate: view.getUint32(packet + 12, true), integerBits: null };
+  }
+  // Opus is decoded at 48 kHz whatever rate the recording had.
+  if (tag(view, packet) + tag(view, packet + 4) === "OpusHead") return { sampleRate: 48000, integerBits: null };
+  // Ogg FLAC: 0x7F "FLAC", a version, a header count, "fLaC", then the STREAMINFO block.
+  if (view.getUint8(packet) === 0x7f && tag(view, packet + 1) === "FLAC") return streamInfo(view, packet + 17);
+  return null;
+}
+
+/** Sample entries (in 'moov' → … → 'stsd') of audio an MP4 file holds, by four-character code. */
+const MP4_AUDIO_ENTRIES = ["mp4a", "alac", "fLaC", "Opus"];
+
+/** From the first audio sample entry in the 'moov' box, which may come after the media data. */
+function mp4Format(view) {
+  let at = 0;
+  while (at + 8 <= view.byteLength && tag(view, at + 4) !== "moov") {
+    const size = view.getUint32(at);
+    if (size === 0) return null;
+    at += size === 1 ? Number(view.getBigUint64(at + 8)) : size;
+  }
+  if (at + 8 > view.byteLength) return null;
+  const end = Math.min(view.byteLength, at + view.getUint32(at));
+  for (let entry = at + 8; entry + 34 <= end; entry++) {
+    const code = tag(view, entry + 4);
+    if (!MP4_AUDIO_ENTRIES.includes(code)) continue;
+    // Opus is decoded at 48 kHz; the others' rate is the whole part of the entry's 16.16 field.
+    return { sampleRate: code === "Opus" ? 48000 : view.getUint16(entry + 32), integerBits: null };
+  }
+  return null;
 }

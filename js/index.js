@@ -10,10 +10,10 @@
 // itself another (`sakha-asr/recognizer`). Types: index.d.ts.
 
 import { AsrClient } from "./asr-client.js";
-import { decodeToMono, resample } from "./audio.js";
-import { transcribeFile } from "./file-pieces.js";
+import { decodeFile, transcribeFile } from "./file-pieces.js";
 import { LiveRecording } from "./live-recording.js";
 import { AsrError, ErrorKind } from "./protocol.js";
+import { resample } from "./stream-resampler.js";
 
 export { clearModelCache, formatSize } from "./model-loader.js";
 export { AsrError, ErrorKind, Stage } from "./protocol.js";
@@ -131,13 +131,13 @@ export class Transcriber {
 
   async #samples(input, sampleRate = this.sampleRate) {
     // decodeAudioData takes (detaches) the buffer it is given: the caller's stays theirs.
-    if (input instanceof ArrayBuffer) return decodeToMono(input.slice(0), this.sampleRate);
+    if (input instanceof ArrayBuffer) return decodeFile(input.slice(0), this.sampleRate);
     if (input instanceof Float32Array) {
-      if (!(sampleRate > 0 && Number.isFinite(sampleRate))) {
-        throw new AsrError(ErrorKind.AUDIO, `sampleRate must be a positive number of samples per second (got ${sampleRate}).`);
+      if (!(sampleRate > 0 && Number.isInteger(sampleRate))) {
+        throw new AsrError(ErrorKind.AUDIO, `sampleRate must be a positive number of samples per second, an integer (got ${sampleRate}).`);
       }
-      // The worker takes the array it is given; the caller's stays theirs.
-      return sampleRate === this.sampleRate ? input.slice() : resample(input, sampleRate, this.sampleRate);
+      // A copy: the worker takes the array it is given, and the caller's stays theirs.
+      return resample(input, sampleRate, this.sampleRate);
     }
     throw new AsrError(ErrorKind.AUDIO, "transcribe takes a File, a Blob, an ArrayBuffer of an audio file, or a Float32Array of samples.");
   }

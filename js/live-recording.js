@@ -8,6 +8,7 @@
 import { Microphone } from "./audio.js";
 import { AsrError, ErrorKind } from "./protocol.js";
 import { StreamResampler } from "./stream-resampler.js";
+import { transcriptOf } from "./transcript.js";
 
 const TICK_MS = 250;
 
@@ -70,8 +71,7 @@ export class LiveRecording {
       .then(({ final, partial }) => {
         for (const segment of final) this.#words.push(...segment.words);
         if (!this.#timer) return;
-        const words = [...this.#words, ...partial.words];
-        this.#onPartial?.({ text: words.map((w) => w.text).join(" "), words, duration: partial.end }, partial);
+        this.#onPartial?.(transcriptOf([...this.#words, ...partial.words], partial.end), partial);
       })
       // Reported by stop(): the stream cannot go on without the audio it missed.
       .catch((e) => (this.#failure ??= e))

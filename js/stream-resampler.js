@@ -1,13 +1,25 @@
-// Resampling audio that arrives in blocks (the microphone's) to the recognizer's rate, block by block,
-// with the same output as resampling the whole recording at once: each output sample is a windowed
-// sinc over the input around it, and the input a later output needs is kept between blocks. Files are
-// resampled whole by the browser (audio.js); a live recording cannot be, or each update would cost
-// as much as the recording so far.
+// The one resampler of every browser input path (files read whole or in pieces, samples given to
+// `transcribe`, the microphone), so the same recording gives the recognizer the same samples whatever
+// its container: Web Audio's resampler differs between browsers and from this one. It resamples audio
+// that arrives in blocks with the same output as resampling it all at once: each output sample is a
+// windowed sinc over the input around it, and the input a later output needs is kept between blocks.
 
 /** Input samples on each side of an output sample that its filter reads, at the output's rate. */
 const HALF_WIDTH = 16;
 /** The filter passes up to this fraction of the output's Nyquist frequency. */
 const PASSBAND = 0.92;
+
+/** Mono `samples` at `fromRate` (Hz) at `toRate`: a copy, resampled where the rates differ. */
+export function resample(samples, fromRate, toRate) {
+  if (fromRate === toRate) return samples.slice();
+  const resampler = new StreamResampler(fromRate, toRate);
+  const body = resampler.push(samples);
+  const tail = resampler.flush();
+  const resampled = new Float32Array(body.length + tail.length);
+  resampled.set(body);
+  resampled.set(tail, body.length);
+  return resampled;
+}
 
 export class StreamResampler {
   #ratio;
