@@ -3,6 +3,7 @@
 
 import { openPackage } from "./model-loader.js";
 import { AsrError, ErrorKind, PROTOCOL_VERSION, Stage, versionMismatch } from "./protocol.js";
+import { transcriptOf } from "./transcript.js";
 import { startWasm } from "./wasm-build.js";
 
 // The wasm build this worker runs, {bindings, build, threads}: chosen and started by the first load
@@ -70,10 +71,10 @@ const handlers = {
         const update = open.stream.push(samples.subarray(start, start + slice));
         keep(open, update.final);
         post.progress({ stage: Stage.TRANSCRIBE, loaded: open.end, total });
-        if (update.final.length) post.partial(transcriptOf(open));
+        if (update.final.length) post.partial(streamTranscript(open));
       }
       keep(open, open.stream.finish());
-      const transcript = transcriptOf(open);
+      const transcript = streamTranscript(open);
       return { transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
     } finally {
       open.stream.free();
@@ -99,7 +100,7 @@ const handlers = {
     try {
       const final = open.stream.finish(samples ?? new Float32Array(0));
       keep(open, final);
-      const transcript = transcriptOf(open);
+      const transcript = streamTranscript(open);
       return { final, transcript, srt: toSrt(transcript), vtt: toVtt(transcript) };
     } finally {
       open.stream.free();
@@ -130,8 +131,8 @@ function openStream(languageModel, live) {
 }
 
 /** As offline `transcribe` gives it for the same samples: the pieces' words, the duration the frames cover. */
-function transcriptOf(open) {
-  return { text: open.words.map((word) => word.text).join(" "), words: [...open.words], duration: open.end };
+function streamTranscript(open) {
+  return transcriptOf(open.words, open.end);
 }
 
 function keep(open, segments) {

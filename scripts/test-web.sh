@@ -36,9 +36,10 @@ work=out/web-test
 rm -rf "$work"
 mkdir -p "$work/audio" "$work/models"
 
-# Test audio from the bundled sample, band-limited to 3 kHz: then the browser's resampler and the
-# CLI's (different filters, identical in their pass band) give the same 16 kHz signal, and even a
-# random-weight model, whose text flips at the slightest difference, must give the same text.
+# Test audio from the bundled sample, band-limited to 3 kHz: then the page's resampler
+# (js/stream-resampler.js) and the CLI's (different filters, identical in their pass band) give the
+# same 16 kHz signal, and even a random-weight model, whose text flips at the slightest difference,
+# must give the same text.
 # The right channel of the stereo file is the sample reversed, so a wrong downmix shows.
 base="$work/audio/base.wav"
 sox -D www/samples/sakha-sample.wav -b 16 "$base" sinc -3000
