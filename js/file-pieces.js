@@ -24,15 +24,31 @@ const PIECE_SECONDS = 30;
  * format, the whole file at once otherwise. Options and result as `client.transcribe`'s;
  * `onPartial(transcript)` gets the words of the pieces finished so far. The stream recognises each
  * piece once, when a pause or the end closes it, so the file costs what its samples cost. A failure,
- * an exception from a callback or an abort of `signal` drops the stream.
+ * an exception from a callback or an abort of `signal` drops the stream; a piecewise decoder that
+ * fails hands the file to the whole-file path.
  */
-export async function transcribeFile(client, file, sampleRate, { languageModel = true, onProgress, onPartial, signal } = {}) {
+export async function transcribeFile(client, file, sampleRate, options = {}) {
   const audio = await filePieces(file, sampleRate);
-  if (!audio) {
-    const samples = await decodeFile(await file.arrayBuffer(), sampleRate);
-    signal?.throwIfAborted();
-    return client.transcribe(samples, { languageModel, onProgress, onPartial, signal });
+  if (!audio) return transcribeWhole(client, file, sampleRate, options);
+  try {
+    return await transcribePieces(client, audio, sampleRate, options);
+  } catch (e) {
+    if (!(e instanceof DecoderFailed)) throw e;
+    // A browser's decoder may claim the format and then refuse the data (WebKit's WebCodecs picks an
+    // MP3 decoder that rejects MP3 frames): its whole-file decoder may still read the file.
+    return transcribeWhole(client, file, sampleRate, options);
   }
+}
+
+/** `file` decoded whole by the browser, then transcribed as samples. */
+async function transcribeWhole(client, file, sampleRate, { languageModel = true, onProgress, onPartial, signal }) {
+  const samples = await decodeFile(await file.arrayBuffer(), sampleRate);
+  signal?.throwIfAborted();
+  return client.transcribe(samples, { languageModel, onProgress, onPartial, signal });
+}
+
+/** `audio` (from filePieces) pushed piece by piece into a file stream of its own in the worker. */
+async function transcribePieces(client, audio, sampleRate, { languageModel = true, onProgress, onPartial, signal }) {
   signal?.throwIfAborted();
   const stream = await client.startStream({ languageModel });
   const words = [];
@@ -67,6 +83,9 @@ export async function transcribeFile(client, file, sampleRate, { languageModel =
   if (pushed === 0) throw new AsrError(ErrorKind.AUDIO, "The file contains no audio samples.");
   return { transcript, srt, vtt };
 }
+
+/** A piecewise decoder that failed: the file may still be read whole. */
+class DecoderFailed extends AsrError {}
 
 /**
  * The audio of `file` (a Blob) as mono pieces at `sampleRate`: {duration, pieces}, `pieces` an
@@ -389,7 +408,7 @@ async function readMp3(file, head) {
         yield* trimmed();
       }
       if (!failure) await decoder.flush();
-      if (failure) throw new AsrError(ErrorKind.AUDIO, `This browser could not decode the MP3 file: ${failure.message}`);
+      if (failure) throw new DecoderFailed(ErrorKind.AUDIO, `This browser could not decode the MP3 file: ${failure.message}`);
       yield* trimmed();
     } finally {
       if (decoder.state !== "closed") decoder.close();

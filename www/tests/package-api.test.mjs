@@ -118,6 +118,45 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
     assert.ok(results.samplesLength > 0, "the Float32Array given to transcribe is not emptied");
   });
 
+  test("an MP3 whose piecewise decoder fails, at once or midway, is read whole instead, to the same text", TIMEOUT, async () => {
+    const results = await inBlankPage(browser, async () => {
+      const { load } = await import("/pkg/index.js");
+      const asr = await load("/test-models/two-languages-f32/model.json");
+      const mp3 = await (await fetch("/audio/sample_44k1_stereo.mp3")).blob();
+      const text = async () => (await asr.transcribe(mp3)).transcript.text;
+      const normal = await text();
+      if (typeof AudioDecoder === "undefined") return { normal, hasDecoder: false };
+      // As WebKit's decoder does: it claims MP3, then reports an error for the data.
+      const refusingAfter = (frames) =>
+        class extends AudioDecoder {
+          #decoded = 0;
+          #error;
+          constructor(init) {
+            super(init);
+            this.#error = init.error;
+          }
+          decode(chunk) {
+            if (this.#decoded++ < frames) return super.decode(chunk);
+            queueMicrotask(() => this.#error(new DOMException("Decode error", "EncodingError")));
+          }
+        };
+      const native = AudioDecoder;
+      const refused = {};
+      for (const frames of [0, 100]) {
+        globalThis.AudioDecoder = refusingAfter(frames);
+        refused[frames] = await text();
+      }
+      globalThis.AudioDecoder = native;
+      asr.dispose();
+      return { normal, hasDecoder: true, refused };
+    });
+    assert.ok(results.normal.length > 0);
+    if (results.hasDecoder) {
+      assert.equal(results.refused[0], results.normal, "refused at the first frame");
+      assert.equal(results.refused[100], results.normal, "refused midway");
+    }
+  });
+
   test("what transcribe and load cannot take is an AsrError saying what to give instead", TIMEOUT, async () => {
     const errors = await inBlankPage(browser, async () => {
       const { AsrError, load } = await import("/pkg/index.js");
