@@ -2,7 +2,10 @@
 // browser section of BENCHMARKS.md. Called by scripts/bench-browser.sh after it has made the models
 // and audio (scripts/bench_browser_model.py); see that script for the whole procedure.
 //
-//   node scripts/bench-browser.mjs CACHE_DIR [--repeats N] [--out BENCHMARKS.md] [--only engine|files]
+//   node scripts/bench-browser.mjs CACHE_DIR [--repeats N] [--out BENCHMARKS.md] [--only engine|files] [--smoke]
+//
+// --smoke: ours alone with CACHE_DIR/package-demo (the built-in demo package) on both pages, one
+// repeat, one window length, no long file; the texts to check against come from the CLI here.
 //
 // The file paths (a section of their own): the same audio as a float WAV through the npm API's
 // `transcribe(blob)` and through the app page's file input, next to `transcribe(samples)`, each in a
@@ -14,44 +17,73 @@
 // peak. One thread runs on a plain page, two on a cross-origin isolated one (COOP + COEP), where our
 // worker picks its threaded build by itself.
 
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { floatWav } from "../www/tests/pages.mjs";
 import { startServer } from "../www/tests/server.mjs";
-import { writeSection } from "./bench-section.mjs";
+import { CLI, ROOT, writeSection } from "./bench-common.mjs";
 import { renderers, statusField } from "./renderer-memory.mjs";
 
-const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    repeats: { type: "string", default: "3" },
+    repeats: { type: "string" },
     out: { type: "string", default: join(ROOT, "BENCHMARKS.md") },
     only: { type: "string" },
+    smoke: { type: "boolean", default: false },
   },
 });
+const SMOKE = options.smoke;
 const CACHE = resolve(positionals[0] ?? "");
-const REPEATS = Number(options.repeats);
+const REPEATS = Number(options.repeats ?? (SMOKE ? 1 : 3));
 const SECONDS = [10, 30];
-const CHUNK_SECONDS = [10, 15, 20];
+const CHUNK_SECONDS = SMOKE ? [10] : [10, 15, 20];
 const CONTEXT_SECONDS = 2;
-const FILE_SECONDS = [10, 60];
+const FILE_SECONDS = SMOKE ? [10] : [10, 60];
 /** A long file, once per path and on the isolated page only: it takes minutes each. */
-const LONG_FILE_SECONDS = 600;
-const FILES_IN_A_ROW = 10;
-const reference = JSON.parse(readFileSync(join(CACHE, "reference.json"), "utf8"));
+const LONG_FILE_SECONDS = SMOKE ? null : 600;
+const FILES_IN_A_ROW = SMOKE ? 2 : 10;
+/** Our package in the engine's other rows, the files section, window lengths and profile. */
+const OURS = SMOKE ? "demo" : "q8_0";
+const SMOKE_NOTE = SMOKE
+  ? "**A smoke run** (`--smoke`): ours alone (onnxruntime-web's model is an ONNX export, which needs torch), with the built-in " +
+    "demo package and the demo-eval clips as its audio, one repeat; it checks that the benchmark runs, its figures compare nothing. "
+  : "";
 
-const CONFIGS = [
-  { stack: "ours", model: "q8_0", isolated: false },
-  { stack: "ours", model: "q8_0", isolated: true, threads: 2 },
-  { stack: "ours", model: "q4_k", isolated: false },
-  { stack: "ort", model: "int8", threads: 1, isolated: false },
-  { stack: "ort", model: "int8", threads: 2, isolated: true },
-];
+const CONFIGS = SMOKE
+  ? [
+      { stack: "ours", model: OURS, isolated: false },
+      { stack: "ours", model: OURS, isolated: true, threads: 2 },
+    ]
+  : [
+      { stack: "ours", model: "q8_0", isolated: false },
+      { stack: "ours", model: "q8_0", isolated: true, threads: 2 },
+      { stack: "ours", model: "q4_k", isolated: false },
+      { stack: "ort", model: "int8", threads: 1, isolated: false },
+      { stack: "ort", model: "int8", threads: 2, isolated: true },
+    ];
+const reference = SMOKE ? cliReference() : JSON.parse(readFileSync(join(CACHE, "reference.json"), "utf8"));
+
+/**
+ * What bench_browser_model.py's reference.json holds that needs no torch: the CLI's text for each of
+ * our packages and audio lengths.
+ */
+function cliReference() {
+  const texts = {};
+  for (const model of new Set(CONFIGS.map((c) => c.model))) {
+    for (const seconds of SECONDS) {
+      const args = ["transcribe", "--model", join(CACHE, `package-${model}`), join(CACHE, `audio-${seconds}s.wav`)];
+      const run = spawnSync(CLI, args, { encoding: "utf8" });
+      if (run.status !== 0) throw new Error(`${CLI} ${args.join(" ")}: ${run.stderr}`);
+      texts[`${model}/${seconds}`] = run.stdout.replace(/\n$/, "").split("\t").at(-1);
+    }
+  }
+  return { texts, accuracy_vs_torch_f32_10s: {} };
+}
 
 const modelUrl = ({ stack, model }) =>
   stack === "ours" ? `/bench-models/package-${model}/model.json` : `/bench-models/onnx/${model === "int8" ? "model-int8" : "model"}.onnx`;
@@ -212,7 +244,7 @@ async function measureChunking(context, server) {
   await waitForIdleRenderers();
   const page = await openPage(context, server);
   try {
-    const { info } = await page.evaluate((url) => window.bench.loadChunked(url), modelUrl({ stack: "ours", model: "q8_0" }));
+    const { info } = await page.evaluate((url) => window.bench.loadChunked(url), modelUrl({ stack: "ours", model: OURS }));
     const rows = [];
     for (const chunk of CHUNK_SECONDS) {
       const run = await page.evaluate(([url, c, x]) => window.bench.transcribeChunked(url, c, x), [audioUrl(30), chunk, CONTEXT_SECONDS]);
@@ -231,14 +263,14 @@ async function profileOurs(context, server) {
   const page = await openPage(context, server);
   try {
     const profiler = await profileWorker(context, page);
-    await page.evaluate((url) => window.bench.loadOurs(url), modelUrl({ stack: "ours", model: "q8_0" }));
+    await page.evaluate((url) => window.bench.loadOurs(url), modelUrl({ stack: "ours", model: OURS }));
     await profiler.attached;
     await profiler.send("Profiler.enable");
     await profiler.send("Profiler.setSamplingInterval", { interval: 1000 });
     await profiler.send("Profiler.start");
     await page.evaluate((url) => window.bench.transcribeOurs(url), audioUrl(10));
     const { profile } = await profiler.send("Profiler.stop");
-    const file = join(CACHE, "ours-q8_0-10s.cpuprofile");
+    const file = join(CACHE, `ours-${OURS}-10s.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
     return { file, top: topSelfTime(profile, 15) };
   } finally {
@@ -276,7 +308,7 @@ async function filePath(context, server, path, audio, threads) {
     if (path === "page") return appPage(context, server, [audio.wavPath], threads);
     const page = await openPage(context, server);
     try {
-      await page.evaluate(([url, o]) => window.bench.loadOurs(url, o), [modelUrl({ stack: "ours", model: "q8_0" }), { threads }]);
+      await page.evaluate(([url, o]) => window.bench.loadOurs(url, o), [modelUrl({ stack: "ours", model: OURS }), { threads }]);
       const run = path === "samples" ? "transcribeOurs" : "transcribeOursFile";
       return await page.evaluate(([f, url]) => window.bench[f](url), [run, path === "samples" ? audio.f32 : audio.wavUrl]);
     } finally {
@@ -286,12 +318,12 @@ async function filePath(context, server, path, audio, threads) {
   return { ...value, peakRssMb: peakMb };
 }
 
-/** The app page with the bench's q8_0 package, given `files` one after another through its file input. */
+/** The app page with our bench package (OURS), given `files` one after another through its file input. */
 async function appPage(context, server, files, threads) {
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e.message));
   try {
-    const model = modelUrl({ stack: "ours", model: "q8_0" });
+    const model = modelUrl({ stack: "ours", model: OURS });
     await page.goto(`${server.url}/?model=${encodeURIComponent(model)}${threads ? `&threads=${threads}` : ""}`);
     await page.waitForFunction(() => ["ready", "failed"].includes(document.body.dataset.model), null, { timeout: 300_000 });
     if ((await page.evaluate(() => document.body.dataset.model)) !== "ready") throw new Error(`app page: ${await page.textContent("#error")}`);
@@ -322,7 +354,7 @@ async function measureFilePaths(context, servers) {
     const threads = isolated ? 2 : undefined;
     // A warm-up page: the model into the Cache API, as for the engine rows.
     await filePath(context, server, "samples", fileAudio(10), threads);
-    for (const seconds of isolated ? [...FILE_SECONDS, LONG_FILE_SECONDS] : FILE_SECONDS) {
+    for (const seconds of isolated && LONG_FILE_SECONDS ? [...FILE_SECONDS, LONG_FILE_SECONDS] : FILE_SECONDS) {
       const audio = fileAudio(seconds);
       const row = { isolated, seconds, repeats: seconds === LONG_FILE_SECONDS ? 1 : REPEATS };
       for (const path of ["samples", "blob", "page"]) {
@@ -334,7 +366,7 @@ async function measureFilePaths(context, servers) {
       rows.push(row);
     }
   }
-  // Ten 10 s files in a row in one app page (2 threads): does the page's memory grow with use?
+  // 10 s files in a row in one app page (2 threads): does the page's memory grow with use?
   await waitForIdleRenderers();
   const audio = fileAudio(10);
   const peaks = [];
@@ -353,14 +385,14 @@ function reportFiles({ rows, inARow }, started) {
   const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
   const lines = [
     FILES_BEGIN,
-    "### The file paths a user takes, against the engine's (ours, q8_0)",
+    `### The file paths a user takes, against the engine's (ours, ${OURS})`,
     "",
-    `Written by \`scripts/bench-browser.sh\` (${started.toISOString().slice(0, 16)} UTC), same machine and model as above. ` +
+    `${SMOKE_NOTE}Written by \`scripts/bench-browser.sh\` (${started.toISOString().slice(0, 16)} UTC), same machine and model as above. ` +
       "The bench audio (the 30 s signal repeated) as raw samples through `transcribe(samples)` (the engine path), as a " +
       "float WAV `Blob` through the npm API's `transcribe(blob)` (read and streamed in slices, `js/file-pieces.js`), and " +
       "through the app page's file input (`www/`, `?model=` the package), each in a fresh page after the model is in the " +
       "Cache API; time from handing over the audio to the final text; peak RSS of the renderers over the whole page. " +
-      `Median of ${REPEATS} (the ${LONG_FILE_SECONDS / 60} min file: one run). Goal: files at most 1.1x the engine's time, the app page's peak at most 650 MB.`,
+      `Median of ${REPEATS}${LONG_FILE_SECONDS ? ` (the ${LONG_FILE_SECONDS / 60} min file: one run)` : ""}. Goal: files at most 1.1x the engine's time, the app page's peak at most 650 MB.`,
     "",
     "| page | audio | samples | Blob | Blob / samples | app page | app page / samples | peak: samples / Blob / app page | same text |",
     "|---|---|---|---|---|---|---|---|---|",
@@ -375,7 +407,7 @@ function reportFiles({ rows, inARow }, started) {
   }
   lines.push(
     "",
-    `Ten 10 s files in a row in one app page (isolated, 2 threads): renderer peak ${inARow.all.toFixed(0)} MB, against ` +
+    `${FILES_IN_A_ROW} files of 10 s in a row in one app page (isolated, 2 threads): renderer peak ${inARow.all.toFixed(0)} MB, against ` +
       `${inARow.one.toFixed(0)} MB for a page with one (${ratio(inARow.all, inARow.one)}); ` +
       `each took ${inARow.ms.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s; ${inARow.same ? "every text the same" : "**texts differ**"}.`,
     FILES_END,
@@ -400,7 +432,7 @@ function report(results, chunking, profile, started, load) {
     BEGIN,
     "## In the browser: ours against onnxruntime-web",
     "",
-    `Written by \`scripts/bench-browser.sh\` (${started.toISOString().slice(0, 16)} UTC); re-run it to refresh this section. ` +
+    `${SMOKE_NOTE}Written by \`scripts/bench-browser.sh\` (${started.toISOString().slice(0, 16)} UTC); re-run it to refresh this section. ` +
       `CPU: ${cpus()[0].model}, ${cpus().length} cores (whether it has AVX-VNNI decides our relaxed build's kernel: see README). ` +
       `Headless Chromium (${CHROMIUM_VERSION}), each stack in a module worker of the same page: ours through the app's ` +
       "own worker (`js/worker.js`, which picks its build), onnxruntime-web " +
@@ -436,19 +468,21 @@ function report(results, chunking, profile, started, load) {
     "",
     `Ours/theirs below 1 means ours is faster (compared at equal threads). ${buildNote}The page's text against the native ` +
       `CLI's (character error rate, 10 s / 30 s): ${textErrors.join("; ")}.` +
-      " Logits against PyTorch float32 on the 10 s audio (natively): " +
-      Object.entries(reference.accuracy_vs_torch_f32_10s)
-        .map(([name, a]) => `${name}: relative error ${a.relative_error.toExponential(2)}, argmax agreement ${(a.argmax_agreement * 100).toFixed(1)} %`)
-        .join("; ") +
-      ".",
+      (SMOKE
+        ? ""
+        : " Logits against PyTorch float32 on the 10 s audio (natively): " +
+          Object.entries(reference.accuracy_vs_torch_f32_10s)
+            .map(([name, a]) => `${name}: relative error ${a.relative_error.toExponential(2)}, argmax agreement ${(a.argmax_agreement * 100).toFixed(1)} %`)
+            .join("; ") +
+          "."),
     "",
-    `### Window length (ours, q8_0, 30 s of audio, ${CONTEXT_SECONDS} s of context on each side, one run each, plain page, \`Recognizer.setChunking\`: ${chunking[0].build})`,
+    `### Window length (ours, ${OURS}, 30 s of audio, ${CONTEXT_SECONDS} s of context on each side, one run each, plain page, \`Recognizer.setChunking\`: ${chunking[0].build})`,
     "",
     "| window | windows computed | recognition | RTF |",
     "|---|---|---|---|",
     ...chunking.map(({ chunk, seconds }) => `| ${chunk} s | ${windowsSeconds(30, chunk)} s | ${seconds.toFixed(2)} s | ${(seconds / 30).toFixed(3)} |`),
     "",
-    "### Where our time goes (CPU profile of one 10 s recognition, q8_0, plain page, 1 ms sampling)",
+    `### Where our time goes (CPU profile of one 10 s recognition, ${OURS}, plain page, 1 ms sampling)`,
     "",
     `Self time per function, share of all non-idle samples; the profile is \`${profile.file.replace(CACHE, "CACHE_DIR")}\` (opens in Chromium's DevTools).`,
     "",

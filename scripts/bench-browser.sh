@@ -12,27 +12,48 @@
 #      the table; then the file paths (a WAV Blob through the npm API, the app page's file input) next to
 #      the engine path, in a section of their own.
 #
-# Usage: scripts/bench-browser.sh [--repeats N] [--only engine|files]
-# Environment: PYTHON (default ~/.cache/sakha-asr/venv-bench/bin/python: a venv with
-#   scripts/requirements-bench-browser.txt), CACHE_DIR (default ~/.cache/sakha-asr/bench-browser).
+# Usage: scripts/bench-browser.sh [--repeats N] [--only engine|files] [--out FILE] [--smoke]
+# --smoke: ours alone, as a quick check that needs no Python: the built-in demo package, the demo-eval
+#   clips (held-out synthetic speech) as the 10 s and 30 s audio, one repeat, in a temporary CACHE_DIR
+#   (scripts/bench-browser.mjs says what else it leaves out); it writes only to an --out given to it.
+# Environment: PYTHON (default ~/.cache/sakha-asr/venv-bench/bin/python, a venv made here with
+#   scripts/requirements-bench-browser.txt's pins where missing), CACHE_DIR (default
+#   ~/.cache/sakha-asr/bench-browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+smoke=
+out=
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --smoke) smoke=1; args+=("$1"); shift ;;
+    --out) out=$2; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
 
-python=${PYTHON:-$HOME/.cache/sakha-asr/venv-bench/bin/python}
-cache=${CACHE_DIR:-$HOME/.cache/sakha-asr/bench-browser}
-"$python" -c "import torch, transformers, onnx, onnxruntime" 2>/dev/null || {
-  echo "bench-browser.sh: $python lacks torch/transformers/onnx/onnxruntime; make the venv as README.md says (scripts/requirements-bench-browser.txt) or set PYTHON" >&2
-  exit 1
-}
-
+source scripts/bench-common.sh
 # The browser it drives, as scripts/test-web.sh installs it.
-if [ ! -x /usr/bin/chromium ]; then
-  command -v apt-get >/dev/null || { echo "bench-browser.sh: install chromium and re-run" >&2; exit 1; }
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+bench_apt /usr/bin/chromium chromium
+if [ -n "$smoke" ]; then
+  out=${out:-/dev/null}
+  # sox makes the audio.
+  scripts/install-tools.sh --speech
+  bench_build --wasm
+  cache=$(mktemp -d)
+  trap 'rm -rf "$cache"' EXIT
+  cp -r crate/models/default "$cache/package-demo"
+  mapfile -t clips < <(ls crate/tests/demo-eval/clips/*.flac)
+  for seconds in 10 30; do
+    sox "${clips[@]}" -r 16000 -c 1 -b 16 "$cache/audio-${seconds}s.wav" trim 0 "$seconds"
+    sox "$cache/audio-${seconds}s.wav" -t raw -e floating-point -b 32 "$cache/audio-${seconds}s.f32"
+  done
+else
+  out=${out:-BENCHMARKS.md}
+  bench_python torch transformers onnx onnxruntime numpy soundfile
+  cache=${CACHE_DIR:-$HOME/.cache/sakha-asr/bench-browser}
+  SAKHA_ASR_WASM_NAMES=1 bench_build --wasm
+  mkdir -p "$cache"
+  "$python" scripts/bench_browser_model.py "$cache"
 fi
-cargo build --release -p sakha-asr
-SAKHA_ASR_WASM_NAMES=1 scripts/build-wasm.sh
-mkdir -p "$cache"
-"$python" scripts/bench_browser_model.py "$cache"
-node scripts/bench-browser.mjs "$cache" "$@"
+node scripts/bench-browser.mjs "$cache" --out "$out" "${args[@]}"

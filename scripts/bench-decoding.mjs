@@ -3,32 +3,33 @@
 // tab's wasm memory; writes the decoding section of BENCHMARKS.md. Called by scripts/bench-decoding.sh,
 // which prepares the packages and audio:
 //
-//   node scripts/bench-decoding.mjs WORK_DIR [--repeats N] [--out BENCHMARKS.md]
+//   node scripts/bench-decoding.mjs WORK_DIR [--repeats N] [--out BENCHMARKS.md] [--smoke]
 //
-// WORK_DIR holds demo/ and mms/ (packages with a language model), and for each 10 s of audio as WAV
-// and as raw float32 (demo-10s.wav/.f32: held-out speech; mms-10s.wav/.f32: scripts/bench-browser.sh's
-// speech-like audio).
+// WORK_DIR holds demo/ and mms/ (packages with a language model; --smoke: demo/ alone), and for each
+// 10 s of audio as WAV and as raw float32 (demo-10s.wav/.f32: held-out speech; mms-10s.wav/.f32:
+// scripts/bench-browser.sh's speech-like audio).
 
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { editDistance, launchChromium } from "../www/tests/pages.mjs";
 import { startServer } from "../www/tests/server.mjs";
+import { CLI, ROOT, writeSection } from "./bench-common.mjs";
 
-const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
-  options: { repeats: { type: "string", default: "5" }, out: { type: "string", default: join(ROOT, "BENCHMARKS.md") } },
+  options: {
+    repeats: { type: "string", default: "5" },
+    out: { type: "string", default: join(ROOT, "BENCHMARKS.md") },
+    smoke: { type: "boolean", default: false },
+  },
 });
 const WORK = resolve(positionals[0] ?? "");
 const REPEATS = Number(options.repeats);
-const CLI = join(ROOT, "target/release/sakha-asr");
 const MODELS = [
   { name: "demo", label: "built-in demo model, held-out speech" },
   { name: "mms", label: "MMS-300m-shaped q8_0, random weights (flat logits: the most labels to try)" },
-];
+].filter(({ name }) => name === "demo" || !options.smoke);
 const median = (values) => [...values].sort((a, b) => a - b)[(values.length - 1) >> 1];
 
 /** Median seconds of model and of decoding with the LM, from the CLI's --timings. */
@@ -117,11 +118,14 @@ try {
 const seconds = (s) => (s < 0.1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
 const share = (part, whole) => `${((100 * part) / whole).toFixed(1)} %`;
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+const BEGIN = "<!-- bench-decoding.mjs: begin -->";
+const END = "<!-- bench-decoding.mjs: end -->";
+const smoke = options.smoke ? "**A smoke run** (`--smoke`): the demo model alone, one repeat. " : "";
 const lines = [
-  "<!-- bench-decoding.mjs: begin -->",
+  BEGIN,
   "### Decoding with the word LM: cost next to the model",
   "",
-  `\`scripts/bench-decoding.sh\`, ${new Date().toISOString().slice(0, 10)}: 10 s of audio, the package's LM, beam search with the`,
+  `${smoke}\`scripts/bench-decoding.sh\`, ${new Date().toISOString().slice(0, 10)}: 10 s of audio, the package's LM, beam search with the`,
   `default settings; medians of ${REPEATS}. Natively from the CLI's \`--timings\` (model and decoding timed apart), in`,
   "headless Chromium from the wasm API's `logits()` and `decode()` on the main thread (the SIMD build, one thread).",
   "",
@@ -137,11 +141,8 @@ const lines = [
   "tab holds the file's bytes and nothing more (wasm memory grows in 64 KiB pages, and not at all when freed",
   "memory from loading the model is reused). Decoding in Chromium is timed after the model ran once in the page,",
   "so its code may not have reached V8's optimising tier: a first decode is slower than the median shown.",
-  "<!-- bench-decoding.mjs: end -->",
+  END,
 ];
-const section = lines.join("\n");
+const section = lines.join("\n") + "\n";
 console.log(`\n${section}`);
-const out = resolve(options.out);
-const current = readFileSync(out, "utf8");
-const pattern = /<!-- bench-decoding\.mjs: begin -->[\s\S]*?<!-- bench-decoding\.mjs: end -->/;
-writeFileSync(out, pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`);
+writeSection(options.out, section, BEGIN, END);

@@ -15,12 +15,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startServer } from "../www/tests/server.mjs";
-import { writeSection } from "./bench-section.mjs";
+import { CLI, ROOT, writeSection } from "./bench-common.mjs";
 
-const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -33,7 +31,6 @@ const { values: options, positionals } = parseArgs({
 const WORK = resolve(positionals[0] ?? "");
 const MODEL = resolve(options.model ?? "");
 const SECONDS = Number(options.seconds);
-const CLI = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "release/sakha-asr");
 /** Chunking::max_piece_seconds' default: where no pause comes, a piece is cut by force at this length. */
 const MAX_PIECE_SECONDS = 20;
 

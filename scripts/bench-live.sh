@@ -45,16 +45,12 @@ EOF
   fi
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  command -v apt-get >/dev/null || { echo "bench-live.sh: install chromium and re-run" >&2; exit 1; }
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
-fi
+source scripts/bench-common.sh
+bench_apt /usr/bin/chromium chromium
 # sox; build-wasm.sh installs the rest (install-tools.sh --wasm: wasm tools, playwright-core).
 scripts/install-tools.sh --speech
 # The native CLI checks the audio's cuts.
-cargo build --release -p sakha-asr
-scripts/build-wasm.sh
+bench_build --wasm
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -5,27 +5,25 @@
 // removed from the page), as the page did before. Writes the long-files section of BENCHMARKS.md.
 // Called by scripts/bench-long-files.sh, which makes the files:
 //
-//   node scripts/bench-long-files.mjs WORK_DIR MINUTES... [--out BENCHMARKS.md]
+//   node scripts/bench-long-files.mjs WORK_DIR MINUTES... [--out BENCHMARKS.md] [--smoke]
 //
 // WORK_DIR holds long-<MINUTES>min.mp3 for each MINUTES.
 
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { launchChromium, waitForModel } from "../www/tests/pages.mjs";
 import { startServer } from "../www/tests/server.mjs";
+import { CLI, ROOT, writeSection } from "./bench-common.mjs";
 
-const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
-  options: { out: { type: "string", default: join(ROOT, "BENCHMARKS.md") } },
+  options: { out: { type: "string", default: join(ROOT, "BENCHMARKS.md") }, smoke: { type: "boolean", default: false } },
 });
 const [work, ...minuteArgs] = positionals;
 const WORK = resolve(work ?? "");
 const MINUTES = minuteArgs.map(Number);
-const CLI = join(ROOT, "target/release/sakha-asr");
 
 /** The highest VmHWM (MB) of `browser`'s renderer processes, as Chromium lists them. */
 async function rendererPeakMb(browser) {
@@ -139,11 +137,13 @@ try {
   await server.close();
 }
 
+const BEGIN = "<!-- bench-long-files.mjs: begin -->";
+const END = "<!-- bench-long-files.mjs: end -->";
 const lines = [
-  "<!-- bench-long-files.mjs: begin -->",
+  BEGIN,
   "## Long files in the page (bounded memory)",
   "",
-  "`scripts/bench-long-files.sh` — long 44.1 kHz stereo 128 kbit/s MP3s (the demo-eval clips, held-out",
+  `${options.smoke ? "**A smoke run** (`--smoke`): short files, not long ones. " : ""}\`scripts/bench-long-files.sh\` — long 44.1 kHz stereo 128 kbit/s MP3s (the demo-eval clips, held-out`,
   "speech, joined into a minute and repeated) chosen in the app page's file input in headless Chromium, the",
   "demo model (the page's default), a fresh browser for each file. The page reads the file in 1 MB slices,",
   "splits it into MP3 frames for WebCodecs' AudioDecoder, resamples with `StreamResampler` and streams 30 s",
@@ -160,11 +160,8 @@ const lines = [
       `| ${r.minutes} min | ${r.sizeMb.toFixed(0)} MB | ${r.path} | ${r.peakMb.toFixed(0)} MB | ${r.seconds.toFixed(0)} s | ` +
       `${r.cliSeconds.toFixed(0)} s | ${r.identical ? "identical" : r.difference === null ? "over 5 % of characters differ" : `${(r.difference * 100).toFixed(2)} % of characters differ`} |`,
   ),
-  "<!-- bench-long-files.mjs: end -->",
+  END,
 ];
-const section = lines.join("\n");
+const section = lines.join("\n") + "\n";
 console.log(`\n${section}`);
-const out = resolve(options.out);
-const current = readFileSync(out, "utf8");
-const pattern = /<!-- bench-long-files\.mjs: begin -->[\s\S]*?<!-- bench-long-files\.mjs: end -->/;
-writeFileSync(out, pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`);
+writeSection(options.out, section, BEGIN, END);

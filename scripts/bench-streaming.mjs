@@ -4,30 +4,35 @@
 // Chromium (the wasm API on the page's main thread: the SIMD build, one thread). Writes the streaming
 // section of BENCHMARKS.md. Called by scripts/bench-streaming.sh, which prepares the audio:
 //
-//   node scripts/bench-streaming.mjs WORK_DIR [--out BENCHMARKS.md]
+//   node scripts/bench-streaming.mjs WORK_DIR [--out BENCHMARKS.md] [--smoke]
 //
 // WORK_DIR holds speech.wav (16 kHz mono), the same as raw float32 (speech.f32), its first minute
-// (speech-60s.wav) and blank.html.
+// (speech-60s.wav) and blank.html. The audio is whole minutes, but with --smoke, where it may be less
+// than one (its "minute 1" is then all of it).
 
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
-import { launchChromium } from "../www/tests/pages.mjs";
+import { editDistance, launchChromium } from "../www/tests/pages.mjs";
 import { startServer } from "../www/tests/server.mjs";
+import { CLI, ROOT, writeSection } from "./bench-common.mjs";
 
-const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
-  options: { out: { type: "string", default: join(ROOT, "BENCHMARKS.md") } },
+  options: { out: { type: "string", default: join(ROOT, "BENCHMARKS.md") }, smoke: { type: "boolean", default: false } },
 });
 const WORK = resolve(positionals[0] ?? "");
-const CLI = join(ROOT, "target/release/sakha-asr");
 /** Seconds of audio per push (the page waits 250 ms between pushes, js/live-recording.js). */
 const PIECE = 0.1;
 /** How often the old live mode transcribed everything again. */
 const OLD_UPDATE_SECONDS = 1.5;
+
+/**
+ * The share of characters in which a live stream's final text differs from the offline text: the
+ * stream recognises in windows of its own (the CLI's --live says so), so it need not be 0.
+ */
+const textDifference = (text, offline) => editDistance(text, offline) / Math.max(offline.length, 1);
 
 function cli(...args) {
   const run = spawnSync(CLI, args, { encoding: "utf8", maxBuffer: 1 << 28 });
@@ -107,7 +112,7 @@ async function inPage(page, piece) {
       recognizer.free();
       return { pushes, text: words.map((w) => w.text).join(" "), old, whole };
     },
-    { piece, oldAt: [60, samples().seconds] },
+    { piece, oldAt: [FIRST, samples().seconds] },
   );
 }
 
@@ -133,7 +138,7 @@ function summarise(pushes) {
     const compute = inMinute.reduce((sum, r) => sum + r.push_s, 0);
     const lags = inMinute.map((r) => r.lag).sort((a, b) => a - b);
     const pieces = inMinute.length;
-    return { compute: compute / 60, medianLag: lags[lags.length >> 1], maxLag: lags.at(-1), pieces };
+    return { compute: compute / (Math.min(60 * (m + 1), rows.at(-1).audio_s) - 60 * m), medianLag: lags[lags.length >> 1], maxLag: lags.at(-1), pieces };
   };
   return {
     first: stats(0),
@@ -144,14 +149,15 @@ function summarise(pushes) {
 }
 
 const total = samples().seconds;
-if (total % 60 !== 0) throw new Error("the audio must be whole minutes long");
+if (total % 60 !== 0 && !options.smoke) throw new Error("the audio must be whole minutes long");
+/** The recording's first minute, or all of a shorter one. */
+const FIRST = Math.min(60, total);
 const offlineText = cli("transcribe", join(WORK, "speech.wav")).stdout.trim();
 const results = [];
 const run = native(PIECE);
-if (run.text !== offlineText) throw new Error("native: the stream's text is not the offline text");
-results.push({ where: "native (CLI), pieces pushed as fast as they go", ...summarise(run.pushes) });
+results.push({ where: "native (CLI), pieces pushed as fast as they go", ...summarise(run.pushes), textDifference: textDifference(run.text, offlineText) });
 console.log(JSON.stringify(results.at(-1)));
-const nativeOld = { 60: nativeOnce("speech-60s.wav"), [total]: nativeOnce("speech.wav") };
+const nativeOld = { [FIRST]: nativeOnce("speech-60s.wav"), [total]: nativeOnce("speech.wav") };
 
 const server = await startServer({ root: join(ROOT, "www"), mounts: { "/bench/": WORK } });
 const browser = await launchChromium();
@@ -164,8 +170,7 @@ try {
   await browser.close();
   await server.close();
 }
-if (web.text !== web.whole) throw new Error("Chromium: the stream's text is not transcribe()'s");
-results.push({ where: "Chromium (wasm, 1 thread), in real time", ...summarise(web.pushes) });
+results.push({ where: "Chromium (wasm, 1 thread), in real time", ...summarise(web.pushes), textDifference: textDifference(web.text, web.whole) });
 console.log(JSON.stringify(results.at(-1)));
 const olds = [
   { where: "native (CLI)", ...nativeOld },
@@ -175,12 +180,16 @@ console.log(JSON.stringify(olds));
 
 const s = (x) => (x < 1 ? `${(x * 1000).toFixed(0)} ms` : `${x.toFixed(2)} s`);
 const f = (x) => x.toFixed(2);
-const minutes = Math.round(total / 60);
+const minutes = Math.ceil(total / 60);
+const BEGIN = "<!-- bench-streaming.mjs: begin -->";
+const END = "<!-- bench-streaming.mjs: end -->";
+const smoke = options.smoke ? "**A smoke run** (`--smoke`): its first and last minute are one, and not all of a minute. " : "";
+const length = total % 60 === 0 ? `${minutes} minutes` : `${total} s`;
 const lines = [
-  "<!-- bench-streaming.mjs: begin -->",
+  BEGIN,
   "### Live recognition: the streaming API against transcribing everything again",
   "",
-  `\`scripts/bench-streaming.sh\`, ${new Date().toISOString().slice(0, 10)}: ${minutes} minutes of held-out synthetic speech (a minute of the demo-eval`,
+  `${smoke}\`scripts/bench-streaming.sh\`, ${new Date().toISOString().slice(0, 10)}: ${length} of held-out synthetic speech (a minute of the demo-eval`,
   "clips joined, then that minute again and again, so that the first and last minutes hold the same speech), the",
   `built-in demo model with its word LM, the audio in pieces of ${s(PIECE)}. Each push finishes the pieces a settled`,
   "pause closed and recognises the open piece again for the partial text. Natively the CLI's `--stream` and",
@@ -188,14 +197,15 @@ const lines = [
   `build, one thread), fed in real time as the page feeds it: every ${s(PIECE)} what was recorded since the last push,`,
   "one push at a time. Compute: the pushes' time per second of audio. Lag: from the moment a push's last sample",
   "was recorded to its partial text (median / worst); natively worked out as if the pieces had come in real time.",
-  "Both streams' text equals the offline text of the whole file.",
+  "Final text: the share of characters that differ from the offline text of the whole file (the CLI's; in",
+  "Chromium, `transcribe()`'s): a live stream recognises in windows of its own.",
   "",
-  `| where | compute per s of audio, minute 1 | minute ${minutes} | partial lag, minute 1 | minute ${minutes} | pushes, minute 1 / ${minutes} | audio held at most |`,
-  "|---|---|---|---|---|---|---|",
+  `| where | compute per s of audio, minute 1 | minute ${minutes} | partial lag, minute 1 | minute ${minutes} | pushes, minute 1 / ${minutes} | audio held at most | final text vs offline |`,
+  "|---|---|---|---|---|---|---|---|",
   ...results.map(
     (r) =>
       `| ${r.where} | ${f(r.first.compute)} | ${f(r.last.compute)} | ${s(r.first.medianLag)} / ${s(r.first.maxLag)} | ` +
-      `${s(r.last.medianLag)} / ${s(r.last.maxLag)} | ${r.first.pieces} / ${r.last.pieces} | ${r.maxHeld.toFixed(1)} s |`,
+      `${s(r.last.medianLag)} / ${s(r.last.maxLag)} | ${r.first.pieces} / ${r.last.pieces} | ${r.maxHeld.toFixed(1)} s | ${(r.textDifference * 100).toFixed(1)} % |`,
   ),
   "",
   `The old live mode transcribed the whole recording again every ${OLD_UPDATE_SECONDS} s (one update after another when an update`,
@@ -204,18 +214,15 @@ const lines = [
   `| where | one update at minute 1 | at minute ${minutes} | compute per s of audio, minute 1 | minute ${minutes} |`,
   "|---|---|---|---|---|",
   ...olds.map(
-    (o) => `| ${o.where} | ${s(o[60])} | ${s(o[total])} | ${f(o[60] / OLD_UPDATE_SECONDS)} | ${f(o[total] / OLD_UPDATE_SECONDS)} |`,
+    (o) => `| ${o.where} | ${s(o[FIRST])} | ${s(o[total])} | ${f(o[FIRST] / OLD_UPDATE_SECONDS)} | ${f(o[total] / OLD_UPDATE_SECONDS)} |`,
   ),
   "",
   "A push's cost follows the open piece's length (at most 20 s, `Chunking::max_piece_seconds`), not the",
   "recording's, so compute per second of audio is the same in the last minute as in the first, where the old",
   "live mode's grows with the recording. Where a push costs more than a piece, the next carries more audio:",
   "fewer pushes, and the lag stays about one push.",
-  "<!-- bench-streaming.mjs: end -->",
+  END,
 ];
-const section = lines.join("\n");
+const section = lines.join("\n") + "\n";
 console.log(`\n${section}`);
-const out = resolve(options.out);
-const current = readFileSync(out, "utf8");
-const pattern = /<!-- bench-streaming\.mjs: begin -->[\s\S]*?<!-- bench-streaming\.mjs: end -->/;
-writeFileSync(out, pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`);
+writeSection(options.out, section, BEGIN, END);

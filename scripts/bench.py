@@ -15,10 +15,13 @@ stacks get the same weights, the same audio and the same number of threads.
   trained model (--trained-model, e.g. the demo model's HF folder from scripts/make-demo-model.sh),
   its q8_0 package against its f32 package on real clips.
 - Long audio: peak RSS and time for 10 s to 60 min, chunked (about 10 of the run's 20 minutes).
+- --smoke: ours alone (the peer needs torch to run and to make the MMS-300m model), a quick check
+  that needs numpy and soundfile only: the built-in demo package on 10 s, one repeat; the fixtures'
+  accuracy (their committed transformers logits); 10 s of long audio. Nothing is written but --out.
 
-    cargo build --release
-    /path/to/venv/bin/python scripts/bench.py            # the venv of scripts/requirements-fixtures.txt
-    /path/to/venv/bin/python scripts/bench.py --quick    # one repeat, MMS-300m long audio up to 1 minute
+scripts/bench-native.sh runs it, after building the CLI and making a venv with what it imports:
+
+    scripts/bench-native.sh [--quick] [--smoke] [--out FILE] ...   # --quick: one repeat, MMS-300m long audio up to 1 minute
 """
 
 import argparse
@@ -35,7 +38,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = ROOT / "target" / "release" / "sakha-asr"
+# The CLI scripts/bench-native.sh built (scripts/bench-common.sh's bench_build).
+CLI = Path(os.environ.get("SAKHA_ASR_CLI") or ROOT / "target" / "release" / "sakha-asr")
 FIXTURES = ROOT / "crate" / "tests" / "fixtures"
 DEFAULT_MODEL = ROOT / "crate" / "models" / "default"
 SAKHA_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяҕҥөһү"
@@ -204,21 +208,26 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat; MMS-300m on long audio up to 1 minute")
+    parser.add_argument("--smoke", action="store_true", help="ours alone, the demo package: a quick check (see above)")
     parser.add_argument("--config", type=Path, default=ROOT / "crate" / "configs" / "mms-300m.json")
-    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--out", type=Path, help="default: BENCHMARKS.md; with --smoke, none (the report is printed)")
     parser.add_argument("--trained-model", type=Path, help="HF folder of a trained model for the q8_0 vs f32 row")
     parser.add_argument("--trained-clips", type=Path, default=ROOT / "crate" / "tests" / "demo-eval" / "clips",
                         help="audio for --trained-model (default: the demo model's committed held-out clips)")
     parser.add_argument("--trained-lang", default="sah")
     args = parser.parse_args()
     if not CLI.exists():
-        sys.exit(f"{CLI} is missing: run `cargo build --release` first")
-    repeats = 1 if args.quick else args.repeats
+        sys.exit(f"{CLI} is missing: run scripts/bench-native.sh, which builds it")
+    repeats = 1 if args.quick or args.smoke else args.repeats
     load_at_start = os.getloadavg()[0]
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        if args.smoke:
+            speed, accuracy, sizes, long_audio = smoke_run(tmp, env)
+            write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_start)
+            return
         hf_dir = tmp / "mms-300m-random"
         build_model(hf_dir, args.config)
         packages = {}
@@ -280,10 +289,20 @@ def main() -> None:
     write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_start)
 
 
-def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_start) -> None:
-    import torch
-    import transformers
+def smoke_run(tmp: Path, env: dict) -> tuple[list, list, list, list]:
+    """main()'s measurements with ours alone and the demo package, in the rows write_report takes."""
+    audio = tmp / "audio-10s.wav"
+    write_audio(audio, 10)
+    speed = [("sakha-asr, built-in demo package", 10, timed(ours_command(DEFAULT_MODEL, audio), env, 1), None)]
+    accuracy = fixture_accuracy(tmp)
+    manifest = json.loads((DEFAULT_MODEL / "model.json").read_text())
+    timings, rss = run_measured(ours_command(DEFAULT_MODEL, audio), env)
+    sizes = [("built-in demo package", manifest["base"]["bytes"], manifest["languages"]["sah"]["bytes"], rss)]
+    long_audio = [("built-in tiny model", 10, timings["inference_s"], rss)]
+    return speed, accuracy, sizes, long_audio
 
+
+def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_start) -> None:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     cpu = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if "model name" in l), "unknown CPU")
     flags = set(next((l.split(":", 1)[1].split() for l in cpuinfo.splitlines() if l.startswith("flags")), []))
@@ -294,14 +313,25 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
         "positional conv and attention's two products in bf16 with f32 sums where the CPU has AVX-512 "
         "BF16, and in f32 elsewhere; f32 and f16 packages always compute in f32."
     )
+    if args.smoke:
+        setup = (
+            "**A smoke run** (`--smoke`): ours alone, no peer (transformers needs torch), the built-in demo "
+            "package, one repeat; it checks that the benchmark runs, its figures compare nothing. "
+        )
+    else:
+        import torch
+        import transformers
+
+        setup = (
+            f"Peer: transformers {transformers.__version__}, torch {torch.__version__}, PyTorch eager on the CPU. "
+            f"Model: MMS-300m shape (`{args.config.relative_to(ROOT)}` + vocab 40, adapter_attn_dim 16) with random weights. "
+        )
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `scripts/bench.py{' --quick' if args.quick else ''}`; re-run it to refresh this file. "
+        f"Written by `scripts/bench.py{' --quick' if args.quick else ''}{' --smoke' if args.smoke else ''}`; re-run it to refresh this file. "
         f"Machine: {cpu}, {os.cpu_count()} cores; {args.threads} threads for both stacks "
-        f"(RAYON_NUM_THREADS, torch.set_num_threads). Peer: transformers {transformers.__version__}, "
-        f"torch {torch.__version__}, PyTorch eager on the CPU. Model: MMS-300m shape "
-        f"(`{args.config.relative_to(ROOT)}` + vocab 40, adapter_attn_dim 16) with random weights. "
+        f"(RAYON_NUM_THREADS, torch.set_num_threads). {setup}"
         f"Load average at the start and end of the run: {load_at_start:.1f} and {os.getloadavg()[0]:.1f} "
         "(other jobs running slow both stacks alike; compare ratios within one run).",
         "",
@@ -313,11 +343,14 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
         "| stack | audio | recognition | real-time factor | load | peak RSS | speed vs PyTorch | RSS vs PyTorch |",
         "|---|---|---|---|---|---|---|---|",
     ]
+
+    def ratio(a, b, key):
+        return f"{a[key] / b[key]:.2f}x" if a and b else ""
+
     for name, seconds, r, peer in speed:
         lines.append(
             f"| {name} | {seconds} s | {r['inference_s']:.2f} s | {r['inference_s'] / seconds:.3f} "
-            f"| {r['load_s']:.2f} s | {r['rss_mb']:.0f} MB | {peer['inference_s'] / r['inference_s']:.2f}x "
-            f"| {r['rss_mb'] / peer['rss_mb']:.2f}x |"
+            f"| {r['load_s']:.2f} s | {r['rss_mb']:.0f} MB | {ratio(peer, r, 'inference_s')} | {ratio(r, peer, 'rss_mb')} |"
         )
     lines += [
         "",
@@ -340,9 +373,9 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
     ]
     lines += [
         "",
-        "## Package sizes (MMS-300m)",
+        f"## Package sizes ({'the built-in demo package' if args.smoke else 'MMS-300m'})",
         "",
-        "Peak RSS: loading the package and recognising 1 s of audio.",
+        f"Peak RSS: loading the package and recognising {10 if args.smoke else 1} s of audio.",
         "",
         "| quantization | base.gguf | sah.gguf (adapters + CTC head + vocabulary) | peak RSS |",
         "|---|---|---|---|",
@@ -360,10 +393,13 @@ def write_report(args, repeats, speed, accuracy, sizes, long_audio, load_at_star
     ]
     report = "\n".join(lines) + "\n"
     print(report)
+    if args.smoke and not args.out:
+        return
+    out = args.out or ROOT / "BENCHMARKS.md"
     # scripts/bench-browser.sh writes its own section between markers: keep it.
-    previous = args.out.read_text() if args.out.exists() else ""
+    previous = out.read_text() if out.exists() else ""
     browser = previous.find(BROWSER_SECTION)
-    args.out.write_text(report + ("\n" + previous[browser:] if browser >= 0 else ""))
+    out.write_text(report + ("\n" + previous[browser:] if browser >= 0 else ""))
 
 
 if __name__ == "__main__":

@@ -9,28 +9,63 @@
 # on the synthetic DEV set (eval's grid mode); the test sets are decoded once with the best triple. Writes the table into
 # BENCHMARKS.md between its measure-lm.sh markers and prints it. About an hour on 2 cores.
 #
-# Usage: scripts/measure-lm.sh [WORK_DIR]   (default ~/.cache/sakha-asr/lm-data)
-# Environment: PYTHON (default python3; needs numpy and soundfile for the synthetic speech),
-#   SIZES (default below: name:max-words:max-bigrams, "all" for no limit), ALPHAS, BETAS, PENALTIES (grid
-#   lists), BEAM (default: the CLI's).
+# Usage: scripts/measure-lm.sh [--smoke] [--out FILE] [WORK_DIR]   (default ~/.cache/sakha-asr/lm-data, BENCHMARKS.md)
+# --smoke: a quick check that needs no Python beyond the standard library: in a temporary WORK_DIR,
+#   2 utterances of crate/tests/demo-eval (held-out voices) as each test set and 2 more as the dev set,
+#   one LM from the fixture counts (crate/tests/fixtures/lm), a grid of 2; it writes only to an --out
+#   given to it.
+# Environment: PYTHON (default: a venv with numpy and soundfile for the synthetic speech, made where
+#   missing; scripts/bench-common.sh), SIZES (default below: name:max-words:max-bigrams, "all" for no
+#   limit), ALPHAS, BETAS, PENALTIES (grid lists), BEAM (default: the CLI's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-work=${1:-$HOME/.cache/sakha-asr/lm-data}
-python=${PYTHON:-python3}
-sizes=${SIZES:-"S:50000:50000 M:100000:100000 XL:all:all"}
-# Ranges from trial grids on the dev set: the best unknown-word penalty lay beyond -9 once the LM
-# had 50 k words or more (the synthetic sentences hardly have unknown words).
-alphas=${ALPHAS:-0.45,0.6,0.8}
-betas=${BETAS:-2,3,4,5}
-penalties=${PENALTIES:--9,-16,-22}
+smoke=
+out=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --smoke) smoke=1; shift ;;
+    --out) out=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+source scripts/bench-common.sh
+scripts/install-tools.sh --speech
+counts=()
+if [ -n "$smoke" ]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  out=${out:-/dev/null}
+  python=python3
+  sizes=${SIZES:-"T:all:all"}
+  alphas=${ALPHAS:-0.45,0.6}
+  betas=${BETAS:-3}
+  penalties=${PENALTIES:--9}
+  counts=(--counts crate/tests/fixtures/lm/counts)
+else
+  work=${1:-$HOME/.cache/sakha-asr/lm-data}
+  out=${out:-BENCHMARKS.md}
+  bench_python numpy soundfile
+  sizes=${SIZES:-"S:50000:50000 M:100000:100000 XL:all:all"}
+  # Ranges from trial grids on the dev set: the best unknown-word penalty lay beyond -9 once the LM
+  # had 50 k words or more (the synthetic sentences hardly have unknown words).
+  alphas=${ALPHAS:-0.45,0.6,0.8}
+  betas=${BETAS:-2,3,4,5}
+  penalties=${PENALTIES:--9,-16,-22}
+fi
 beam=${BEAM:+--beam $BEAM}
 cli=$work/sakha-asr
 lower_orders="kn-estimated kn-kept residual unigram"
 mkdir -p "$work/lm" "$work/eval"
 
-scripts/install-tools.sh --speech
 synth=$work/synth-adapter
 other=$work/other-text
+if [ -n "$smoke" ]; then
+  mkdir -p "$synth" "$other"
+  ln -s "$PWD/crate/tests/demo-eval/clips" "$synth/clips"
+  ln -s "$PWD/crate/tests/demo-eval/clips" "$other/clips"
+  sed -n '1,3p' crate/tests/demo-eval/test.tsv | tee "$synth/test.tsv" >"$other/test.tsv"
+  sed -n '1p;4,5p' crate/tests/demo-eval/test.tsv >"$synth/dev.tsv"
+fi
 # The demo model's dev and test sets (train hours 0 leaves the sentence stream and voice draws unchanged).
 [ -f "$synth/test.tsv" ] ||
   nice -n 10 "$python" scripts/make_synthetic_sakha.py --out "$synth" --voices adapter --train-hours 0 --seed 2 -j 2
@@ -39,9 +74,9 @@ if [ ! -f "$other/test.tsv" ]; then
   nice -n 10 "$python" scripts/make_synthetic_sakha.py --out "$other" --sentences "$work/udhr-sah.txt" --seed 2 -j 2
 fi
 
-cargo build --release -p sakha-asr
+bench_build
 # one binary for the whole run, even if the tree is rebuilt meanwhile (a run takes the better part of an hour)
-cp target/release/sakha-asr "$work/sakha-asr"
+cp "$SAKHA_ASR_CLI" "$cli"
 
 # eval NAME TSV_DIR ARGS...: runs the CLI's eval once, its output kept in eval/NAME.txt
 run_eval() {
@@ -60,7 +95,7 @@ done
 
 # The lower-order distributions build_lm.py offers, on the full vocabulary, by held-out perplexity.
 for order in $lower_orders; do
-  nice -n 10 "$python" scripts/build_lm.py --lower-order "$order" --stats-json "$work/lm/order-$order.json" \
+  nice -n 10 "$python" scripts/build_lm.py "${counts[@]}" --lower-order "$order" --stats-json "$work/lm/order-$order.json" \
     --heldout "$synth/dev.tsv" --heldout "$other/test.tsv" 2> "$work/lm/order-$order.log"
 done
 
@@ -70,7 +105,7 @@ for size in $sizes; do
   [ "$words" = all ] || limits+=(--max-words "$words")
   [ "$bigrams" = all ] || limits+=(--max-bigrams "$bigrams")
   lm=$work/lm/$name.lm
-  nice -n 10 "$python" scripts/build_lm.py "${limits[@]}" --out "$lm" --stats-json "$work/lm/$name.json" \
+  nice -n 10 "$python" scripts/build_lm.py "${counts[@]}" "${limits[@]}" --out "$lm" --stats-json "$work/lm/$name.json" \
     --heldout "$synth/test.tsv" --heldout "$other/test.tsv" 2> "$work/lm/$name.log"
   echo "== $name: grid on the synthetic dev set" >&2
   nice -n 10 "$cli" eval --tsv "$synth/dev.tsv" --clips "$synth/clips" --lm "$lm" $beam \
@@ -86,7 +121,7 @@ for size in $sizes; do
   done
 done
 
-"$python" - "$work" "$sizes" "$alphas" "$betas" "$penalties" "$lower_orders" <<'EOF'
+"$python" - "$work" "$sizes" "$alphas" "$betas" "$penalties" "$lower_orders" "$out" ${smoke:+smoke} <<'EOF'
 import json, re, sys
 from pathlib import Path
 
@@ -135,10 +170,12 @@ for order in sys.argv[6].split():
     orders.append([order, f"{dev['perplexity']:.1f}", f"{other['perplexity']:.1f}"])
 order_table = markdown(["lower order (full vocabulary, all bigrams)", "perplexity, synth dev", "perplexity, other"],
                        orders)
+smoke = ("**A smoke run** (`--smoke`): demo-eval utterances as every set, an LM of the fixture counts; "
+         "it checks that the measurement runs, its figures mean nothing. ") if sys.argv[8:] == ["smoke"] else ""
 section = f"""<!-- measure-lm.sh: begin -->
 ## Word LM in decoding (built-in model, `scripts/measure-lm.sh`)
 
-Held-out voices. "synth": the demo model's synthetic test set ({utterances("synth")} utterances); its sentences were
+{smoke}Held-out voices. "synth": the demo model's synthetic test set ({utterances("synth")} utterances); its sentences were
 sampled from the same sakhaspell bigram counts the LM is built from, which flatters the LM. "other": the Yakut
 UDHR (scripts/udhr_sakha_sentences.py, {utterances("other")} segments) spoken by the same held-out voices, text the LM was
 not built from (legal language, far from the news-like corpus). LMs from `scripts/build_lm.py` (interpolated
@@ -157,8 +194,8 @@ kept bigrams only, so the lower order matters most for "other".
 {order_table}
 <!-- measure-lm.sh: end -->
 """
-bench = Path("BENCHMARKS.md")
-text = bench.read_text()
+bench = Path(sys.argv[7])
+text = bench.read_text() if bench.exists() else ""
 begin, end = text.find("<!-- measure-lm.sh: begin -->"), text.find("<!-- measure-lm.sh: end -->")
 if begin >= 0 and end > begin:
     text = text[:begin] + section + text[end + len("<!-- measure-lm.sh: end -->\n"):]

@@ -1,6 +1,13 @@
-// Each benchmark script owns a section of BENCHMARKS.md between two marker comments of its own.
+// What the benchmark scripts' Node halves share. Each script owns a section of BENCHMARKS.md between
+// two marker comments of its own.
 
 import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+/** The native CLI the shell half built (scripts/bench-common.sh's bench_build exports its path). */
+export const CLI = process.env.SAKHA_ASR_CLI ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "release/sakha-asr");
 
 /** Replaces the section of `file` between `begin` and `end` (markers included in `section`), or appends it. */
 export function writeSection(file, section, begin, end) {
