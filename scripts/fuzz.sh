@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of untrusted input for a bounded time with cargo-fuzz (libFuzzer):
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     default: 15 s each, all targets in fuzz/
+#   scripts/fuzz.sh --replay                             every target once over its committed seeds
+#                                                        and regressions, built without instrumentation
+#                                                        by stable cargo: an ordinary test, no nightly
 # Each target feeds its bytes to one reader (package GGUF files, safetensors, model.json, vocab.json,
 # config.json, audio) and ignores errors, or (stream) checks streams against offline recognition over
 # fuzzed configs, audio and push sizes; a panic, abort, overflow, sanitizer report, timeout or an
@@ -10,6 +13,23 @@
 # Installs what it uses when missing: Rust nightly (rustup) and cargo-fuzz (where scripts/tools.sh says).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = --replay ]; then
+  # The same targets as plain binaries (libFuzzer's driver runs the inputs it is given once each), in
+  # the workspace's target folder, which already holds the library's dependencies.
+  target_dir=${CARGO_TARGET_DIR:-target}
+  cargo build --manifest-path fuzz/Cargo.toml --bins --target-dir "$target_dir"
+  shopt -s nullglob
+  for source in fuzz/fuzz_targets/*.rs; do
+    target=$(basename "$source" .rs)
+    inputs=(fuzz/seeds/"$target"/* fuzz/regressions/"$target"/*)
+    [ ${#inputs[@]} -gt 0 ] || { echo "fuzz.sh: $target has no committed seeds" >&2; exit 1; }
+    "$target_dir/debug/$target" -runs=1 "${inputs[@]}" >/dev/null 2>"$target_dir/fuzz-replay-$target.log" ||
+      { echo "fuzz.sh: $target crashed on a committed input:" >&2; tail -30 "$target_dir/fuzz-replay-$target.log" >&2; exit 1; }
+    echo "fuzz.sh: $target: ${#inputs[@]} committed inputs replayed"
+  done
+  exit 0
+fi
 
 seconds=${1:-15}
 shift || true
