@@ -110,7 +110,7 @@ async function peakWhile(work) {
     }
   }
   let peakKb = 0;
-  // Only the renderers' status files every 50 ms (walking all of /proc took 3 ms, 6 % of a core at this rate);
+  // Only the renderers' status files every 50 ms (walking all of /proc that often costs a good part of a core);
   // the page's renderer is looked for again every second.
   const read = () => {
     for (const pid of pids) {

@@ -280,7 +280,7 @@ def main() -> None:
             write_audio(audio, seconds)
             timings, rss = run_measured(ours_command(DEFAULT_MODEL, audio), env)
             long_audio.append(("built-in tiny model", seconds, timings["inference_s"], rss))
-            # An hour of MMS-300m takes about 8 minutes here (real-time factor ~0.14): full runs only.
+            # An hour of MMS-300m takes minutes: full runs only.
             if seconds <= (60 if args.quick else 3600):
                 timings, rss = run_measured(ours_command(packages["q8_0"], audio), env)
                 long_audio.append(("MMS-300m q8_0", seconds, timings["inference_s"], rss))

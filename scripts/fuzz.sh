@@ -46,8 +46,8 @@ if [ "$("$cargo_fuzz_root/bin/cargo-fuzz" --version 2>/dev/null || true)" != "ca
 fi
 # cargo-fuzz runs `cargo`, which rustup's proxy then takes from nightly (libFuzzer needs -Zsanitizer).
 export RUSTUP_TOOLCHAIN=nightly
-# The instrumented build also lives outside the checkout: built cold it takes 10-40 min on 2 cores
-# (candle and symphonia with sanitizer coverage), rebuilt after a change to the library 2-4 min.
+# The instrumented build also lives outside the checkout: built cold it is long (candle and
+# symphonia with sanitizer coverage), so only a change to the library rebuilds part of it.
 fuzz_target_dir=${SAKHA_ASR_FUZZ_TARGET:-${XDG_CACHE_HOME:-$HOME/.cache}/sakha-asr/fuzz-target}
 cargo_fuzz() {
   local command=$1
