@@ -1,7 +1,7 @@
 //! Speech recognition for Sakha (Yakut) with MMS / wav2vec2 on candle, natively and in the browser.
 //!
 //! - [`wav2vec2`]: the model, read from HF `config.json` and safetensors.
-//! - [`vocab`]: the CTC vocabulary and greedy decoding with word times.
+//! - [`vocab`]: the CTC vocabulary.
 //! - [`decoding`]: greedy or beam-search decoding with the word language model of [`lm`].
 //! - [`transcript`]: the result and its text / SRT / WebVTT renderings.
 //! - [`recognizer`]: model + language, samples in, transcript out.

@@ -1,14 +1,8 @@
-//! The CTC vocabulary (HF `vocab.json`) and greedy CTC decoding into words with times (beam search
-//! with a word LM is in [`crate::decoding`]).
-//!
-//! The `tokenizers` crate has a CTC decoder, but it maps token strings to text and drops the frame
-//! index of every token, and per-word start/end times are what subtitles and the UI need. Greedy CTC is
-//! a dozen lines once the frame positions are kept, so it is done here on token ids.
+//! The CTC vocabulary (HF `vocab.json`): each token id's text and what it does in decoding
+//! ([`crate::decoding`] turns logits into words with it).
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::decoding::{transcript_from_runs, Label};
-use crate::transcript::Transcript;
 use crate::Error;
 
 const BLANK: &str = "<pad>";
@@ -22,6 +16,16 @@ enum Token {
     /// `<s>`, `</s>`, `<unk>` and ids without an entry: they produce no text.
     Silent,
     Text(String),
+}
+
+/// What each label id of the CTC head does in decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Label {
+    /// The CTC blank and the special tokens, which give no text.
+    Blank,
+    /// `|`, between words.
+    Delimiter,
+    Letter,
 }
 
 /// One language's token table, by id. A map, not a vector indexed by id: ids come from a file, and
@@ -94,19 +98,6 @@ impl Vocab {
             Token::WordDelimiter => (Label::Delimiter, ""),
             Token::Text(letters) => (Label::Letter, letters),
         }
-    }
-
-    /// Greedy CTC decoding of per-frame token ids: merge runs of the same id, drop blanks and special
-    /// tokens, split words at `|` (words timed as [`crate::decoding::transcript_from_runs`] says).
-    pub fn decode(&self, frame_ids: &[u32], seconds_per_frame: f64) -> Transcript {
-        let mut runs: Vec<(u32, u32, u32)> = Vec::new();
-        for (frame, &id) in frame_ids.iter().enumerate() {
-            match runs.last_mut() {
-                Some(run) if run.0 == id => run.2 = frame as u32,
-                _ => runs.push((id, frame as u32, frame as u32)),
-            }
-        }
-        transcript_from_runs(runs, |id| self.label(id), frame_ids.len(), seconds_per_frame)
     }
 }
 

@@ -2,6 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sakha_asr::decoding::greedy;
 use sakha_asr::vocab::Vocab;
 
 fuzz_target!(|data: &[u8]| {
@@ -9,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(vocab) = Vocab::from_json(data, language) {
             if vocab.check_head(64, "vocab.json").is_ok() {
                 let ids: Vec<u32> = (0..66).chain([u32::MAX]).collect();
-                let _ = vocab.decode(&ids, 0.02);
+                let _ = greedy::decode(&vocab, &ids, 0.02);
             }
         }
     }

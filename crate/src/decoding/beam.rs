@@ -14,9 +14,10 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{Label, Labels};
+use super::Labels;
 use crate::lm::{Context, WordLm};
 use crate::transcript::Transcript;
+use crate::vocab::Label;
 
 /// Settings of the beam search (the CLI's `--beam`, `--lm-weight`, `--word-bonus`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -483,6 +484,7 @@ mod tests {
         assert_eq!(with(|o| o.unknown_word_penalty = 0.5), Err(BeamOptionError::UnknownWordReward));
         assert_eq!(with(|o| o.unknown_word_penalty = 0.0), Ok(()));
     }
+    use crate::decoding::greedy;
     use crate::lm::test_file;
     use crate::vocab::Vocab;
 
@@ -526,7 +528,7 @@ mod tests {
                 .iter()
                 .map(|f| f.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as u32)
                 .collect();
-            let greedy = vocab.decode(&greedy_ids, 0.02);
+            let greedy = greedy::decode(&vocab, &greedy_ids, 0.02);
             assert!(!greedy.words.is_empty());
             for beam_width in [1, 4, 16] {
                 let options = BeamOptions { beam_width, ..BeamOptions::default() };
@@ -614,6 +616,6 @@ mod tests {
             .iter()
             .map(|f| f.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as u32)
             .collect();
-        assert_eq!(search.finish(), vocab.decode(&greedy_ids, 0.02));
+        assert_eq!(search.finish(), greedy::decode(&vocab, &greedy_ids, 0.02));
     }
 }

@@ -1,11 +1,12 @@
 //! CTC decoding: the model's per-frame logits into words with times.
 //!
-//! - greedy: the most likely label per frame ([`crate::vocab::Vocab::decode`]);
+//! - [`greedy`]: the most likely label per frame;
 //! - [`beam`]: prefix beam search with the language's word LM ([`crate::lm`]).
 //!
 //! Both take frames as they come, chunk by chunk, so progress reports can show the text so far.
 
 pub mod beam;
+pub mod greedy;
 
 use candle_core::Tensor;
 
@@ -14,7 +15,7 @@ use beam::BeamSearch;
 
 use crate::lm::WordLm;
 use crate::transcript::{Transcript, Word};
-use crate::vocab::Vocab;
+use crate::vocab::{Label, Vocab};
 
 /// How logits become text.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,16 +33,6 @@ impl Default for Decoding {
     fn default() -> Self {
         Decoding::BeamSearch { options: BeamOptions::default(), language_model: true }
     }
-}
-
-/// What each label id of the CTC head does in decoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Label {
-    /// The CTC blank and the special tokens, which give no text.
-    Blank,
-    /// `|`, between words.
-    Delimiter,
-    Letter,
 }
 
 /// The vocabulary as the beam search reads it: a kind and a text per label id.
@@ -146,7 +137,7 @@ impl<'a> FrameDecoder<'a> {
     /// The text so far.
     pub(crate) fn partial(&self) -> Transcript {
         match self {
-            Self::Greedy { vocab, ids, seconds_per_frame } => vocab.decode(ids, *seconds_per_frame),
+            Self::Greedy { vocab, ids, seconds_per_frame } => greedy::decode(vocab, ids, *seconds_per_frame),
             Self::Beam(search) => search.best(),
         }
     }
