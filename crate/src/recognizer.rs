@@ -9,7 +9,6 @@ use candle_core::{Device, Tensor};
 use crate::decoding::{BeamOptionError, Decoding, FrameDecoder, Labels};
 use crate::lm::WordLm;
 use crate::pauses::Cutter;
-use crate::streaming::{LiveWindows, Stream};
 use crate::transcript::{Segment, Transcript, Word};
 use crate::vocab::Vocab;
 use crate::wav2vec2::{model, Config, LanguageHead, Wav2Vec2, WeightStore, SAMPLE_RATE};
@@ -67,7 +66,7 @@ pub struct Chunking {
     pub chunk_seconds: f64,
     pub context_seconds: f64,
     pub min_pause_seconds: Option<f64>,
-    /// A [`Stream`] needs it: it bounds the open piece, which a stream holds and recognises again on
+    /// A [`Stream`](crate::Stream) needs it: it bounds the open piece, which a stream holds and recognises again on
     /// every push.
     pub max_piece_seconds: Option<f64>,
 }
@@ -322,20 +321,6 @@ impl Recognizer {
             Ok(())
         })?;
         Ok(Transcript::from_words(words, self.config.frames_for(samples.len()) as f64 * self.seconds_per_frame()))
-    }
-
-    /// A stream for audio that arrives piece by piece (a file read in slices): each piece is
-    /// recognised once, as [`Recognizer::transcribe`] recognises it, when a cut or the end closes it;
-    /// pushes give no partial text. It keeps the current chunking and decoding, and needs a maximum
-    /// piece length ([`Chunking::max_piece_seconds`]).
-    pub fn start_stream(&self) -> Result<Stream, Error> {
-        Stream::new(self, self.chunking, self.decoding, None)
-    }
-
-    /// A stream for audio as it is recorded, with partial text after every push at a bounded cost:
-    /// the open piece is recognised in `windows` as the audio arrives (see [`Stream`]).
-    pub fn start_live_stream(&self, windows: LiveWindows) -> Result<Stream, Error> {
-        Stream::new(self, self.chunking, self.decoding, Some(windows))
     }
 
     /// The cutter that finds the pieces for `chunking` (pauses, maximum piece length).

@@ -113,8 +113,26 @@ pub struct StreamUpdate {
     pub partial: Option<Segment>,
 }
 
+// The recognizer's way in to streams is here, with them: streams are built on the recognizer, and
+// recognizer.rs needs to know nothing of them.
+impl Recognizer {
+    /// A stream for audio that arrives piece by piece (a file read in slices): each piece is
+    /// recognised once, as [`Recognizer::transcribe`] recognises it, when a cut or the end closes it;
+    /// pushes give no partial text. It keeps the current chunking and decoding, and needs a maximum
+    /// piece length ([`Chunking::max_piece_seconds`]).
+    pub fn start_stream(&self) -> Result<Stream, Error> {
+        Stream::new(self, self.chunking(), self.decoding(), None)
+    }
+
+    /// A stream for audio as it is recorded, with partial text after every push at a bounded cost:
+    /// the open piece is recognised in `windows` as the audio arrives (see [`Stream`]).
+    pub fn start_live_stream(&self, windows: LiveWindows) -> Result<Stream, Error> {
+        Stream::new(self, self.chunking(), self.decoding(), Some(windows))
+    }
+}
+
 impl Stream {
-    pub(crate) fn new(recognizer: &Recognizer, chunking: Chunking, decoding: Decoding, live: Option<LiveWindows>) -> Result<Self, Error> {
+    fn new(recognizer: &Recognizer, chunking: Chunking, decoding: Decoding, live: Option<LiveWindows>) -> Result<Self, Error> {
         if chunking.max_piece_seconds.is_none_or(|seconds| !(seconds > 0.0 && seconds.is_finite())) {
             return Err(Error::InvalidSettings(
                 "a stream needs a maximum piece length (Chunking::max_piece_seconds, a positive number of seconds): \
