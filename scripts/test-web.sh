@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Tests of the browser build: the wasm package's JS API in Node, then the web app (www/) end to end in
 # Debian's headless Chromium, driven by playwright-core from Node's test runner, and its core in
-# Debian's headless firefox-esr, driven by puppeteer-core over WebDriver BiDi. Builds the wasm
+# Debian's headless firefox-esr, driven by puppeteer-core over WebDriver BiDi, and in WebKitGTK's
+# MiniBrowser (Safari's engine) over W3C WebDriver in a virtual display. Builds the wasm
 # package, makes test audio and model packages, serves the pages on 127.0.0.1 and checks transcripts
 # against the native CLI. Runs every www/tests/*.test.mjs: the JS API first, the pages last.
 # Screenshots go to out/screenshots/.
 # Installs what is missing: chromium, firefox-esr, pulseaudio (Firefox's Web Audio runs only with a
-# sound server; the tests start their own), sox (with MP3/Ogg), lame (apt); the build installs the
+# sound server; the tests start their own), webkit2gtk-driver (WebKitWebDriver and MiniBrowser), xvfb
+# (xvfb-run), sox (with MP3/Ogg), lame (apt); the build installs the
 # rest (scripts/install-tools.sh --wasm: playwright-core and puppeteer-core with npm ci). No browser
 # is ever downloaded by the npm packages. www/tests/npm-package.test.mjs installs the example project's
 # own pinned Vite and TypeScript (npm ci in examples/vite/) and the packed pkg/ there.
@@ -17,6 +19,8 @@ need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/firefox-esr ] || need_apt+=(firefox-esr)
 command -v pulseaudio >/dev/null || need_apt+=(pulseaudio)
+[ -x /usr/bin/WebKitWebDriver ] && [ -x /usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser ] || need_apt+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null || need_apt+=(xvfb)
 # A missing sox is an empty list here, not an abort (pipefail would fail the whole pipeline).
 sox_formats=$(sox -h 2>/dev/null | grep 'AUDIO FILE FORMATS' || true)
 [[ $sox_formats == *" mp3 "* && $sox_formats == *" ogg "* ]] || need_apt+=(sox libsox-fmt-all)

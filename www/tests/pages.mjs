@@ -1,11 +1,13 @@
 // What the browser tests share: the browsers as the project runs them (Chromium through
-// playwright-core, Firefox through puppeteer-core over WebDriver BiDi, behind the part of
-// Playwright's page API the shared tests use), the app page's and the widget's states, and the
-// native CLI's transcripts (SAKHA_ASR_CLI, set by scripts/test-web.sh) as the reference.
+// playwright-core, Firefox through puppeteer-core over WebDriver BiDi, WebKitGTK over plain W3C
+// WebDriver, behind the part of Playwright's page API the shared tests use), the app page's and the
+// widget's states, and the native CLI's transcripts (SAKHA_ASR_CLI, set by scripts/test-web.sh) as
+// the reference.
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,12 +21,14 @@ export const BROWSERS = ["chromium", "firefox"];
 /**
  * Debian's headless `name` ("chromium" or "firefox") with a microphone allowed without a prompt that
  * plays `microphone` (an audio file) over and over, where given. `firefoxPrefs` are added to
- * Firefox's.
+ * Firefox's. "webkit" is WebKitGTK (WebKitBrowser below), which runs its own tests
+ * (webkit.test.mjs), not the shared ones: its microphone is WebKit's mock device whatever is given.
  */
 export function launchBrowser(name, { microphone, firefoxPrefs = {} } = {}) {
   if (name === "chromium") return microphone ? launchChromiumWithMicrophone(microphone) : launchChromium();
   if (name === "firefox") return FirefoxBrowser.launch(microphone, firefoxPrefs);
-  throw new Error(`no browser named ${name}: one of ${BROWSERS.join(", ")}`);
+  if (name === "webkit") return new WebKitBrowser();
+  throw new Error(`no browser named ${name}: one of ${BROWSERS.join(", ")} or webkit`);
 }
 
 /** Debian's headless Chromium; `args` are added to the flags every test run uses. */
@@ -164,13 +168,16 @@ export function editDistance(a, b) {
 
 /**
  * A host page on another origin (a server of its own, serving `dir`) that embeds the widget from
- * `server`, so the widget's worker starts from a same-origin blob URL (asr-client.js).
+ * `server`, so the widget's worker starts from a same-origin blob URL (asr-client.js). With
+ * `recordEvents` the page itself collects the widget's events, as recordWidgetEvents would, for a
+ * browser whose driver has no init scripts (WebKit's).
  */
-export async function startWidgetHost(server, dir) {
+export async function startWidgetHost(server, dir, { recordEvents = false } = {}) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, "index.html"),
     `<!doctype html><meta charset="utf-8"><title>Host</title>
+     ${recordEvents ? `<script>(${collectWidgetEvents})()</script>` : ""}
      <script type="module" src="${server.url}/widget.js"></script>
      <sakha-asr></sakha-asr>`,
   );
@@ -179,12 +186,15 @@ export async function startWidgetHost(server, dir) {
 
 /** Collects the widget's events from page load on, in `window.sakhaAsrEvents`. */
 export function recordWidgetEvents(page) {
-  return page.addInitScript(() => {
-    window.sakhaAsrEvents = [];
-    for (const name of ["ready", "partial", "result", "error"]) {
-      document.addEventListener(`sakha-asr-${name}`, (event) => window.sakhaAsrEvents.push({ type: event.type, detail: event.detail }));
-    }
-  });
+  return page.addInitScript(collectWidgetEvents);
+}
+
+/** Run in a page before the widget's script. */
+function collectWidgetEvents() {
+  window.sakhaAsrEvents = [];
+  for (const name of ["ready", "partial", "result", "error"]) {
+    document.addEventListener(`sakha-asr-${name}`, (event) => window.sakhaAsrEvents.push({ type: event.type, detail: event.detail }));
+  }
 }
 
 /**
@@ -464,6 +474,263 @@ async function startSoundServer(microphone) {
   };
   if (microphone) play();
   return { address, stop };
+}
+
+/**
+ * Debian's WebKitGTK, the engine of Safari: webkit2gtk-driver's WebKitWebDriver starts its
+ * MiniBrowser, driven over plain W3C WebDriver (HTTP; WebKitGTK has no BiDi), with the part of
+ * Playwright's Browser / BrowserContext / Page API that webkit.test.mjs uses. WebDriver classic has
+ * no init scripts, no network events, no console log and no offline switch, so neither has this.
+ * The driver holds one session at a time, so each context (a fresh profile: an automation session's
+ * storage lives only as long as the session) is a driver of its own, in a virtual display of its own
+ * (MiniBrowser is a GTK window; `xvfb-run`). Its microphone is WebKit's mock capture device (its own
+ * tone, not a file), allowed without a prompt in an automation session.
+ */
+class WebKitBrowser {
+  #contexts = new Set();
+
+  async newContext({ viewport } = {}) {
+    const context = await WebKitContext.start(viewport, () => this.#contexts.delete(context));
+    this.#contexts.add(context);
+    return context;
+  }
+
+  async close() {
+    for (const context of this.#contexts) await context.close();
+  }
+}
+
+const MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+class WebKitContext {
+  #driver;
+  #session;
+  #onClose;
+  #page = null;
+
+  static async start(viewport, onClose) {
+    const driver = await startWebKitDriver();
+    try {
+      const { sessionId } = await webDriverCommand(driver.url, "POST", "/session", {
+        capabilities: {
+          alwaysMatch: {
+            browserName: "MiniBrowser",
+            "webkitgtk:browserOptions": {
+              binary: MINIBROWSER,
+              args: ["--automation", "--enable-media-stream=true", "--enable-mock-capture-devices=true"],
+            },
+          },
+        },
+      });
+      const context = new WebKitContext(driver, `${driver.url}/session/${sessionId}`, onClose);
+      // Scripts may wait for a transcription; WebDriver's default gives them 30 s.
+      await context.command("POST", "/timeouts", { script: 300_000 });
+      if (viewport) await context.command("POST", "/window/rect", viewport);
+      return context;
+    } catch (e) {
+      driver.stop();
+      throw e;
+    }
+  }
+
+  constructor(driver, session, onClose) {
+    this.#driver = driver;
+    this.#session = session;
+    this.#onClose = onClose;
+  }
+
+  command(method, path, body) {
+    return webDriverCommand(this.#session, method, path, body);
+  }
+
+  /** The session's one window: a context has one page. */
+  newPage() {
+    if (this.#page) throw new Error("a WebKit context has one page");
+    return (this.#page = new WebKitPage(this));
+  }
+
+  async close() {
+    if (!this.#driver) return;
+    try {
+      await this.command("DELETE", "");
+    } finally {
+      this.#driver.stop();
+      this.#driver = null;
+      this.#onClose();
+    }
+  }
+}
+
+/** The key of an element reference in WebDriver's JSON. */
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+/**
+ * In the page: the element `selector` names, seeing into open shadow roots at each space as
+ * Playwright's selectors do (and FirefoxPage's `deep`), or null.
+ */
+const FIND_ELEMENT = `(selector) => selector.split(" ").reduce((scope, part) => scope && (scope.shadowRoot ?? scope).querySelector(part), document)`;
+
+class WebKitPage {
+  #context;
+  #url = "about:blank";
+
+  constructor(context) {
+    this.#context = context;
+  }
+
+  /** The whole session: its one page is all of its context. */
+  close() {
+    return this.#context.close();
+  }
+
+  async goto(url) {
+    await this.#context.command("POST", "/url", { url });
+    this.#url = await this.#context.command("GET", "/url");
+  }
+
+  async reload() {
+    await this.#context.command("POST", "/refresh", {});
+    this.#url = await this.#context.command("GET", "/url");
+  }
+
+  /** The URL the last goto or reload ended at (synchronous, as Playwright's). */
+  url() {
+    return this.#url;
+  }
+
+  /** `fn(arg)` in the page, awaited there; `fn` a function or its source. Resolves to its JSON value. */
+  async evaluate(fn, arg) {
+    const { value, error } = await this.#context.command("POST", "/execute/async", {
+      script: `const done = arguments[arguments.length - 1];
+        Promise.resolve(arguments.length > 1 ? arguments[0] : undefined).then(${fn})
+          .then((value) => done({ value }), (error) => done({ error: String(error) }));`,
+      args: arg === undefined ? [] : [arg],
+    });
+    if (error !== undefined) throw new Error(`evaluate in WebKit: ${error}`);
+    return value;
+  }
+
+  /** Polls `fn(arg)` until it is truthy; the driver cannot wait in the page across navigations. */
+  async waitForFunction(fn, arg, { timeout = 30_000 } = {}) {
+    const deadline = Date.now() + timeout;
+    while (!(await this.evaluate(`async (arg) => Boolean(await (${fn})(arg))`, arg))) {
+      if (Date.now() > deadline) throw new Error(`waitForFunction: still false after ${timeout} ms: ${fn}`);
+      await sleep(100);
+    }
+  }
+
+  /** Waits for `selector` to name a visible element, as Playwright's waitForSelector does by default. */
+  waitForSelector(selector, { timeout = 30_000 } = {}) {
+    return this.waitForFunction(`(selector) => { const element = (${FIND_ELEMENT})(selector); return element?.checkVisibility(); }`, selector, { timeout });
+  }
+
+  textContent(selector) {
+    return this.#onElement(selector, (element) => element.textContent);
+  }
+
+  getAttribute(selector, name) {
+    return this.#onElement(selector, (element, attribute) => element.getAttribute(attribute), name);
+  }
+
+  isVisible(selector) {
+    return this.evaluate(`(selector) => Boolean((${FIND_ELEMENT})(selector)?.checkVisibility())`, selector);
+  }
+
+  /** WebDriver's click: real input events, so the page sees a user gesture (the microphone, audio). */
+  async click(selector) {
+    await this.#context.command("POST", `/element/${await this.#reference(selector)}/click`, {});
+  }
+
+  /** WebDriver's Element Send Keys with a path, which sets a file input's file (hidden ones too). */
+  async setInputFiles(selector, file) {
+    await this.#context.command("POST", `/element/${await this.#reference(selector)}/value`, { text: file });
+  }
+
+  /** The window as WebDriver takes it: the viewport, never the full page. */
+  async screenshot({ path }) {
+    writeFileSync(path, Buffer.from(await this.#context.command("GET", "/screenshot"), "base64"));
+  }
+
+  /** `fn(element, arg)` in the page on the element `selector` names; an error where there is none. */
+  #onElement(selector, fn, arg) {
+    return this.evaluate(
+      `([selector, arg]) => {
+        const element = (${FIND_ELEMENT})(selector);
+        if (!element) throw new Error("no element matches " + selector);
+        return (${fn})(element, arg);
+      }`,
+      [selector, arg ?? null],
+    );
+  }
+
+  /** The WebDriver reference of the element `selector` names. */
+  async #reference(selector) {
+    return (await this.#onElement(selector, (element) => element))[ELEMENT];
+  }
+}
+
+/** One W3C WebDriver command; its `value`, or an error with the driver's message. */
+async function webDriverCommand(base, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { "Content-Type": "application/json; charset=utf-8" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const { value } = await response.json();
+  if (!response.ok) throw new Error(`WebDriver ${method} ${path || "/"}: ${value.error}: ${value.message}`);
+  return value;
+}
+
+/**
+ * WebKitWebDriver on a free port inside `xvfb-run -a` (a display of its own), in a process group of
+ * its own, so that stop() ends it, its Xvfb and the browsers it started. Resolves to {url, stop}.
+ */
+async function startWebKitDriver() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let stderr = "";
+  let exited = null;
+  const driver = spawn("xvfb-run", ["-a", "WebKitWebDriver", `--port=${port}`], {
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  // The browsers' messages come here too, for as long as the driver runs: only the last are kept.
+  driver.stderr.on("data", (data) => (stderr = (stderr + data).slice(-4000)));
+  driver.on("error", (error) => (exited = error.message));
+  driver.on("exit", (code, signal) => (exited ??= `exit status ${code ?? signal}`));
+  const stop = () => {
+    process.off("exit", stop);
+    try {
+      process.kill(-driver.pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+  };
+  // Not left running when a test process ends without closing its browser.
+  process.on("exit", stop);
+  for (let waited = 0; ; waited += 100) {
+    try {
+      if ((await webDriverCommand(url, "GET", "/status")).ready) return { url, stop };
+    } catch {
+      // Not listening yet.
+    }
+    if (exited || waited > 20_000) {
+      stop();
+      throw new Error(`WebKitWebDriver did not start (${exited ?? "not ready after 20 s"}; scripts/test-web.sh installs webkit2gtk-driver and xvfb): ${stderr}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** A TCP port nothing listens on just now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Mono float32 samples as a WAV file (IEEE float) at `rate`. */
