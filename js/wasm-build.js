@@ -64,18 +64,28 @@ export function availableBuilds() {
   if (!relaxed.available) return builds;
   if (relaxed.exactDot) builds.unshift(WasmBuild.RELAXED);
   else builds.push(WasmBuild.RELAXED);
-  if (canShareMemory()) builds.unshift(WasmBuild.THREADS);
+  if (whyNoThreads() === null) builds.unshift(WasmBuild.THREADS);
   return builds;
 }
 
-/** Shared wasm memory: a cross-origin isolated context whose engine has wasm threads. */
-function canShareMemory() {
-  if (!globalThis.crossOriginIsolated || typeof SharedArrayBuffer !== "function") return false;
-  try {
-    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
-  } catch {
-    return false;
+/**
+ * Why the threaded build cannot run in this context, for people, or null where it can: the page is
+ * not cross-origin isolated, or it is but the engine gives no shared memory (WebKitGTK has no
+ * SharedArrayBuffer even then), or it lacks relaxed SIMD, which that build is compiled with.
+ */
+export function whyNoThreads() {
+  if (!globalThis.crossOriginIsolated) {
+    return "the page is not cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
   }
+  let shared = false;
+  try {
+    shared = typeof SharedArrayBuffer === "function" && new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    shared = false;
+  }
+  if (!shared) return "this browser gives no shared WebAssembly memory, even to a cross-origin isolated page";
+  if (!relaxedSimd().available) return "this browser has no relaxed SIMD, which the threaded build needs";
+  return null;
 }
 
 /**
@@ -127,10 +137,7 @@ function unavailable(build) {
   if (!(build in BINDINGS)) {
     return new AsrError(ErrorKind.RECOGNIZER, `Unknown wasm build "${build}" (one of ${Object.keys(BINDINGS).join(", ")}).`);
   }
-  const why =
-    build === WasmBuild.THREADS
-      ? "threads need a cross-origin isolated page (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp) and relaxed SIMD"
-      : "this browser does not validate relaxed SIMD";
+  const why = build === WasmBuild.THREADS ? whyNoThreads() : "this browser does not validate relaxed SIMD";
   return new AsrError(ErrorKind.RECOGNIZER, `The ${build} build cannot run here: ${why}.`);
 }
 

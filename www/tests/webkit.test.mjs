@@ -190,7 +190,7 @@ describe("WebKit on a cross-origin isolated host", () => {
       await page.goto(`${server.url}/?wasm=threads`);
       const error = await waitForError(page);
       assert.equal(error.kind, "recognizer");
-      assert.match(error.message, /The threads build cannot run here/);
+      assert.match(error.message, /The threads build cannot run here: this browser gives no shared WebAssembly memory, even to a cross-origin isolated page/);
     } finally {
       await context.close();
     }
