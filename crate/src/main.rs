@@ -306,9 +306,10 @@ fn add_lm_file(package: &Path, language: Option<&str>, lm: &Path) -> Result<()> 
 }
 
 /// Every layer allocates its output afresh, megabytes at a time. glibc serves such blocks with mmap and
-/// hands them back on free, so the kernel zeroes new pages for every tensor: 10-15 % of a forward pass
-/// on MMS-300m went to page faults and page clearing. Serving them from the heap and keeping freed
-/// memory for reuse removes that; the peak memory is the same (scripts/bench.py measures it).
+/// hands them back on free, so the kernel zeroes new pages for every tensor: a profile of MMS-300m
+/// showed a good part of a forward pass in page faults and page clearing. Serving them from the heap
+/// and keeping freed memory for reuse removes that; the peak memory is the same (scripts/bench.py
+/// measures it).
 fn keep_freed_memory_in_process() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; called before any other thread exists.

@@ -114,17 +114,13 @@ impl Chunking {
     }
 }
 
-/// Measured with scripts/measure-chunking.sh on the built-in demo model over 143 s of held-out speech
-/// (40 sentences joined): without pause cuts, CER 34.4 % at 10 s / 2 s, 35.6 % at 20 s / 2 s, 36.2 % in
-/// one pass (a model trained on utterances of up to 15 s gains nothing from longer windows); 5 s / 1 s
-/// scored 31.5 %, but that reflects the demo model's one-sentence training, not speech in general, so
-/// chunks stay at 10 s. 10 s windows need about half the activation memory of 20 s ones, which a
-/// browser tab feels, at the price of recomputing more context (38 s of windows for 30 s of audio).
-/// Cutting at pauses first: 16.2 % with pauses of 0.26 s, 16.3 % with 0.2 s, 20.0 % with 0.32 s (the
-/// same sentences one by one: 8.7 %); see `pauses.rs` for how a pause is found. Pieces of at most
-/// 20 s: longer than any training utterance (up to 15 s), so a forced cut is rare in speech with
-/// pauses, and two chunks at most, which a stream recognises again on every push (BENCHMARKS.md,
-/// streaming).
+/// Chosen with scripts/measure-chunking.sh on the built-in demo model's held-out sentences joined:
+/// longer windows than 10 s gained nothing for a model trained on utterances of up to 15 s, and need
+/// more activation memory, which a browser tab feels; shorter ones suited only the demo model's
+/// one-sentence training. Cutting at pauses first matters far more than the window (see `pauses.rs`
+/// for how a pause is found); the pause length is the one that scored best there. Pieces of at most
+/// 20 s: longer than any training utterance, so a forced cut is rare in speech with pauses, and two
+/// chunks at most.
 impl Default for Chunking {
     fn default() -> Self {
         Self { chunk_seconds: 10.0, context_seconds: 2.0, min_pause_seconds: Some(0.26), max_piece_seconds: Some(20.0) }

@@ -67,9 +67,9 @@ impl LiveWindows {
 }
 
 /// A second each: each window stays a few seconds long, so a push stays cheap, and on the demo
-/// model's held-out sentences the live text stays within about 1 % of offline's (`tests/streaming.rs`
-/// prints it; the commit that set these gives the half-second lookahead's figures for comparison).
-/// The demo model, trained on single sentences, may favour short windows more than MMS does.
+/// model's held-out sentences the live text stays close to offline's (`tests/streaming.rs` prints how
+/// close and bounds it). The demo model, trained on single sentences, may favour short windows more
+/// than MMS does.
 impl Default for LiveWindows {
     fn default() -> Self {
         Self { context_seconds: 1.0, lookahead_seconds: 1.0 }

@@ -27,8 +27,8 @@ impl PackageDir {
         Ok(Self { dir, manifest })
     }
 
-    /// Reads one of the package's files through a [`FileLoader`], so that a 350 MB base is read once
-    /// and never held in memory besides its tensors.
+    /// Reads one of the package's files through a [`FileLoader`], so that a base of hundreds of MB is
+    /// read once and never held in memory besides its tensors.
     fn open_verified(&self, entry: &FileEntry) -> Result<LoadedFile, Error> {
         let path = self.dir.join(&entry.file);
         let io_error = |source| Error::Io { path: path.clone(), source };

@@ -232,8 +232,9 @@ impl FeatureEncoder {
     /// Runs the stack over pieces of [`FeatureEncoder::PIECE_FRAMES`] output frames where every layer
     /// works frame by frame (LayerNorm over channels, or no norm): each output frame sees only its
     /// `receptive_field` samples, so the pieces' outputs are exactly the whole's, and the first
-    /// layers' large outputs (65 MB for 10 s at 512 channels × 3.2 kHz) exist for one piece at a
-    /// time. The GroupNorm variant normalises each channel over all of time, so it runs whole.
+    /// layers' large outputs (512 channels at 3.2 kHz, the model's largest tensors) exist for one
+    /// piece at a time. The GroupNorm variant normalises each channel over all of time, so it runs
+    /// whole.
     fn forward(&self, samples: &Tensor) -> Result<Tensor> {
         let whole = |samples: &Tensor| self.forward_whole(samples);
         let (hop, receptive_field) = self.hop_and_receptive_field();
@@ -307,8 +308,8 @@ impl PositionalConvEmbedding {
         let hidden = cfg.hidden_size;
         let group_channels = hidden / cfg.num_conv_pos_embedding_groups;
         let vb = vb.pp("conv");
-        // A package stores the folded weight: taken a group at a time, its f32 form (34 MB for
-        // MMS-300m) never exists whole. A checkpoint's weight-norm parts are folded once, whole.
+        // A package stores the folded weight: taken a group at a time, its f32 form never exists
+        // whole. A checkpoint's weight-norm parts are folded once, whole.
         let shape = (hidden, group_channels, cfg.num_conv_pos_embeddings);
         let folded_here = if vb.contains("weight") { None } else { Some(positional_conv_weight(cfg, &vb)?) };
         let bias = vb.get(hidden, "bias")?;
