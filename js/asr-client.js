@@ -54,12 +54,11 @@ export class AsrClient {
     this.#worker.onmessage = ({ data }) => this.#receive(data);
     this.#worker.onerror = (event) => {
       event.preventDefault();
-      this.#failAll(new AsrError(ErrorKind.RECOGNIZER, `The recognizer could not start: ${event.message ?? "worker error"}.`));
+      this.#failAll(AsrError.of(ErrorKind.RECOGNIZER, "error.workerStart", { detail: event.message ?? "worker error" }));
     };
     let watchdog;
     const stalled = (threads) => () => {
-      const seconds = THREADS_START_MS / 1000;
-      this.#stop(new ThreadsStalled(ErrorKind.RECOGNIZER, `The threaded build's ${threads} threads did not start within ${seconds} s.`));
+      this.#stop(ThreadsStalled.of(ErrorKind.RECOGNIZER, "error.threadsStalled", { threads, seconds: THREADS_START_MS / 1000 }));
     };
     const progress = (message) => {
       if (message.stage !== Stage.THREADS) return onProgress?.(message);
@@ -123,7 +122,7 @@ export class AsrClient {
 
   /** Stops the worker and frees everything it held; pending requests are rejected. */
   dispose() {
-    this.#stop(new AsrError(ErrorKind.RECOGNIZER, "The recognizer was stopped."));
+    this.#stop(AsrError.of(ErrorKind.RECOGNIZER, "error.stopped"));
   }
 
   /** Stops the worker; pending requests are rejected with `error`. */
@@ -136,7 +135,7 @@ export class AsrClient {
   }
 
   #request(message, { signal, ...callbacks } = {}, transfer = []) {
-    if (!this.#worker) return Promise.reject(new AsrError(ErrorKind.RECOGNIZER, "No model is loaded yet."));
+    if (!this.#worker) return Promise.reject(AsrError.of(ErrorKind.RECOGNIZER, "error.noModel"));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {

@@ -37,14 +37,15 @@ export class Microphone {
   /** Opens the microphone; aborting `signal` lets go of it as soon as the browser hands it over. */
   static async open(signal) {
     if (!navigator.mediaDevices?.getUserMedia) {
-      throw new AsrError(ErrorKind.AUDIO, "This browser gives no access to a microphone (it needs a secure, https page).");
+      throw AsrError.of(ErrorKind.AUDIO, "error.noMicrophoneAccess");
     }
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true } });
     } catch (e) {
-      const why = e?.name === "NotAllowedError" ? "permission was denied" : e?.name === "NotFoundError" ? "no microphone was found" : e?.message;
-      throw new AsrError(ErrorKind.AUDIO, `Cannot record: ${why}.`);
+      if (e?.name === "NotAllowedError") throw AsrError.of(ErrorKind.AUDIO, "error.microphoneDenied");
+      if (e?.name === "NotFoundError") throw AsrError.of(ErrorKind.AUDIO, "error.microphoneNotFound");
+      throw AsrError.of(ErrorKind.AUDIO, "error.microphoneFailed", { detail: e?.message });
     }
     const microphone = new Microphone();
     try {
@@ -55,7 +56,7 @@ export class Microphone {
       // The device is let go of whatever failed (the worklet's module, an AudioContext refused).
       stream.getTracks().forEach((track) => track.stop());
       await microphone.#context?.close().catch(() => {});
-      throw signal?.aborted ? signal.reason : new AsrError(ErrorKind.AUDIO, `Cannot record: ${e?.message ?? e}.`);
+      throw signal?.aborted ? signal.reason : AsrError.of(ErrorKind.AUDIO, "error.microphoneFailed", { detail: e?.message ?? e });
     }
     return microphone;
   }

@@ -7,7 +7,9 @@
 // the web app's widget.js sets to the model it serves),
 // `language` (default: the package's default) and `language-model`: "off" decodes letter by letter
 // (greedy) though the package has a word language model for the language, which is used otherwise;
-// it applies from the next transcription on, without reloading. Events, all bubbling out of the element:
+// it applies from the next transcription on, without reloading; `lang`: the language of its texts
+// ("sah", "ru" or "en"; default: the host page's, as the closest `lang` attribute above it or the
+// page's <html lang> gives it, else English). Events, all bubbling out of the element:
 //   sakha-asr-ready    detail {language, languages, languageModel, notice}
 //                                                          the model is loaded; languageModel: whether
 //                                                          the language has a word language model;
@@ -17,12 +19,15 @@
 //                                                          open is the open piece (its words, the
 //                                                          transcript's last, may still change)
 //   sakha-asr-result   detail {transcript, srt, vtt}       a finished transcription
-//   sakha-asr-error    detail {kind, message}              see protocol.js for the kinds
+//   sakha-asr-error    detail {kind, message}              see protocol.js for the kinds; message is
+//                                                          in English, the element shows it in its
+//                                                          own language
 // A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
 // Theme it with the CSS custom properties --sakha-asr-accent and --sakha-asr-background.
 
+import { interfaceLanguage, translate } from "./i18n.js";
 import { load } from "./index.js";
-import { AsrError, ErrorKind } from "./protocol.js";
+import { AsrError, ErrorKind, errorText } from "./protocol.js";
 
 const TEMPLATE = `
 <style>
@@ -48,9 +53,9 @@ const TEMPLATE = `
 </style>
 <div class="card" part="card">
   <div class="row">
-    <button class="record" type="button" aria-pressed="false" disabled>● Record</button>
-    <label class="button file disabled">Audio file…<input type="file" accept="audio/*" hidden></label>
-    <span class="status" role="status">Loading speech recognition…</span>
+    <button class="record" type="button" aria-pressed="false" disabled></button>
+    <label class="button file disabled"><span class="file-text"></span><input type="file" accept="audio/*" hidden></label>
+    <span class="status" role="status"></span>
   </div>
   <progress hidden></progress>
   <div class="transcript" part="transcript" aria-live="polite"></div>
@@ -58,7 +63,7 @@ const TEMPLATE = `
 
 export class SakhaAsrElement extends HTMLElement {
   // `language-model` is not among them: it is read at each transcription.
-  static observedAttributes = ["model", "language"];
+  static observedAttributes = ["model", "language", "lang"];
 
   /** The model.json URL of elements without a `model` attribute; null: they report an error. */
   static defaultModel = null;
@@ -74,6 +79,10 @@ export class SakhaAsrElement extends HTMLElement {
   #work = null;
   #transcript = null;
   #ui;
+  /** What the status line says, kept so that it is written again in another language: {key, params} or {error}. */
+  #status = { key: "widget.loading", params: {} };
+  /** Watches the page's <html lang> (a page with a language switcher) while connected. */
+  #pageLanguage = new MutationObserver(() => this.#showTexts());
 
   /** The last finished transcript, or null. */
   get transcript() {
@@ -82,6 +91,8 @@ export class SakhaAsrElement extends HTMLElement {
 
   connectedCallback() {
     if (!this.shadowRoot) this.#render();
+    this.#pageLanguage.observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+    this.#showTexts();
     // A microtask later, so that what the script which registered or created the element sets right
     // after (a `model` attribute, `defaultModel`) applies to the first load.
     queueMicrotask(() => this.isConnected && this.#load());
@@ -89,6 +100,7 @@ export class SakhaAsrElement extends HTMLElement {
 
   /** A removed element lets go of everything: microphone, timer, worker (and its object URL). */
   disconnectedCallback() {
+    this.#pageLanguage.disconnect();
     this.#loads++;
     this.#work?.abort();
     this.#work = null;
@@ -99,7 +111,8 @@ export class SakhaAsrElement extends HTMLElement {
   attributeChangedCallback(name, previous, value) {
     // Initial attributes arrive before connectedCallback, which does the first load itself.
     if (!this.#ui || !this.isConnected || previous === value) return;
-    if (name === "language" && this.#model) this.#switchLanguage(value);
+    if (name === "lang") this.#showTexts();
+    else if (name === "language" && this.#model) this.#switchLanguage(value);
     else this.#load();
   }
 
@@ -110,6 +123,7 @@ export class SakhaAsrElement extends HTMLElement {
     this.#ui = {
       record: find(".record"),
       fileLabel: find(".file"),
+      fileText: find(".file-text"),
       file: find("input[type=file]"),
       status: find(".status"),
       progress: find("progress"),
@@ -126,12 +140,12 @@ export class SakhaAsrElement extends HTMLElement {
   /** Loads the model the attributes name, in a new worker; the previous one stops first. */
   #load() {
     this.#unload();
-    this.#setReady(false, "Loading speech recognition…");
+    this.#setReady(false, "widget.loading");
     const model = this.getAttribute("model") ?? SakhaAsrElement.defaultModel;
     const language = this.getAttribute("language") ?? undefined;
     const loading = (this.#loading = new AbortController());
     return this.#loadModel(async (onProgress) => {
-      if (!model) throw new AsrError(ErrorKind.SETTINGS, "No model: set the element's model attribute to the URL of a package's model.json.");
+      if (!model) throw AsrError.of(ErrorKind.SETTINGS, "error.noModelAttribute");
       const transcriber = await load(new URL(model, document.baseURI).href, { language, onProgress, signal: loading.signal });
       // Overtaken after it finished but before this ran: the abort came too late to stop its worker.
       if (loading.signal.aborted) transcriber.dispose();
@@ -140,7 +154,7 @@ export class SakhaAsrElement extends HTMLElement {
   }
 
   #switchLanguage(language) {
-    this.#setReady(false, `Switching to ${language}…`);
+    this.#setReady(false, "status.switching", { language });
     return this.#loadModel((onProgress) => this.#model.setLanguage(language, { onProgress }));
   }
 
@@ -166,28 +180,26 @@ export class SakhaAsrElement extends HTMLElement {
   #ready() {
     this.#ui.progress.hidden = true;
     const { language, languages, languageModel, notice } = this.#model;
-    this.#setReady(true, notice ? `Ready (${language}), not stored for offline use.` : `Ready (${language}).`);
-    this.#ui.status.title = notice ?? "";
+    this.#setReady(true, notice ? "widget.readyNotStored" : "widget.ready", { language });
     this.#emit("ready", { language, languages, languageModel, notice });
   }
 
   async #startRecording() {
     // Nothing to click while the microphone opens: a second recording would never be stopped.
-    this.#setReady(false, "Opening the microphone…");
+    this.#setReady(false, "widget.opening");
     const work = (this.#work = new AbortController());
     try {
       this.#recording = await this.#model.startLive({
         languageModel: this.#languageModel,
-        onTick: (seconds) => (this.#ui.status.textContent = `Recording… ${seconds.toFixed(1)} s`),
+        onTick: (seconds) => this.#setStatus({ key: "widget.recordingTime", params: { seconds } }),
         onPartial: (transcript, open) => this.#showTranscript(transcript, true, open),
         signal: work.signal,
       });
       this.#ui.record.disabled = false;
-      this.#ui.record.textContent = "■ Stop";
       this.#ui.record.setAttribute("aria-pressed", "true");
-      this.#ui.status.textContent = "Recording…";
+      this.#setStatus({ key: "widget.recording", params: {} });
     } catch (e) {
-      if (!work.signal.aborted) this.#setReady(true, "");
+      if (!work.signal.aborted) this.#setReady(true, null);
       this.#fail(e);
     }
   }
@@ -195,7 +207,6 @@ export class SakhaAsrElement extends HTMLElement {
   #stopRecording() {
     const recording = this.#recording;
     this.#recording = null;
-    this.#ui.record.textContent = "● Record";
     this.#ui.record.setAttribute("aria-pressed", "false");
     // The live stream recognised the recording as it came: only its last moments are left.
     this.#run(() => recording.stop());
@@ -216,16 +227,16 @@ export class SakhaAsrElement extends HTMLElement {
 
   /** Shows and reports the {transcript, srt, vtt} that `work` resolves to. */
   async #run(work) {
-    this.#setReady(false, "Transcribing…");
+    this.#setReady(false, "widget.transcribing");
     try {
       const result = await work();
       this.#transcript = result.transcript;
       this.#showTranscript(result.transcript, false);
       this.#ui.progress.hidden = true;
-      this.#setReady(true, "Done.");
+      this.#setReady(true, "widget.done");
       this.#emit("result", result);
     } catch (e) {
-      this.#setReady(true, "");
+      this.#setReady(true, null);
       this.#fail(e);
     }
   }
@@ -255,20 +266,48 @@ export class SakhaAsrElement extends HTMLElement {
     this.#ui.progress.value = fraction;
   }
 
-  #setReady(ready, status) {
+  /** `key`: the status line's text in the catalogues (i18n.js), with `params`; null: none. */
+  #setReady(ready, key, params = {}) {
     this.#ui.record.disabled = !ready;
     this.#ui.fileLabel.classList.toggle("disabled", !ready);
-    this.#ui.status.classList.remove("error");
-    this.#ui.status.textContent = status;
+    this.#setStatus({ key, params });
   }
 
   #fail(error) {
     // Work cut short by the element's removal is no error to report.
     if (!this.isConnected) return;
     this.#ui.progress.hidden = true;
-    this.#ui.status.classList.add("error");
-    this.#ui.status.textContent = error.message;
+    this.#setStatus({ error });
     this.#emit("error", { kind: error.kind, message: error.message });
+  }
+
+  #setStatus(status) {
+    this.#status = status;
+    this.#showTexts();
+  }
+
+  /** The language of the element's texts: its own `lang`, else the closest one above it, the page's, or English. */
+  get #lang() {
+    const tag = this.closest("[lang]")?.getAttribute("lang") || document.documentElement.lang;
+    return interfaceLanguage(tag) ?? "en";
+  }
+
+  /** Writes every text of the element in its language. */
+  #showTexts() {
+    if (!this.#ui) return;
+    const lang = this.#lang;
+    this.#ui.record.textContent = translate(lang, this.#recording ? "audio.stop" : "audio.record");
+    this.#ui.fileText.textContent = translate(lang, "widget.file");
+    const { key, params, error } = this.#status;
+    this.#ui.status.classList.toggle("error", Boolean(error));
+    if (error) {
+      // The library's own errors are English only: their kind's title says what happened.
+      const { title, message } = errorText(lang, error);
+      this.#ui.status.textContent = error.key ? message : `${title}: ${message}`;
+    } else {
+      this.#ui.status.textContent = key ? translate(lang, key, params) : "";
+    }
+    this.#ui.status.title = (this.#model && !error && this.#model.localNotice(lang)) || "";
   }
 
   #emit(name, detail) {

@@ -80,7 +80,7 @@ async function transcribePieces(client, audio, sampleRate, { languageModel = tru
     client.closeStream(stream).catch(() => {});
     throw e;
   }
-  if (pushed === 0) throw new AsrError(ErrorKind.AUDIO, "The file contains no audio samples.");
+  if (pushed === 0) throw AsrError.of(ErrorKind.AUDIO, "error.noSamples");
   return { transcript, srt, vtt };
 }
 
@@ -111,12 +111,9 @@ export async function decodeFile(encoded, sampleRate) {
   try {
     decoded = await context.decodeAudioData(encoded);
   } catch {
-    throw new AsrError(
-      ErrorKind.AUDIO,
-      "This browser cannot decode the file as audio. Try WAV, MP3, OGG, FLAC or M4A, or convert it first.",
-    );
+    throw AsrError.of(ErrorKind.AUDIO, "error.undecodable");
   }
-  if (decoded.length === 0) throw new AsrError(ErrorKind.AUDIO, "The file contains no audio samples.");
+  if (decoded.length === 0) throw AsrError.of(ErrorKind.AUDIO, "error.noSamples");
   async function* blocks() {
     for (let from = 0; from < decoded.length; from += DECODED_BLOCK_FRAMES) {
       const to = Math.min(decoded.length, from + DECODED_BLOCK_FRAMES);
@@ -408,7 +405,7 @@ async function readMp3(file, head) {
         yield* trimmed();
       }
       if (!failure) await decoder.flush();
-      if (failure) throw new DecoderFailed(ErrorKind.AUDIO, `This browser could not decode the MP3 file: ${failure.message}`);
+      if (failure) throw DecoderFailed.of(ErrorKind.AUDIO, "error.mp3Failed", { detail: failure.message });
       yield* trimmed();
     } finally {
       if (decoder.state !== "closed") decoder.close();

@@ -5,6 +5,9 @@ export interface Word {
   text: string;
   start: number;
   end: number;
+  /** 0..1 (three decimals): the model's posterior for the word's least certain letter, over the frames
+   * it was heard on. The lowest are the words most worth checking. */
+  confidence: number;
 }
 
 export interface Transcript {
@@ -52,10 +55,31 @@ export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 
 /** What every failure of this API is: `kind` says which remedy fits (retry, another file, …). */
 export declare class AsrError extends Error {
-  constructor(kind: ErrorKind, message: string);
+  constructor(kind: ErrorKind, message: string, text?: { key?: string | null; params?: Record<string, unknown> });
   readonly name: "AsrError";
   readonly kind: ErrorKind;
+  /** `message` (English) as a key of the interface's catalogues, or null for the recognizer library's own errors. */
+  readonly key: string | null;
+  readonly params: Record<string, unknown>;
 }
+
+/** An interface language: "sah" (Sakha), "ru" (Russian) or "en" (English). */
+export type InterfaceLanguage = "sah" | "ru" | "en";
+
+/** The interface languages, each named in itself. */
+export declare const LANGUAGES: Readonly<Record<InterfaceLanguage, string>>;
+
+/** The interface language of a language tag ("ru-RU" → "ru"), or null. */
+export declare function interfaceLanguage(tag: string | null | undefined): InterfaceLanguage | null;
+
+/** The first of `tags` (say, navigator.languages) that the interface has, else "en". */
+export declare function preferredLanguage(tags: readonly string[] | null | undefined): InterfaceLanguage;
+
+/** The text of a catalogue key in `lang` (English for a language the interface lacks). */
+export declare function translate(lang: string, key: string, params?: Record<string, unknown>): string;
+
+/** What to show of an error in `lang`: the kind's title, and its message in that language where it has one. */
+export declare function errorText(lang: string, error: unknown): { title: string; message: string };
 
 export declare const WasmBuild: Readonly<{ SIMD128: "simd128"; RELAXED: "relaxed"; THREADS: "threads" }>;
 export type WasmBuild = (typeof WasmBuild)[keyof typeof WasmBuild];
@@ -124,8 +148,10 @@ export declare class Transcriber {
   readonly sampleRate: number;
   readonly quantization: string;
   readonly wasm: WasmInfo;
-  /** Null, or for people: why a downloaded file could not be kept for offline use. */
+  /** Null, or for people, in English: why a downloaded file could not be kept for offline use. */
   readonly notice: string | null;
+  /** The notice in interface language `lang`, or null. */
+  localNotice(lang: string): string | null;
   /** A File or Blob of audio, an ArrayBuffer of an audio file, or mono samples (copied). A WAV file, or
    * an MP3 where the browser has WebCodecs' AudioDecoder, is read and recognised piece by piece, so
    * its length does not grow the tab's memory. */
@@ -145,8 +171,8 @@ export declare function load(manifestUrl: string | URL, options?: LoadOptions): 
 /** Deletes every model this package stored in the browser. */
 export declare function clearModelCache(): Promise<void>;
 
-/** "112 kB", "5.0 MB", "1.3 GB". */
-export declare function formatSize(bytes: number): string;
+/** "112 kB", "5.0 MB", "1.3 GB" in English; in interface language `lang` where given. */
+export declare function formatSize(bytes: number, lang?: string): string;
 
 /** "wasm relaxed SIMD + threads, 2 threads". */
 export declare function describeWasm(wasm: WasmInfo): string;

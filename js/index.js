@@ -12,11 +12,12 @@
 import { AsrClient } from "./asr-client.js";
 import { decodeFile, transcribeFile } from "./file-pieces.js";
 import { LiveRecording } from "./live-recording.js";
-import { AsrError, ErrorKind } from "./protocol.js";
+import { AsrError, ErrorKind, localMessage } from "./protocol.js";
 import { resample } from "./stream-resampler.js";
 
-export { clearModelCache, formatSize } from "./model-loader.js";
-export { AsrError, ErrorKind, Stage } from "./protocol.js";
+export { LANGUAGES, formatSize, interfaceLanguage, preferredLanguage, translate } from "./i18n.js";
+export { clearModelCache } from "./model-loader.js";
+export { AsrError, ErrorKind, Stage, errorText } from "./protocol.js";
 export { WasmBuild, describeWasm } from "./wasm-build.js";
 
 /**
@@ -81,9 +82,14 @@ export class Transcriber {
     return this.#model.wasm;
   }
 
-  /** Null, or for people: why a downloaded file could not be kept for offline use. */
+  /** Null, or for people, in English: why a downloaded file could not be kept for offline use. */
   get notice() {
-    return this.#model.notice;
+    return this.#model.notice?.message ?? null;
+  }
+
+  /** The notice in interface language `lang` (i18n.js: "sah", "ru", "en"), or null. */
+  localNotice(lang) {
+    return this.#model.notice && localMessage(lang, this.#model.notice);
   }
 
   /**
@@ -134,11 +140,11 @@ export class Transcriber {
     if (input instanceof ArrayBuffer) return decodeFile(input.slice(0), this.sampleRate);
     if (input instanceof Float32Array) {
       if (!(sampleRate > 0 && Number.isInteger(sampleRate))) {
-        throw new AsrError(ErrorKind.AUDIO, `sampleRate must be a positive number of samples per second, an integer (got ${sampleRate}).`);
+        throw AsrError.of(ErrorKind.AUDIO, "error.sampleRate", { value: sampleRate });
       }
       // A copy: the worker takes the array it is given, and the caller's stays theirs.
       return resample(input, sampleRate, this.sampleRate);
     }
-    throw new AsrError(ErrorKind.AUDIO, "transcribe takes a File, a Blob, an ArrayBuffer of an audio file, or a Float32Array of samples.");
+    throw AsrError.of(ErrorKind.AUDIO, "error.transcribeInput");
   }
 }

@@ -87,7 +87,7 @@ export class LiveRecording {
    * same samples.
    */
   async stop() {
-    if (this.#stopping) throw this.#failure ?? new AsrError(ErrorKind.SETTINGS, "This recording was already stopped or cancelled.");
+    if (this.#stopping) throw this.#failure ?? AsrError.of(ErrorKind.SETTINGS, "error.recordingStopped");
     this.#stopping = true;
     await this.#stopMicrophone();
     const last = this.#resampler.push(this.#microphone.take());

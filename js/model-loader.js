@@ -14,7 +14,11 @@
 // storage in memory and refuses large files), the model still runs from the download, with a notice
 // saying why it was not kept.
 
+import { translate } from "./i18n.js";
 import { AsrError, ErrorKind, Stage } from "./protocol.js";
+
+// Where the package first exported it from.
+export { formatSize } from "./i18n.js";
 
 const MODEL_CACHE = "sakha-asr-models";
 const PROGRESS_INTERVAL_MS = 100;
@@ -40,12 +44,6 @@ const MANIFEST_WAIT_MS = 5_000;
 /** WebAssembly (wasm32) memory ends at 4 GiB, and the recognizer holds all of the model's weights in it. */
 const WASM_MEMORY_BYTES = 2 ** 32;
 
-/** A byte count as people read it: "112 kB", "5.0 MB", "1.3 GB". */
-export function formatSize(bytes) {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
-}
-
 /**
  * Opens the package whose manifest is at `manifestUrl`: the server's model.json, so that a package
  * republished at the same URL is seen, or the stored one where the server gives none in time.
@@ -68,7 +66,8 @@ export async function openPackage(manifestUrl, parseManifest) {
   try {
     manifest = parseManifest(text);
   } catch (e) {
-    // The library says which: not a package (format), or one of another format version (version).
+    // The library says which: not a package (format), or one of another format version (version); its
+    // message, in English, has no catalogue key (protocol.js).
     throw new AsrError(e.kind === ErrorKind.VERSION ? ErrorKind.VERSION : ErrorKind.FORMAT, `${manifestUrl}: ${e.message}`);
   }
   return new ModelPackage(cache, manifestUrl, text, manifest, false);
@@ -108,7 +107,7 @@ class ModelPackage {
     const entry = this.manifest.languages[name];
     if (!entry) {
       const available = Object.keys(this.manifest.languages).join(", ");
-      throw new AsrError(ErrorKind.SETTINGS, `This model has no language "${name}"; it has: ${available}.`);
+      throw AsrError.of(ErrorKind.SETTINGS, "error.noLanguage", { language: name, available });
     }
     return { name, entry };
   }
@@ -125,7 +124,8 @@ class ModelPackage {
    * Error named "FileMismatch" when the file is not the one model.json lists, `free()`); `stored` is
    * true for a stored copy, which was verified before it was stored and is not hashed again. Cached
    * copies are read, the rest downloaded and stored. Resolves to `{files, notice}`: the finished
-   * sinks in order, and null or, for people, why a downloaded file could not be kept for offline use.
+   * sinks in order, and null or, for people, why a downloaded file could not be kept for offline use
+   * ({message, key, params}, as protocol.js describes a notice).
    * `onProgress({stage, file, loaded, total})` reports progress.
    */
   async read(files, onProgress) {
@@ -183,7 +183,7 @@ class ModelPackage {
   fileUrl(entry) {
     const url = new URL(entry.file, this.manifestUrl);
     if (url.origin !== new URL(this.manifestUrl).origin) {
-      throw new AsrError(ErrorKind.FORMAT, `model.json names a file on another site (${url.origin}); refused.`);
+      throw AsrError.of(ErrorKind.FORMAT, "error.otherSite", { origin: url.origin });
     }
     return url.href;
   }
@@ -221,12 +221,7 @@ class ModelPackage {
       await copy?.keep();
       return sink;
     }
-    throw new AsrError(
-      ErrorKind.CORRUPT,
-      `${entry.file} is corrupt: it does not match the size and sha256 in model.json, even after ` +
-        `downloading it again. The copy on the server is damaged or belongs to another model. ` +
-        `Nothing was saved.`,
-    );
+    throw AsrError.of(ErrorKind.CORRUPT, "error.corrupt", { file: entry.file });
   }
 }
 
@@ -319,17 +314,10 @@ async function fetchOrThrow(url, name, signal) {
     // The Cache API is our cache; the HTTP cache would only hold a second copy.
     response = await fetch(url, { cache: "no-store", signal });
   } catch {
-    throw new AsrError(
-      ErrorKind.NETWORK,
-      `Could not download ${name}: the server cannot be reached. Check the connection and try again.`,
-    );
+    throw AsrError.of(ErrorKind.NETWORK, "error.unreachable", { file: name });
   }
-  if (response.status === 404) {
-    throw new AsrError(ErrorKind.NOT_FOUND, `${name} was not found on the server (HTTP 404 for ${url}).`);
-  }
-  if (!response.ok) {
-    throw new AsrError(ErrorKind.HTTP, `Could not download ${name}: the server answered HTTP ${response.status}.`);
-  }
+  if (response.status === 404) throw AsrError.of(ErrorKind.NOT_FOUND, "error.notFound", { file: name, url });
+  if (!response.ok) throw AsrError.of(ErrorKind.HTTP, "error.httpStatus", { file: name, status: response.status });
   return response;
 }
 
@@ -421,47 +409,35 @@ function bodyReader(body, reusable) {
 }
 
 function lostConnection(entry, loaded) {
-  return new AsrError(
-    ErrorKind.NETWORK,
-    `The download of ${entry.file} broke off after ${formatSize(loaded)} of ${formatSize(entry.bytes)}. ` +
-      `Nothing was saved; try again to download it from the start.`,
-  );
+  return AsrError.of(ErrorKind.NETWORK, "error.brokeOff", { file: entry.file, loaded, total: entry.bytes });
 }
 
 function checkFitsInMemory(entries) {
   const total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
   if (total <= WASM_MEMORY_BYTES) return;
-  throw new AsrError(
-    ErrorKind.FORMAT,
-    `This model is too large for a browser: ${listOf(entries.map((e) => e.file))} take ` +
-      `${formatSize(total)}, and a WebAssembly page can hold at most ${formatSize(WASM_MEMORY_BYTES)}. ` +
-      `Use the sakha-asr command-line tool for it.`,
-  );
-}
-
-/** "a", "a and b", "a, b and c". */
-function listOf(names) {
-  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  throw AsrError.of(ErrorKind.FORMAT, "error.tooLarge", { files: entries.map((e) => e.file), total, limit: WASM_MEMORY_BYTES });
 }
 
 // What a Cache API write over the quota rejects with: the standard's DOMException, or in Firefox an
 // exception of its own (with an empty message).
 const QUOTA_ERRORS = new Set(["QuotaExceededError", "NS_ERROR_FILE_NO_DEVICE_SPACE"]);
 
-/** Why `name` was not stored, for people: what the browser said, the space needed and what to do. */
+/**
+ * Why `name` was not stored, for people: what the browser said, the space needed and what to do, as
+ * {message, key, params} (protocol.js).
+ */
 async function notStoredNotice(error, name, needed) {
   const { quota, usage } = (await navigator.storage?.estimate?.().catch(() => null)) ?? {};
   const free = quota - usage;
-  const keeping = `Keeping it needs ${formatSize(needed)}`;
-  let why;
+  let key;
+  let params;
   if (QUOTA_ERRORS.has(error?.name)) {
     // The estimate is coarse; quoted only when it agrees that space is short.
-    const available = free < needed ? `, and this browser lets the site store only ${formatSize(Math.max(0, free))} more` : "";
-    why = `there is not enough storage. ${keeping}${available}. Free up disk space or remove other sites' data to keep it.`;
+    key = free < needed ? "notice.noSpaceLeft" : "notice.noSpace";
+    params = { needed, free: Math.max(0, free) };
   } else {
-    why =
-      `the browser refused to store ${name} ("${error?.message || error?.name || error}"). ${keeping}. Private windows keep ` +
-      `storage in memory and refuse large files; in a normal window it is kept.`;
+    key = "notice.refused";
+    params = { file: name, detail: error?.message || error?.name || String(error), needed };
   }
-  return `The model could not be kept for offline use, so it runs from this download and will be downloaded again next time: ${why}`;
+  return { message: translate("en", key, params), key, params };
 }

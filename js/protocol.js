@@ -57,8 +57,8 @@
 //           languageModel: true when the package has a word language model for `language` (loaded,
 //           and used unless `transcribe` says otherwise)
 //           wasm: {build, threads}, the wasm build the worker runs and how many threads compute
-//           notice: null, or for people: why a downloaded file could not be kept for offline use (the
-//           model runs anyway, from the download)
+//           notice: null, or {message, key, params} (as an error's): why a downloaded file could not
+//           be kept for offline use (the model runs anyway, from the download)
 //       after transcribe:         {transcript, srt, vtt}
 //       after startStream:        the stream's id, for the requests below
 //       after pushStream:         {final: [segment], partial: segment or null}: the pieces of the stream
@@ -68,13 +68,19 @@
 //       after closeStream:        null
 //       after finishStream:       {final: [segment], transcript, srt, vtt}: the last pieces, and the
 //                                   whole stream's transcript (every final piece's words)
-//   {type: "error", id, error: {kind, message}}  kind is one of ErrorKind; message is for people
+//   {type: "error", id, error: {kind, message, key, params}}
+//       kind is one of ErrorKind; message is in English, for logs and developers; key and params name
+//       the same text in the interface's catalogues (i18n.js), or key is null for an error that the
+//       recognizer library reported (it writes English only: the page shows the kind's title in the
+//       interface language, and the library's own detail as it wrote it)
 //
 // A transcript is {text, words: [{text, start, end}], duration}, times in seconds; a segment is a piece
 // of a stream, {start, end, text, words}, times in seconds from the stream's start.
 
+import { translate } from "./i18n.js";
+
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 /**
  * `url` tagged with the build of the app that serves this package, when it has one: an app that
@@ -119,28 +125,62 @@ export const ErrorKind = Object.freeze({
 
 export const Stage = Object.freeze({ DOWNLOAD: "download", CACHE: "cache", TRANSCRIBE: "transcribe", THREADS: "threads" });
 
-/** An error that crosses the worker boundary with its kind intact. */
+/** The catalogue key of each kind's title (i18n.js), as the page and the widget show it. */
+const ERROR_TITLES = {
+  [ErrorKind.NOT_FOUND]: "title.notFound",
+  [ErrorKind.HTTP]: "title.http",
+  [ErrorKind.NETWORK]: "title.network",
+  [ErrorKind.CORRUPT]: "title.corrupt",
+  [ErrorKind.FORMAT]: "title.format",
+  [ErrorKind.AUDIO]: "title.audio",
+  [ErrorKind.VERSION]: "title.version",
+  [ErrorKind.SETTINGS]: "title.settings",
+  [ErrorKind.ABORTED]: "title.aborted",
+  [ErrorKind.RECOGNIZER]: "title.recognizer",
+};
+
+/**
+ * An error that crosses the worker boundary with its kind intact. `message` is English; `key` and
+ * `params` name the same text in the catalogues (null for the recognizer library's own errors).
+ */
 export class AsrError extends Error {
-  constructor(kind, message) {
+  constructor(kind, message, { key = null, params = {} } = {}) {
     super(message);
     this.name = "AsrError";
     this.kind = kind;
+    this.key = key;
+    this.params = params;
+  }
+
+  /** The error whose text is `key` of the catalogues, its message the English one. */
+  static of(kind, key, params = {}) {
+    return new this(kind, translate("en", key, params), { key, params });
   }
 
   toMessage() {
-    return { kind: this.kind, message: this.message };
+    return { kind: this.kind, message: this.message, key: this.key, params: this.params };
   }
 
-  static fromMessage({ kind, message }) {
-    return new AsrError(kind, message);
+  static fromMessage({ kind, message, key, params }) {
+    return new AsrError(kind, message, { key, params });
   }
+}
+
+/**
+ * What to show of `error` (an AsrError, or whatever else a request failed with) in interface language
+ * `lang`: {title, message}. The recognizer library's errors keep their English detail: it names
+ * files, fields and numbers of a package, which only the translated title explains.
+ */
+export function errorText(lang, error) {
+  return { title: translate(lang, ERROR_TITLES[error?.kind] ?? "title.unknown"), message: localMessage(lang, error) };
+}
+
+/** A notice's or an error's text in `lang`: its catalogue text where it has one, else its message. */
+export function localMessage(lang, { key, params, message } = {}) {
+  return key ? translate(lang, key, params) : (message ?? "");
 }
 
 /** The error either side reports for a message of another protocol version than its own. */
 export function versionMismatch(pageProtocol, workerProtocol) {
-  return new AsrError(
-    ErrorKind.VERSION,
-    `This page and its recognizer come from different versions of the app (protocol ${pageProtocol ?? "none"} and ` +
-      `${workerProtocol ?? "none"}): it was updated while the page was open. Reload the page.`,
-  );
+  return AsrError.of(ErrorKind.VERSION, "error.versionMismatch", { page: pageProtocol ?? "none", worker: workerProtocol ?? "none" });
 }

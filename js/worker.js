@@ -144,7 +144,7 @@ function keep(open, segments) {
 
 function streamOf(id) {
   const open = streams.get(id);
-  if (!open) throw new AsrError(ErrorKind.RECOGNIZER, `No open stream ${id}: it was finished or closed, or never started (startStream).`);
+  if (!open) throw AsrError.of(ErrorKind.RECOGNIZER, "error.noStream", { stream: id });
   return open;
 }
 
@@ -173,18 +173,18 @@ function describe(notice) {
 }
 
 function loadedPackage() {
-  if (!modelPackage) throw new AsrError(ErrorKind.RECOGNIZER, "No model is loaded yet.");
+  if (!modelPackage) throw AsrError.of(ErrorKind.RECOGNIZER, "error.noModel");
   return modelPackage;
 }
 
 function loadedRecognizer() {
-  if (!recognizer) throw new AsrError(ErrorKind.RECOGNIZER, "No model is loaded yet.");
+  if (!recognizer) throw AsrError.of(ErrorKind.RECOGNIZER, "error.noModel");
   return recognizer;
 }
 
 /** What an aborted request answers: how far it had come, for the page's logs and tests. */
 function abortedAt(seconds, total) {
-  return new AsrError(ErrorKind.ABORTED, `Aborted after ${seconds.toFixed(2)} s of ${total.toFixed(2)} s of audio.`);
+  return AsrError.of(ErrorKind.ABORTED, "error.abortedAfter", { seconds, total });
 }
 
 /** Resolves once the messages that arrived meanwhile (an `abort`) have been handled. */
@@ -198,13 +198,10 @@ function asAsrError(e) {
     // The wasm instance is unusable after a trap (most often: out of memory).
     recognizer = null;
     streams.clear();
-    return new AsrError(
-      ErrorKind.RECOGNIZER,
-      `The recognizer crashed (${e.message}), most likely out of memory. Reload the page; for long ` +
-        `recordings, try a shorter file.`,
-    );
+    return AsrError.of(ErrorKind.RECOGNIZER, "error.crashed", { detail: e.message });
   }
-  // The library's errors carry the kind of remedy they call for (crate/src/error.rs, ErrorKind).
+  // The library's errors carry the kind of remedy they call for (crate/src/error.rs, ErrorKind), and an
+  // English message only: no catalogue key (protocol.js).
   const kind = Object.values(ErrorKind).includes(e?.kind) ? e.kind : ErrorKind.RECOGNIZER;
   return new AsrError(kind, e?.message ?? String(e));
 }
@@ -229,8 +226,8 @@ self.onmessage = ({ data: request }) => {
     try {
       if (request.protocol !== PROTOCOL_VERSION) throw versionMismatch(request.protocol, PROTOCOL_VERSION);
       const handler = handlers[type];
-      if (!handler) throw new AsrError(ErrorKind.RECOGNIZER, `Unknown request "${type}".`);
-      if (aborted.has(id)) throw new AsrError(ErrorKind.ABORTED, "Aborted before it started.");
+      if (!handler) throw AsrError.of(ErrorKind.RECOGNIZER, "error.unknownRequest", { type });
+      if (aborted.has(id)) throw AsrError.of(ErrorKind.ABORTED, "error.abortedBeforeStart");
       reply({ type: "result", value: await handler(request, post) });
     } catch (e) {
       reply({ type: "error", error: asAsrError(e).toMessage() });

@@ -353,8 +353,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.counts is None:
-        # imported here: that script needs numpy and soundfile, the builder with --counts only the stdlib
-        from make_synthetic_sakha import sakhaspell_dir
+        from sakhaspell_data import sakhaspell_dir
         folder = sakhaspell_dir(None) / "lm"
     else:
         folder = args.counts

@@ -4,7 +4,7 @@
 # (crate/tests/demo-eval), which crate/tests/demo_model.rs re-checks on every test run.
 # Usage: scripts/install-demo-lm.sh [MAX_WORDS MAX_BIGRAMS]
 # The default size is the one measured to keep most of the LM's gain at a small download (BENCHMARKS.md,
-# scripts/measure-lm.sh). Needs numpy in PYTHON (default python3) to fetch the sakhaspell counts.
+# scripts/measure-lm.sh). PYTHON (default python3) downloads the sakhaspell counts once (scripts/sakhaspell_data.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 max_words=${1:-50000}

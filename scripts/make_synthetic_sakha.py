@@ -45,12 +45,9 @@ import gzip
 import hashlib
 import json
 import multiprocessing
-import os
 import random
 import subprocess
 import sys
-import tempfile
-import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -59,8 +56,7 @@ import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sakha_text import normalize  # noqa: E402
-
-SAKHASPELL_VERSION = "0.4.0"
+from sakhaspell_data import SAKHASPELL_VERSION, sakhaspell_dir  # noqa: E402
 SAMPLE_RATE = 16000
 
 VOICE_SETS = {
@@ -261,28 +257,6 @@ def render(job: tuple[Utterance, str]) -> tuple[str, dict[str, str]]:
         **{key: str(fields[key]) for key in ("voice", "rate_wpm", "pitch", "word_gap", "noise", "snr_db",
                                              "peak_dbfs", "ramp_db", "speed")},
     }
-
-
-def sakhaspell_dir(given: Path | None) -> Path:
-    """The unpacked sakhaspell package (the folder holding lm/), downloaded with pip when not given."""
-    if given is not None:
-        package = given / "sakhaspell" if (given / "sakhaspell" / "lm").is_dir() else given
-        if not (package / "lm" / "bigrams.tsv.gz").is_file():
-            raise SystemExit(f"{given}: no lm/bigrams.tsv.gz (give the unpacked sakhaspell package folder)")
-        return package
-    cache_root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    cache = cache_root / "sakha-asr" / f"sakhaspell-{SAKHASPELL_VERSION}"
-    if not (cache / "sakhaspell" / "lm" / "bigrams.tsv.gz").is_file():
-        with tempfile.TemporaryDirectory() as download:
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", download,
-                 f"sakhaspell=={SAKHASPELL_VERSION}"],
-                check=True,
-            )
-            (wheel,) = Path(download).glob("sakhaspell-*.whl")
-            with zipfile.ZipFile(wheel) as archive:
-                archive.extractall(cache, [n for n in archive.namelist() if n.startswith("sakhaspell/lm/")])
-    return cache / "sakhaspell"
 
 
 def voice_list(spec: str) -> list[str]:

@@ -8,7 +8,7 @@
 # Screenshots go to out/screenshots/.
 # Installs what is missing: chromium, firefox-esr, pulseaudio (Firefox's Web Audio runs only with a
 # sound server; the tests start their own), webkit2gtk-driver (WebKitWebDriver and MiniBrowser), xvfb
-# (xvfb-run), sox (with MP3/Ogg), lame (apt); the build installs the
+# (xvfb-run), sox (with MP3/Ogg), lame (apt), and the sakhaspell word counts (pip); the build installs the
 # rest (scripts/install-tools.sh --wasm: playwright-core and puppeteer-core with npm ci). No browser
 # is ever downloaded by the npm packages. www/tests/npm-package.test.mjs installs the example project's
 # own pinned Vite and TypeScript (npm ci in examples/vite/) and the packed pkg/ there.
@@ -30,6 +30,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
+
+# The Sakha words the interface's Sakha texts are checked against (www/tests/interface-languages.test.mjs):
+# the sakhaspell counts, downloaded once into ~/.cache, so that the test itself needs no network.
+python3 scripts/sakhaspell_data.py >/dev/null
 
 scripts/build-wasm.sh
 # The native CLI gives the reference transcripts and packs the two-language test model.

@@ -1,36 +1,42 @@
 // The page: model and language choice, audio from files or the microphone, progress, the transcript
 // and its downloads. The recognizer itself runs in a worker, through the npm package's API
-// (pkg/index.js), as on any site that installs it.
+// (pkg/index.js), as on any site that installs it. Every text it shows comes from the interface
+// language's catalogue (pkg/i18n.js): an element's text is its `data-i18n` key, with the parameters
+// in `data-i18n-params`, so that a switch of language writes them all again.
 
 // First: the package tags the worker and worklet it starts with this build (pkg/protocol.js).
 import "./build-version.js";
-import { ErrorKind, Stage, clearModelCache, describeWasm, formatSize, load } from "./pkg/index.js";
+import {
+  ErrorKind,
+  LANGUAGES,
+  Stage,
+  clearModelCache,
+  errorText,
+  interfaceLanguage,
+  load,
+  preferredLanguage,
+  translate,
+} from "./pkg/index.js";
 
 const $ = (id) => document.getElementById(id);
 const BUILD = globalThis.SAKHA_ASR_BUILD;
-
-const ERROR_TITLES = {
-  [ErrorKind.NOT_FOUND]: "Model file not found",
-  [ErrorKind.HTTP]: "Download failed",
-  [ErrorKind.NETWORK]: "Connection lost",
-  [ErrorKind.CORRUPT]: "Corrupt model file",
-  [ErrorKind.FORMAT]: "This model cannot be used",
-  [ErrorKind.AUDIO]: "Cannot use this audio",
-  [ErrorKind.VERSION]: "Versions do not match",
-  [ErrorKind.SETTINGS]: "Setting out of range",
-  [ErrorKind.ABORTED]: "Stopped",
-  [ErrorKind.RECOGNIZER]: "Recognition failed",
-};
+/** Where the interface language the user chose is remembered. */
+const LANGUAGE_STORAGE_KEY = "sakha-asr-interface-language";
+/** The catalogue keys of the wasm builds' names (describeWasm's, in English). */
+const WASM_BUILD_NAMES = { simd128: "wasm.simd128", relaxed: "wasm.relaxed", threads: "wasm.threads" };
 
 let model = null; // the loaded model, a Transcriber: {language, languages, languageModel, quantization, wasm, notice, …}
 let loading = null; // aborts the load under way
 let result = null; // the last finished transcription: {transcript, srt, vtt, name}
 let recording = null; // a LiveRecording while the microphone is on
 let languageModelWanted = true; // the language model switch as the user left it: on unless turned off
+let lang = chosenLanguage(); // the interface language
+let shownError = null; // the error in the error box, written again in another language
 
 const params = new URLSearchParams(location.search);
 
 registerServiceWorker();
+setUpInterfaceLanguage();
 setUpModelForm();
 setUpAudioInputs();
 setUpTranscriptActions();
@@ -46,6 +52,63 @@ function registerServiceWorker() {
     // The service worker keeps this build's files for as long as a page of that build is open.
     .then((registration) => registration.active.postMessage({ type: "page-build", build: BUILD }))
     .catch((e) => console.warn("Offline support unavailable:", e));
+}
+
+/** The language the user chose on this page before, else the first of the browser's that the interface has. */
+function chosenLanguage() {
+  let stored = null;
+  try {
+    stored = localStorage.getItem(LANGUAGE_STORAGE_KEY);
+  } catch {
+    // storage refused (some privacy settings): the browser's languages decide
+  }
+  return interfaceLanguage(stored) ?? preferredLanguage(navigator.languages);
+}
+
+function setUpInterfaceLanguage() {
+  const select = $("interface-language");
+  select.replaceChildren(...Object.entries(LANGUAGES).map(([code, name]) => new Option(name, code, false, code === lang)));
+  select.addEventListener("change", () => {
+    lang = select.value;
+    try {
+      localStorage.setItem(LANGUAGE_STORAGE_KEY, lang);
+    } catch {
+      // not remembered, but switched
+    }
+    showLanguage();
+  });
+  showLanguage();
+}
+
+/** Writes every text of the page in the interface language. */
+function showLanguage() {
+  document.documentElement.lang = lang;
+  for (const element of document.querySelectorAll("[data-i18n-content]")) {
+    element.content = translate(lang, element.dataset.i18nContent);
+  }
+  for (const element of document.querySelectorAll("[data-i18n]")) {
+    element.textContent = translate(lang, element.dataset.i18n, JSON.parse(element.dataset.i18nParams ?? "{}"));
+  }
+  if (shownError) showErrorText(shownError);
+  showNotice(!$("model-notice").hidden);
+}
+
+/**
+ * Sets `element`'s text to catalogue `key` with `params`; a parameter may itself be {key, params},
+ * translated too. Null `key`: no text.
+ */
+function show(element, key, params = {}) {
+  if (!key) return showPlain(element, "");
+  element.dataset.i18n = key;
+  element.dataset.i18nParams = JSON.stringify(params);
+  element.textContent = translate(lang, key, params);
+}
+
+/** Sets `element`'s text to `text`, the same in every language (a file name, the library's English). */
+function showPlain(element, text) {
+  delete element.dataset.i18n;
+  delete element.dataset.i18nParams;
+  element.textContent = text;
 }
 
 function modelUrl() {
@@ -77,7 +140,7 @@ function setUpModelForm() {
   });
   $("clear-models").addEventListener("click", async () => {
     await clearModelCache();
-    $("model-status").textContent = "Downloaded models removed from this browser; they download again when next loaded.";
+    show($("model-status"), "status.cleared");
   });
 }
 
@@ -90,8 +153,8 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
   model = null;
   const { signal } = (loading = new AbortController());
   clearError();
-  showNotice(null);
-  setModelState("loading", "Loading the model…");
+  showNotice(false);
+  setModelState("loading", "status.loading");
   const downloaded = new Map(); // file → bytes, for the status line
   try {
     // ?wasm=simd128|relaxed|threads and ?threads=N pick the wasm build (comparisons, benchmarks).
@@ -101,20 +164,21 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
     // Overtaken by a newer load just after it finished: too late for the abort to stop its worker.
     if (signal.aborted) return loaded.dispose();
     model = loaded;
-    $("wasm-build").textContent = `Running on ${describeWasm(model.wasm)}.`;
+    show($("wasm-build"), "status.wasm", { build: { key: WASM_BUILD_NAMES[model.wasm.build] }, count: model.wasm.threads });
     fillLanguages();
     // Keeps the stored model from being evicted under storage pressure (and Safari's 7-day purge).
     // Asked here rather than in the widget, whose host page may not want a permission prompt.
     navigator.storage?.persist?.().catch(() => {});
     const bytes = [...downloaded.values()].reduce((sum, n) => sum + n, 0);
-    const kept = model.notice ? "not stored on this device" : "now stored for offline use";
-    const source = bytes ? `downloaded ${formatSize(bytes)}, ${kept}` : "from this device, no download";
-    setModelState("ready", `Ready: ${url} · ${model.language} · ${model.quantization} (${source}).`);
-    showNotice(model.notice);
+    const source = !bytes
+      ? { key: "source.local" }
+      : { key: model.notice ? "source.downloadedNotStored" : "source.downloadedStored", params: { bytes } };
+    setModelState("ready", "status.ready", { url, language: model.language, quantization: model.quantization, source });
+    showNotice(true);
   } catch (e) {
     // Overtaken by a newer load, which reports for itself.
     if (signal.aborted) return;
-    setModelState("failed", "No model loaded.");
+    setModelState("failed", "status.failed");
     showError(e, e.kind === ErrorKind.VERSION ? () => location.reload() : loadModel);
   } finally {
     if (!signal.aborted) $("download-progress").hidden = $("cache-progress").hidden = true;
@@ -123,14 +187,14 @@ async function loadModel({ language = params.get("lang") ?? undefined } = {}) {
 
 async function switchLanguage(language) {
   clearError();
-  showNotice(null);
-  setModelState("loading", `Switching to ${language}…`);
+  showNotice(false);
+  setModelState("loading", "status.switching", { language });
   try {
     await model.setLanguage(language, { onProgress: showLoadProgress });
-    setModelState("ready", `Ready: ${modelUrl()} · ${model.language} · ${model.quantization}.`);
-    showNotice(model.notice);
+    setModelState("ready", "status.switched", { url: modelUrl(), language: model.language, quantization: model.quantization });
+    showNotice(true);
   } catch (e) {
-    setModelState("ready", `Still using ${model.language}.`);
+    setModelState("ready", "status.stillUsing", { language: model.language });
     $("language-select").value = model.language;
     showError(e, () => switchLanguage(language));
   } finally {
@@ -138,9 +202,10 @@ async function switchLanguage(language) {
   }
 }
 
-function setModelState(state, message) {
+/** `key` and `params`: the status line's text. */
+function setModelState(state, key, params = {}) {
   document.body.dataset.model = state;
-  $("model-status").textContent = message;
+  show($("model-status"), key, params);
   const ready = state === "ready";
   $("record-button").disabled = !ready && !recording;
   $("drop-zone").classList.toggle("disabled", !ready);
@@ -156,15 +221,9 @@ function showLanguageModel() {
   const toggle = $("lm-switch");
   toggle.checked = available && languageModelWanted;
   toggle.disabled = !available || document.body.dataset.model !== "ready";
-  let hint = "";
-  if (model && !available) {
-    hint = `This model has no language model for ${model.language}: words are spelled letter by letter.`;
-  } else if (model) {
-    hint = toggle.checked
-      ? "Words are chosen with the help of a word list and word-pair statistics (beam search)."
-      : "Off: words are spelled letter by letter, as the acoustic model hears them (greedy).";
-  }
-  $("lm-hint").textContent = hint;
+  if (model && !available) show($("lm-hint"), "lm.none", { language: model.language });
+  else if (model) show($("lm-hint"), toggle.checked ? "lm.on" : "lm.off");
+  else show($("lm-hint"), null);
 }
 
 function fillLanguages() {
@@ -176,7 +235,7 @@ function showLoadProgress({ stage, file, loaded, total }, downloaded) {
   const bar = $(stage === Stage.DOWNLOAD ? "download-progress" : "cache-progress");
   bar.hidden = false;
   bar.querySelector("progress").value = total ? loaded / total : 0;
-  bar.querySelector(".progress-detail").textContent = `${file}: ${formatSize(loaded)} of ${formatSize(total)}`;
+  show(bar.querySelector(".progress-detail"), "progress.bytes", { file, loaded, total });
   if (stage === Stage.DOWNLOAD && loaded === total) downloaded?.set(file, total);
 }
 
@@ -215,16 +274,16 @@ async function transcribe(file, name) {
   const bar = $("transcribe-progress");
   bar.hidden = false;
   bar.querySelector("progress").removeAttribute("value");
-  bar.querySelector(".progress-detail").textContent = "decoding";
+  show(bar.querySelector(".progress-detail"), "progress.decoding");
   document.body.dataset.transcribing = "true";
-  $("transcript-source").textContent = `— ${name}`;
+  showPlain($("transcript-source"), `— ${name}`);
   try {
     // Read and recognised piece by piece where the format allows (pkg/file-pieces.js).
     const done = await model.transcribe(file, {
       languageModel: $("lm-switch").checked,
       onProgress: ({ loaded, total }) => {
         bar.querySelector("progress").value = loaded / total;
-        bar.querySelector(".progress-detail").textContent = `${loaded.toFixed(1)} of ${total.toFixed(1)} s`;
+        show(bar.querySelector(".progress-detail"), "progress.seconds", { loaded, total });
       },
       // As plain text: a span for each word, rebuilt after each piece, would cost as much as the
       // transcript so far each time (an hour-long file: 75 MB more in the tab, and slower).
@@ -244,13 +303,13 @@ async function startRecording() {
   try {
     recording = await model.startLive({
       languageModel: $("lm-switch").checked,
-      onTick: (seconds) => ($("record-time").textContent = `${seconds.toFixed(1)} s`),
+      onTick: (seconds) => show($("record-time"), "record.seconds", { seconds }),
       onPartial: (transcript, open) => showTranscript(transcript, { partial: true, open: open.words.length }),
     });
-    $("record-button").textContent = "■ Stop";
+    show($("record-button"), "audio.stop");
     $("record-button").setAttribute("aria-pressed", "true");
     $("file-input").disabled = true;
-    $("transcript-source").textContent = "— recording";
+    show($("transcript-source"), "transcript.recording");
     showTranscript(null, { partial: true });
   } catch (e) {
     showError(e);
@@ -262,16 +321,16 @@ async function startRecording() {
 async function stopRecording() {
   const stopping = recording;
   recording = null;
-  $("record-button").textContent = "● Record";
+  show($("record-button"), "audio.record");
   $("record-button").setAttribute("aria-pressed", "false");
-  $("record-time").textContent = "";
+  show($("record-time"), null);
   $("file-input").disabled = false;
   try {
     // The live stream already recognised all but the last moments: no second pass over the recording.
     const done = await stopping.stop();
     const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
     result = { ...done, name: `recording-${stamp}` };
-    $("transcript-source").textContent = `— ${result.name}`;
+    showPlain($("transcript-source"), `— ${result.name}`);
     showTranscript(done.transcript);
   } catch (e) {
     showError(e);
@@ -287,7 +346,7 @@ function showTranscript(transcript, { partial = false, open = null, plain = fals
   box.classList.toggle("partial", partial);
   box.dataset.state = partial ? "partial" : "final";
   if (!transcript || !transcript.words.length) {
-    box.replaceChildren(muted(partial ? "Listening…" : "No speech recognised."));
+    box.replaceChildren(muted(partial ? "transcript.listening" : "transcript.none"));
   } else if (plain) {
     box.textContent = transcript.text;
   } else {
@@ -295,7 +354,7 @@ function showTranscript(transcript, { partial = false, open = null, plain = fals
       const span = document.createElement("span");
       span.className = open === null ? "word" : i < transcript.words.length - open ? "word settled" : "word open";
       span.textContent = word.text;
-      span.title = `${word.start.toFixed(2)}–${word.end.toFixed(2)} s`;
+      span.title = translate(lang, "transcript.wordTime", { start: word.start, end: word.end });
       return i ? [" ", span] : [span];
     });
     box.replaceChildren(...words);
@@ -305,10 +364,10 @@ function showTranscript(transcript, { partial = false, open = null, plain = fals
   }
 }
 
-function muted(text) {
+function muted(key) {
   const span = document.createElement("span");
   span.className = "muted";
-  span.textContent = text;
+  show(span, key);
   return span;
 }
 
@@ -316,9 +375,9 @@ function setUpTranscriptActions() {
   $("copy-button").addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(result.transcript.text);
-      $("copy-status").textContent = "Copied.";
+      show($("copy-status"), "copy.done");
     } catch {
-      $("copy-status").textContent = "Copying was refused: select the text and copy it by hand.";
+      show($("copy-status"), "copy.refused");
     }
   });
   $("download-txt").addEventListener("click", () => download(`${result.transcript.text}\n`, "txt", "text/plain"));
@@ -338,19 +397,34 @@ function showError(error, retry) {
   console.error(error);
   $("error").hidden = false;
   $("error").dataset.kind = error.kind ?? ErrorKind.RECOGNIZER;
-  $("error-title").textContent = ERROR_TITLES[error.kind] ?? "Something went wrong";
-  $("error-message").textContent = error.message;
+  shownError = error;
+  showErrorText(error);
   $("error-retry").hidden = !retry;
   $("error-retry").onclick = retry ? () => retry() : null;
 }
 
-function clearError() {
-  $("error").hidden = true;
+/**
+ * The error's title and message in the interface language. The recognizer library's own errors are
+ * in English only (protocol.js): under the translated title, their detail stays as the library wrote it.
+ */
+function showErrorText(error) {
+  const { title, message } = errorText(lang, error);
+  showPlain($("error-title"), title);
+  showPlain($("error-message"), message);
 }
 
-/** What the user should know though nothing failed (a model that could not be kept offline). */
-function showNotice(text) {
+function clearError() {
+  $("error").hidden = true;
+  shownError = null;
+}
+
+/**
+ * Shows the loaded model's notice, where it has one and `shown`: what the user should know though
+ * nothing failed (a model that could not be kept offline).
+ */
+function showNotice(shown) {
+  const text = (shown && model?.localNotice(lang)) || "";
   $("model-notice").hidden = !text;
-  $("model-notice").textContent = text ?? "";
+  $("model-notice").textContent = text;
 }
 
