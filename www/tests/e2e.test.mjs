@@ -19,10 +19,12 @@ import {
   replayLiveStream,
   nativeTranscript,
   recordWidgetEvents,
+  recordingPace,
   startWidgetHost,
   transcribeFile,
   waitForError,
   waitForModel,
+  watchRecording,
   widgetResult,
 } from "./pages.mjs";
 import { Fault, startServer } from "./server.mjs";
@@ -172,37 +174,9 @@ for (const name of BROWSERS) describe(`the app page in ${name}`, () => {
   });
 
   test("records from the microphone with live partial transcripts, in real time, ends with the stream's text, and lets go of it when stopped", async () => {
-    // The microphone tracks the page opens, to see that stopping ends them; and the audio the page
-    // streams to its worker, to run the same stream again here.
-    await page.evaluate(() => {
-      const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-      window.microphoneTracks = [];
-      navigator.mediaDevices.getUserMedia = async (constraints) => {
-        const stream = await getUserMedia(constraints);
-        window.microphoneTracks.push(...stream.getTracks());
-        return stream;
-      };
-      window.streamed = [];
-      const post = Worker.prototype.postMessage;
-      Worker.prototype.postMessage = function (message, transfer) {
-        // Copied before the samples are moved to the worker.
-        if (["pushStream", "finishStream"].includes(message?.type)) window.streamed.push({ type: message.type, samples: Array.from(message.samples) });
-        return post.call(this, message, transfer);
-      };
-    });
+    await watchRecording(page);
     await page.click("#record-button");
-    // Seconds recorded (the page's counter: samples captured / the AudioContext's rate) per second of
-    // the page's clock: 1 when the AudioWorklet gets every sample at the rate the context claims.
-    const pace = await page.evaluate(async () => {
-      const recorded = () => parseFloat(document.getElementById("record-time").textContent) || 0;
-      const reach = async (seconds) => {
-        while (recorded() < seconds) await new Promise((tick) => setTimeout(tick, 20));
-        return { at: performance.now() / 1000, recorded: recorded() };
-      };
-      const start = await reach(1);
-      const end = await reach(4);
-      return (end.recorded - start.recorded) / (end.at - start.at);
-    });
+    const pace = await recordingPace(page);
     assert.ok(pace > 0.8 && pace < 1.2, `${pace.toFixed(2)} s recorded per second`);
     await page.waitForSelector('#transcript[data-state="partial"] .word', { timeout: 30_000 });
     await page.screenshot({ path: join(SCREENSHOTS, `app-recording-${name}.png`), fullPage: true });

@@ -148,6 +148,48 @@ export function assertCloseToCli(t, label, actual, expected, maxRate = 0.05) {
   assert.ok(rate <= maxRate, `${label}: ${(rate * 100).toFixed(1)}% of characters differ\n  web: ${actual}\n  cli: ${expected}`);
 }
 
+/**
+ * From now on, in `page` (after it loaded): the microphone tracks it opens (`window.microphoneTracks`,
+ * to see that stopping ends them) and a copy of the audio it streams to its worker
+ * (`window.streamed`, {type, samples} of each pushStream and finishStream, to run the same stream again).
+ */
+export function watchRecording(page) {
+  return page.evaluate(() => {
+    const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    window.microphoneTracks = [];
+    navigator.mediaDevices.getUserMedia = async (constraints) => {
+      const stream = await getUserMedia(constraints);
+      window.microphoneTracks.push(...stream.getTracks());
+      return stream;
+    };
+    window.streamed = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, transfer) {
+      // Copied before the samples are moved to the worker.
+      if (["pushStream", "finishStream"].includes(message?.type)) window.streamed.push({ type: message.type, samples: Array.from(message.samples) });
+      return post.call(this, message, transfer);
+    };
+  });
+}
+
+/**
+ * Seconds the app page's recording counter (samples captured / the AudioContext's rate) advances per
+ * second of the page's clock, between 1 s and 4 s recorded: 1 when the AudioWorklet gets every sample
+ * at the rate the context claims.
+ */
+export function recordingPace(page) {
+  return page.evaluate(async () => {
+    const recorded = () => parseFloat(document.getElementById("record-time").textContent) || 0;
+    const reach = async (seconds) => {
+      while (recorded() < seconds) await new Promise((tick) => setTimeout(tick, 20));
+      return { at: performance.now() / 1000, recorded: recorded() };
+    };
+    const start = await reach(1);
+    const end = await reach(4);
+    return (end.recorded - start.recorded) / (end.at - start.at);
+  });
+}
+
 /** How far a live recording's final text may be from offline recognition of the same samples: its
  * windows are short (crate/src/streaming.rs), and over the demo model's held-out sentences the two
  * differ by about 1 % of characters (crate/tests/streaming.rs), more on a single short sentence

@@ -28,11 +28,13 @@ import {
   isCached,
   launchBrowser,
   nativeTranscript,
+  recordingPace,
   replayLiveStream,
   startWidgetHost,
   transcribeFile,
   waitForError,
   waitForModel,
+  watchRecording,
   widgetResult,
 } from "./pages.mjs";
 import { startServer } from "./server.mjs";
@@ -115,35 +117,9 @@ describe("the app page in WebKit", () => {
   });
 
   test("records from WebKit's mock microphone in real time, ends with the live stream's text, and lets go of it when stopped", async (t) => {
-    // The tracks the page opens, to see that stopping ends them, and the audio it streams to its
-    // worker, to run the same stream again here (as e2e.test.mjs does, after the page loaded).
-    await page.evaluate(() => {
-      const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-      window.microphoneTracks = [];
-      navigator.mediaDevices.getUserMedia = async (constraints) => {
-        const stream = await getUserMedia(constraints);
-        window.microphoneTracks.push(...stream.getTracks());
-        return stream;
-      };
-      window.streamed = [];
-      const post = Worker.prototype.postMessage;
-      Worker.prototype.postMessage = function (message, transfer) {
-        if (["pushStream", "finishStream"].includes(message?.type)) window.streamed.push({ type: message.type, samples: Array.from(message.samples) });
-        return post.call(this, message, transfer);
-      };
-    });
+    await watchRecording(page);
     await page.click("#record-button");
-    // Seconds recorded per second of the page's clock: 1 when the AudioWorklet gets every sample.
-    const pace = await page.evaluate(async () => {
-      const recorded = () => parseFloat(document.getElementById("record-time").textContent) || 0;
-      const reach = async (seconds) => {
-        while (recorded() < seconds) await new Promise((tick) => setTimeout(tick, 20));
-        return { at: performance.now() / 1000, recorded: recorded() };
-      };
-      const start = await reach(1);
-      const end = await reach(4);
-      return (end.recorded - start.recorded) / (end.at - start.at);
-    });
+    const pace = await recordingPace(page);
     assert.ok(pace > 0.8 && pace < 1.2, `${pace.toFixed(2)} s recorded per second`);
     await page.click("#record-button");
     await page.waitForFunction(
