@@ -1,6 +1,6 @@
 //! What recognition returns, and its renderings as plain text, JSON, SRT and WebVTT.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// A recognised word with its time span in seconds from the start of the audio.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -8,12 +8,26 @@ pub struct Word {
     pub text: String,
     pub start: f64,
     pub end: f64,
+    /// How sure the model was of the word, 0..1: the posterior of its least certain letter, over the
+    /// frames that letter was emitted on (see `decoding::transcript_from_runs`). Written with three
+    /// decimals; a word read back without one (a page's edit, say) counts as certain.
+    #[serde(serialize_with = "three_decimals", default = "certain")]
+    pub confidence: f32,
 }
 
 impl Word {
     pub(crate) fn starting_at(start: f64) -> Self {
-        Self { text: String::new(), start, end: start }
+        Self { text: String::new(), start, end: start, confidence: 1.0 }
     }
+}
+
+/// As an f64, so that JS and JSON read 0.123, not the f32 nearest it (0.123000003…).
+fn three_decimals<S: Serializer>(confidence: &f32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64((*confidence as f64 * 1000.0).round() / 1000.0)
+}
+
+fn certain() -> f32 {
+    1.0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,7 +113,15 @@ mod tests {
     use super::*;
 
     fn word(text: &str, start: f64, end: f64) -> Word {
-        Word { text: text.into(), start, end }
+        Word { text: text.into(), start, end, confidence: 1.0 }
+    }
+
+    #[test]
+    fn confidence_is_written_with_three_decimals_and_read_back_as_certain_when_missing() {
+        let json = serde_json::to_string(&Word { confidence: 0.123_456, ..word("кини", 0.02, 0.3) }).unwrap();
+        assert_eq!(json, r#"{"text":"кини","start":0.02,"end":0.3,"confidence":0.123}"#);
+        let read: Word = serde_json::from_str(r#"{"text":"кини","start":0.02,"end":0.3}"#).unwrap();
+        assert_eq!(read, word("кини", 0.02, 0.3));
     }
 
     #[test]

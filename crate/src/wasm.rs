@@ -16,8 +16,12 @@ use crate::{BeamOptionError, BeamOptions, Chunking, Decoding, ErrorKind, Segment
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** A recognised word and its time span in seconds from the start of the audio. */
-export interface Word { text: string; start: number; end: number }
+/**
+ * A recognised word and its time span in seconds from the start of the audio. `confidence` (0..1, three
+ * decimals) is the model's posterior for the word's least certain letter: low ones are worth checking
+ * first. Words handed back to `toSrt`/`toVtt` may leave it out.
+ */
+export interface Word { text: string; start: number; end: number; confidence: number }
 /** `text` is the words joined by single spaces; `duration` the seconds of audio the model covered. */
 export interface Transcript { text: string; words: Word[]; duration: number }
 /** A piece of a stream's audio (between two cuts) and its text; times in seconds from the stream's start. */

@@ -53,6 +53,9 @@ fn json_output_has_the_reference_text_and_word_times() {
     assert!(!words.is_empty());
     for word in words {
         assert!(word["start"].as_f64().unwrap() < word["end"].as_f64().unwrap());
+        let confidence = word["confidence"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&confidence), "{word}");
+        assert_eq!(confidence, (confidence * 1000.0).round() / 1000.0, "three decimals: {word}");
     }
     assert!((record["transcript"]["duration"].as_f64().unwrap() - 99.0 * 0.02).abs() < 1e-9);
 }

@@ -9,8 +9,8 @@ fuzz_target!(|data: &[u8]| {
     for language in [None, Some("sah")] {
         if let Ok(vocab) = Vocab::from_json(data, language) {
             if vocab.check_head(64, "vocab.json").is_ok() {
-                let ids: Vec<u32> = (0..66).chain([u32::MAX]).collect();
-                let _ = greedy::decode(&vocab, &ids, 0.02);
+                let frames: Vec<_> = (0..66).chain([u32::MAX]).map(|label| greedy::FrameBest { label, log_prob: -0.5 }).collect();
+                let _ = greedy::decode(&vocab, &frames, 0.02);
             }
         }
     }

@@ -84,6 +84,8 @@ struct Run {
     start: u32,
     end: u32,
     parent: u32,
+    /// The sum of the label's ln-posteriors over the run's frames, for the word's confidence.
+    log_prob: f32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -163,6 +165,8 @@ pub(crate) struct BeamSearch<'a> {
     word_text: String,
     spelled: Vec<u32>,
     frame_scores: Vec<f32>,
+    /// The frame's [`super::log_normalizer`]: a label's ln-posterior is its score minus this.
+    log_normalizer: f32,
     tried_labels: Vec<u32>,
 }
 
@@ -175,7 +179,7 @@ impl<'a> BeamSearch<'a> {
             context: lm.map_or(Context::Unknown, WordLm::sentence_start),
             word: PartialWord::EMPTY,
             history: NONE,
-            open: Run { label: NONE, start: 0, end: 0, parent: NONE },
+            open: Run { label: NONE, start: 0, end: 0, parent: NONE, log_prob: 0.0 },
             after_blank: true,
         };
         Self {
@@ -194,6 +198,7 @@ impl<'a> BeamSearch<'a> {
             word_text: String::new(),
             spelled: Vec::new(),
             frame_scores: Vec::new(),
+            log_normalizer: 0.0,
             tried_labels: Vec::new(),
         }
     }
@@ -279,12 +284,13 @@ impl<'a> BeamSearch<'a> {
 
     /// The frame's scores, relative to its best label, and the labels worth trying. These are the
     /// logits, not log-probabilities: log-softmax subtracts the same log-sum from every label of a
-    /// frame, and every hypothesis takes one label per frame, so it changes no comparison, and its
-    /// exponentials are slow in wasm.
+    /// frame, and every hypothesis takes one label per frame, so it changes no comparison. The log-sum
+    /// is taken once per frame, for the confidence of the letters emitted on it.
     fn read_frame(&mut self, logits: &[f32]) {
         let best = logits.iter().copied().fold(f32::NEG_INFINITY, larger);
         self.frame_scores.clear();
         self.frame_scores.extend(logits.iter().map(|&x| x - best));
+        self.log_normalizer = super::log_normalizer(logits, best);
         self.tried_labels.clear();
         for (label, &score) in self.frame_scores.iter().enumerate() {
             if score >= -self.options.prune_log_prob && self.labels.kind(label as u32) != Label::Blank {
@@ -383,13 +389,17 @@ impl<'a> BeamSearch<'a> {
             let mut next = Hypothesis { score: candidate.score, context: candidate.context, word: candidate.word, ..from };
             match candidate.step {
                 Step::Blank => next.after_blank = true,
-                Step::Repeat => next.open.end = self.frame,
+                Step::Repeat => {
+                    next.open.end = self.frame;
+                    next.open.log_prob += self.log_prob(from.open.label);
+                }
                 Step::Emit(label) => {
                     if from.open.label != NONE {
                         next.history = self.runs.len() as u32;
                         self.runs.push(Run { parent: from.history, ..from.open });
                     }
-                    next.open = Run { label, start: self.frame, end: self.frame, parent: next.history };
+                    let log_prob = self.log_prob(label);
+                    next.open = Run { label, start: self.frame, end: self.frame, parent: next.history, log_prob };
                     next.after_blank = false;
                 }
             }
@@ -399,6 +409,11 @@ impl<'a> BeamSearch<'a> {
         if self.runs.len() >= self.compact_at {
             self.compact_runs();
         }
+    }
+
+    /// `label`'s ln-posterior on the current frame.
+    fn log_prob(&self, label: u32) -> f32 {
+        self.frame_scores[label as usize] - self.log_normalizer
     }
 
     /// Drops the runs no hypothesis reaches any more. Parents precede their children in the arena,
@@ -443,7 +458,7 @@ impl<'a> BeamSearch<'a> {
             path.push(self.runs[run as usize]);
             run = self.runs[run as usize].parent;
         }
-        let runs = path.iter().rev().map(|run| (run.label, run.start, run.end));
+        let runs = path.iter().rev().map(|run| (run.label, run.start, run.end, run.log_prob));
         let label_of = |label| (self.labels.kind(label), self.labels.text(label));
         super::transcript_from_runs(runs, label_of, self.frame as usize, self.labels.seconds_per_frame)
     }
@@ -524,11 +539,8 @@ mod tests {
         let (vocab, labels) = labels();
         for seed in 0..200 {
             let frames = random_frames(seed, 60, 8);
-            let greedy_ids: Vec<u32> = frames
-                .iter()
-                .map(|f| f.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as u32)
-                .collect();
-            let greedy = greedy::decode(&vocab, &greedy_ids, 0.02);
+            let best: Vec<_> = frames.iter().map(|f| greedy::best_label(f)).collect();
+            let greedy = greedy::decode(&vocab, &best, 0.02);
             assert!(!greedy.words.is_empty());
             for beam_width in [1, 4, 16] {
                 let options = BeamOptions { beam_width, ..BeamOptions::default() };
@@ -612,10 +624,7 @@ mod tests {
         frames.iter().for_each(|frame| search.push_frame(frame));
         let path_runs = search.best().words.iter().map(|w| w.text.chars().count()).sum::<usize>();
         assert!(search.runs.len() < 4 * path_runs.max(MIN_COMPACT_AT), "{} runs for a path of {path_runs} letters", search.runs.len());
-        let greedy_ids: Vec<u32> = frames
-            .iter()
-            .map(|f| f.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0 as u32)
-            .collect();
-        assert_eq!(search.finish(), greedy::decode(&vocab, &greedy_ids, 0.02));
+        let best: Vec<_> = frames.iter().map(|f| greedy::best_label(f)).collect();
+        assert_eq!(search.finish(), greedy::decode(&vocab, &best, 0.02));
     }
 }

@@ -1,4 +1,4 @@
-//! CTC decoding: the model's per-frame logits into words with times.
+//! CTC decoding: the model's per-frame logits into words with times and confidences.
 //!
 //! - [`greedy`]: the most likely label per frame;
 //! - [`beam`]: prefix beam search with the language's word LM ([`crate::lm`]).
@@ -76,11 +76,25 @@ impl Labels {
     }
 }
 
-/// The words of a path given as its runs of one label each (`label`, first frame, last frame), in
-/// order: a word spans from the first frame of its first letter to the end of the last frame of its
-/// last letter, and `|` ends it. Greedy decoding and the beam search both time words this way.
+/// ln Σ exp(logit − `best`) over a frame's logits, `best` the largest: a label's ln-posterior (its
+/// log-softmax) is its logit − `best` − this. Greedy decoding and the beam search both take it from
+/// here, so that the same path gets the same confidences, to the bit, from either.
+pub(crate) fn log_normalizer(logits: &[f32], best: f32) -> f32 {
+    logits.iter().map(|&x| (x - best).exp()).sum::<f32>().ln()
+}
+
+/// The words of a path given as its runs of one label each (`label`, first frame, last frame, the
+/// sum of the label's ln-posteriors over those frames), in order: a word spans from the first frame
+/// of its first letter to the end of the last frame of its last letter, and `|` ends it. Greedy
+/// decoding and the beam search both time words this way.
+///
+/// A word's confidence is that of its least certain letter, a letter's the geometric mean of its
+/// posterior over the frames it was emitted on (exp of the mean ln-posterior). Blank frames between
+/// letters do not count: CTC spends most frames on blank, confidently, whatever the letters. The
+/// minimum, not a mean over the word: one doubtful letter spoils a long Sakha word, and a mean over
+/// its ten other letters would hide it.
 pub(crate) fn transcript_from_runs<'v>(
-    runs: impl IntoIterator<Item = (u32, u32, u32)>,
+    runs: impl IntoIterator<Item = (u32, u32, u32, f32)>,
     label_of: impl Fn(u32) -> (Label, &'v str),
     frames: usize,
     seconds_per_frame: f64,
@@ -88,12 +102,14 @@ pub(crate) fn transcript_from_runs<'v>(
     let seconds = |frame: usize| frame as f64 * seconds_per_frame;
     let mut words = Vec::new();
     let mut current: Option<Word> = None;
-    for (label, start, end) in runs {
+    for (label, start, end, log_prob) in runs {
         match label_of(label) {
             (Label::Letter, letters) => {
                 let word = current.get_or_insert_with(|| Word::starting_at(seconds(start as usize)));
                 word.text.push_str(letters);
                 word.end = seconds(end as usize + 1);
+                let letter_confidence = (log_prob / (end - start + 1) as f32).exp();
+                word.confidence = word.confidence.min(letter_confidence);
             }
             (Label::Delimiter, _) => words.extend(current.take()),
             (Label::Blank, _) => {}
@@ -105,7 +121,7 @@ pub(crate) fn transcript_from_runs<'v>(
 
 /// Decodes a stream of logit chunks.
 pub(crate) enum FrameDecoder<'a> {
-    Greedy { vocab: &'a Vocab, ids: Vec<u32>, seconds_per_frame: f64 },
+    Greedy { vocab: &'a Vocab, frames: Vec<greedy::FrameBest>, seconds_per_frame: f64 },
     Beam(Box<BeamSearch<'a>>),
 }
 
@@ -116,20 +132,18 @@ impl<'a> FrameDecoder<'a> {
             Decoding::BeamSearch { options, language_model: true } if lm.is_some() => {
                 Self::Beam(Box::new(BeamSearch::new(labels, lm, options)))
             }
-            _ => Self::Greedy { vocab, ids: Vec::new(), seconds_per_frame: labels.seconds_per_frame },
+            _ => Self::Greedy { vocab, frames: Vec::new(), seconds_per_frame: labels.seconds_per_frame },
         }
     }
 
     /// The next `[frames, labels]` logits.
     pub(crate) fn push(&mut self, logits: &Tensor) -> candle_core::Result<()> {
+        let labels = logits.dim(1)?;
+        let logits = logits.flatten_all()?.to_vec1::<f32>()?;
+        let frames = logits.chunks_exact(labels);
         match self {
-            Self::Greedy { ids, .. } => ids.extend(crate::wav2vec2::model::argmax_per_frame(logits)?),
-            Self::Beam(search) => {
-                let labels = logits.dim(1)?;
-                for frame in logits.flatten_all()?.to_vec1::<f32>()?.chunks_exact(labels) {
-                    search.push_frame(frame);
-                }
-            }
+            Self::Greedy { frames: best, .. } => best.extend(frames.map(greedy::best_label)),
+            Self::Beam(search) => frames.for_each(|frame| search.push_frame(frame)),
         }
         Ok(())
     }
@@ -137,7 +151,7 @@ impl<'a> FrameDecoder<'a> {
     /// The text so far.
     pub(crate) fn partial(&self) -> Transcript {
         match self {
-            Self::Greedy { vocab, ids, seconds_per_frame } => greedy::decode(vocab, ids, *seconds_per_frame),
+            Self::Greedy { vocab, frames, seconds_per_frame } => greedy::decode(vocab, frames, *seconds_per_frame),
             Self::Beam(search) => search.best(),
         }
     }

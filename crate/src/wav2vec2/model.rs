@@ -1,7 +1,7 @@
 //! The float wav2vec2 CTC model. Layer and weight names follow transformers' `modeling_wav2vec2.py`
 //! so HF checkpoints load as they are.
 
-use candle_core::{DType, Module, Result, Tensor, D};
+use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Activation, LayerNorm};
 
 use rayon::prelude::*;
@@ -669,11 +669,6 @@ impl Normalization {
     pub fn apply(&self, sample: f32) -> f32 {
         ((sample as f64 - self.mean) * self.scale) as f32
     }
-}
-
-/// The most likely token per frame of `[frames, vocab]` logits.
-pub fn argmax_per_frame(logits: &Tensor) -> Result<Vec<u32>> {
-    logits.argmax(D::Minus1)?.to_vec1::<u32>()
 }
 
 // Reads a fixture from disk, which the wasm test runners cannot.
