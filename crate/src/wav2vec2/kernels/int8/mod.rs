@@ -897,4 +897,40 @@ mod tests {
         assert_eq!(side_by_side.flatten_all()?.to_vec1::<f32>()?, separate.flatten_all()?.to_vec1::<f32>()?);
         Ok(())
     }
+
+    #[cfg(target_arch = "wasm32")]
+    #[wasm_bindgen::prelude::wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = performance)]
+        fn now() -> f64;
+    }
+
+    /// Not a test: the product's time for MMS-300m's shapes (500 frames, 10 s of audio) on one thread,
+    /// median of 9, which scripts/bench-wasm-kernels.sh runs in each wasm build and compares.
+    #[cfg(target_arch = "wasm32")]
+    #[test]
+    #[ignore = "a benchmark: scripts/bench-wasm-kernels.sh runs it"]
+    fn bench_mms_300m_shapes() -> Result<()> {
+        #[cfg(target_feature = "relaxed-simd")]
+        wasm_bindgen_test::console_log!("relaxed dot product exact: {}", backend::relaxed_dot_is_exact());
+        let (rows, repeats) = (500, 9);
+        for (depth, columns, dtype) in [(1024, 1024, GgmlDType::Q8_0), (1024, 4096, GgmlDType::Q8_0), (4096, 1024, GgmlDType::Q8_0), (1024, 4096, GgmlDType::Q4K)] {
+            let matrix = Int8Matrix::from_gguf(&QTensor::quantize(&random((columns, depth), 1)?, dtype)?)?;
+            let (input, bias) = (random((rows, depth), 2)?.flatten_all()?.to_vec1::<f32>()?, vec![0.1; columns]);
+            let output = matrix.matmul(&input, depth, rows, &bias)?;
+            let mut times = (0..repeats)
+                .map(|_| {
+                    let start = now();
+                    std::hint::black_box(matrix.matmul(&input, depth, rows, &bias)?);
+                    Ok(now() - start)
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            times.sort_by(f64::total_cmp);
+            wasm_bindgen_test::console_log!("bench {dtype:?} {rows}x{depth}x{columns} {:.1} ms", times[repeats / 2]);
+            // the output's bits, so that versions of the kernel can be checked to give the same
+            let bits = output.iter().fold(0u64, |hash, value| (hash ^ u64::from(value.to_bits())).wrapping_mul(0x100000001b3));
+            wasm_bindgen_test::console_log!("output {dtype:?} {rows}x{depth}x{columns} {bits:016x}");
+        }
+        Ok(())
+    }
 }
