@@ -20,34 +20,21 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-scripts/install-tools.sh --wasm >/dev/null
-if ! command -v chromedriver >/dev/null || ! [ -x /usr/bin/chromium ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
-fi
-source scripts/tools.sh
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$wasm_bindgen_root/bin/wasm-bindgen-test-runner
-target_dir=${CARGO_TARGET_DIR:-target}
-bench=(test --release --target wasm32-unknown-unknown --no-default-features -p sakha-asr --lib)
+source scripts/wasm-kernel-tests.sh >/dev/null
 run_args=(-- --include-ignored --nocapture --exact wav2vec2::kernels::int8::tests::bench_mms_300m_shapes)
-simd128=(--target-dir "$target_dir/wasm-kernel-tests")
-relaxed=(--target-dir "$target_dir/wasm-kernel-tests-relaxed" --config 'target.wasm32-unknown-unknown.rustflags = ["-C", "target-feature=+relaxed-simd"]')
-in_chromium() {
-  WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON=$PWD/scripts/webdriver-chromium.json "$@"
-}
 
 echo "building both builds' kernel tests" >&2
-cargo "${bench[@]}" --no-run "${simd128[@]}" 2>/dev/null
-cargo "${bench[@]}" --no-run "${relaxed[@]}" 2>/dev/null
+cargo "${wasm_tests[@]}" --no-run "${simd128_tests[@]}" 2>/dev/null
+cargo "${wasm_tests[@]}" --no-run "${relaxed_tests[@]}" 2>/dev/null
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for round in $(seq "$rounds"); do
   echo "round $round of $rounds" >&2
   # each run's lines "bench TYPE SHAPE MS ms", tagged with the build and engine
-  in_chromium cargo "${bench[@]}" "${simd128[@]}" "${run_args[@]}" 2>/dev/null | sed -n 's/^ *bench /simd128-chromium /p' >>"$results"
-  in_chromium cargo "${bench[@]}" "${relaxed[@]}" "${run_args[@]}" 2>/dev/null | tee >(grep -m1 'relaxed dot product exact' >&2) | sed -n 's/^ *bench /relaxed-chromium /p' >>"$results"
-  cargo "${bench[@]}" "${simd128[@]}" "${run_args[@]}" 2>/dev/null | sed -n 's/^ *bench /simd128-node /p' >>"$results"
+  in_chromium cargo "${wasm_tests[@]}" "${simd128_tests[@]}" "${run_args[@]}" 2>/dev/null | sed -n 's/^ *bench /simd128-chromium /p' >>"$results"
+  in_chromium cargo "${wasm_tests[@]}" "${relaxed_tests[@]}" "${run_args[@]}" 2>/dev/null | tee >(grep -m1 'relaxed dot product exact' >&2) | sed -n 's/^ *bench /relaxed-chromium /p' >>"$results"
+  cargo "${wasm_tests[@]}" "${simd128_tests[@]}" "${run_args[@]}" 2>/dev/null | sed -n 's/^ *bench /simd128-node /p' >>"$results"
 done
 
 python3 - "$results" <<'EOF'

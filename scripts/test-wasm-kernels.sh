@@ -3,26 +3,14 @@
 #   SIMD128 build        in Node
 #   relaxed-SIMD build   in headless Chromium over chromedriver, the engine and flags the page uses
 #                        (Node 20's relaxed SIMD is a pre-standard draft behind a flag)
-# Installs chromium and chromium-driver (apt) when missing. Each build has a target folder of its own,
-# apart from scripts/build-wasm.sh's, since tests enable dev-dependency features the library build
-# does not have: sharing one would rebuild candle at every switch.
+# What they need and where they build: scripts/wasm-kernel-tests.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-tools.sh --wasm
-if ! command -v chromedriver >/dev/null || ! [ -x /usr/bin/chromium ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
-fi
-source scripts/tools.sh
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$wasm_bindgen_root/bin/wasm-bindgen-test-runner
-target_dir=${CARGO_TARGET_DIR:-target}
-kernel_tests=(test --release --target wasm32-unknown-unknown --no-default-features -p sakha-asr --lib kernels::int8)
+source scripts/wasm-kernel-tests.sh
 
 echo "int8 kernel, SIMD128 build, in Node"
-cargo "${kernel_tests[@]}" --target-dir "$target_dir/wasm-kernel-tests"
+cargo "${wasm_tests[@]}" "${simd128_tests[@]}" kernels::int8
 
 echo "int8 kernel, relaxed-SIMD build, in Chromium"
-WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON=$PWD/scripts/webdriver-chromium.json \
-  cargo "${kernel_tests[@]}" --target-dir "$target_dir/wasm-kernel-tests-relaxed" \
-  --config 'target.wasm32-unknown-unknown.rustflags = ["-C", "target-feature=+relaxed-simd"]'
+in_chromium cargo "${wasm_tests[@]}" "${relaxed_tests[@]}" kernels::int8
