@@ -97,7 +97,7 @@ export class Transcriber {
    * ArrayBuffer of such a file, or mono samples (Float32Array) at `sampleRate` (default: the
    * recognizer's; another rate is resampled). Buffers and samples are copied, not taken. `languageModel`:
    * false decodes letter by letter though the language has a word LM. Resolves to
-   * {transcript: {text, words: [{text, start, end}], duration}, srt, vtt}. `signal` (an AbortSignal):
+   * {transcript: {text, words: [{text, start, end, confidence}], duration}, srt, vtt}. `signal` (an AbortSignal):
    * aborting rejects at once with its reason, as fetch does, and the worker stops within a few
    * seconds of audio, ready for the next request; so does an exception thrown by a callback.
    */
@@ -116,13 +116,22 @@ export class Transcriber {
    * (the last `partial.words` are the open piece's, which may still change), `onTick(seconds)` a few
    * times a second. Only new audio goes to the worker's stream. Resolves, once the microphone is
    * open, to a recording whose `stop()` resolves to the whole recording's transcription (as
-   * `transcribe` gives it for the same samples), and whose `cancel()` drops it. Aborting `signal`
+   * `transcribe` gives it for the same samples) and its audio, `audio`: a WAV Blob of the samples the
+   * recognizer heard (mono, 16-bit, at `sampleRate`), and whose `cancel()` drops it. Aborting `signal`
    * (an AbortSignal) cancels the recording, or its start: the microphone is let go, and `stop()`
    * rejects with the signal's reason.
    */
   async startLive({ languageModel = true, onPartial, onTick, signal } = {}) {
     const recording = await LiveRecording.start(this.#client, this.sampleRate, { languageModel, onPartial, onTick, signal });
     return { stop: () => recording.stop(), cancel: () => recording.cancel() };
+  }
+
+  /**
+   * Resolves to {srt, vtt}, the subtitles `transcribe` gives, of `transcript`: say, one whose words a
+   * person corrected (their times kept).
+   */
+  subtitles(transcript) {
+    return this.#client.subtitles(transcript);
   }
 
   /** Switches language, keeping the base model; resolves when the new language is ready. */

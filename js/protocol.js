@@ -42,6 +42,8 @@
 //   {type: "finishStream", id, stream, samples?} end the stream and free it; samples: its last audio,
 //                                                 recognised with the rest and no partial text
 //   {type: "closeStream", id, stream}           drop the stream (a cancelled recording or file)
+//   {type: "subtitles", id, transcript}         SRT and WebVTT of a transcript (one the page corrected:
+//                                                 the words' text changed, their times kept)
 //
 // Worker → page
 //   {type: "progress", id, stage, file?, loaded, total}
@@ -68,19 +70,21 @@
 //       after closeStream:        null
 //       after finishStream:       {final: [segment], transcript, srt, vtt}: the last pieces, and the
 //                                   whole stream's transcript (every final piece's words)
+//       after subtitles:          {srt, vtt}
 //   {type: "error", id, error: {kind, message, key, params}}
 //       kind is one of ErrorKind; message is in English, for logs and developers; key and params name
 //       the same text in the interface's catalogues (i18n.js), or key is null for an error that the
 //       recognizer library reported (it writes English only: the page shows the kind's title in the
 //       interface language, and the library's own detail as it wrote it)
 //
-// A transcript is {text, words: [{text, start, end}], duration}, times in seconds; a segment is a piece
-// of a stream, {start, end, text, words}, times in seconds from the stream's start.
+// A transcript is {text, words: [{text, start, end, confidence}], duration}, times in seconds,
+// confidence from 0 to 1 (docs/decoding.md says how it is computed); a segment is a piece of a
+// stream, {start, end, text, words}, times in seconds from the stream's start.
 
 import { translate } from "./i18n.js";
 
 /** Raise it with any change to the messages below. */
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 
 /**
  * `url` tagged with the build of the app that serves this package, when it has one: an app that

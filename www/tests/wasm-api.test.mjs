@@ -56,6 +56,11 @@ test("a recognizer transcribes samples into text, words and duration", () => {
     assert.ok(transcript.text.length > 0);
     assert.equal(transcript.text, transcript.words.map((w) => w.text).join(" "));
     assert.ok(transcript.words.every((w) => w.start <= w.end && w.end <= transcript.duration));
+    // Each word's confidence reaches JS as a number in 0..1, with three decimals at most.
+    assert.ok(transcript.words.every((w) => w.confidence >= 0 && w.confidence <= 1 && Math.round(w.confidence * 1000) === w.confidence * 1000));
+    // Words handed back without it (an edited transcript) still make subtitles.
+    const bare = { ...transcript, words: transcript.words.map(({ text, start, end }) => ({ text, start, end })) };
+    assert.equal(asr.toSrt(bare), asr.toSrt(transcript));
     assert.ok(Math.abs(transcript.duration - 3) < 0.05);
     assert.match(asr.toSrt(transcript), /^1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\n/);
     assert.match(asr.toVtt(transcript), /^WEBVTT\n\n00:00:\d\d\.\d{3} --> /);
