@@ -120,6 +120,11 @@ export class AsrClient {
     return this.#request({ type: "closeStream", stream });
   }
 
+  /** Resolves to {srt, vtt}: subtitles of `transcript` (say, one with corrected words). */
+  subtitles(transcript) {
+    return this.#request({ type: "subtitles", transcript });
+  }
+
   /** Stops the worker and frees everything it held; pending requests are rejected. */
   dispose() {
     this.#stop(AsrError.of(ErrorKind.RECOGNIZER, "error.stopped"));

@@ -21,6 +21,36 @@ export function downmix(channels) {
 }
 
 /**
+ * A WAV file (mono, 16-bit PCM at `sampleRate`) of `chunks`, Int16Arrays of samples in order: what
+ * an <audio> element plays back of samples that were never a file (a recording).
+ */
+export function wavFile(chunks, sampleRate) {
+  const bytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  const header = new DataView(new ArrayBuffer(44));
+  const text = (offset, value) => [...value].forEach((c, i) => header.setUint8(offset + i, c.charCodeAt(0)));
+  text(0, "RIFF");
+  header.setUint32(4, 36 + bytes, true);
+  text(8, "WAVEfmt ");
+  header.setUint32(16, 16, true);
+  header.setUint16(20, 1, true); // PCM
+  header.setUint16(22, 1, true);
+  header.setUint32(24, sampleRate, true);
+  header.setUint32(28, sampleRate * 2, true);
+  header.setUint16(32, 2, true);
+  header.setUint16(34, 16, true);
+  text(36, "data");
+  header.setUint32(40, bytes, true);
+  return new Blob([header, ...chunks], { type: "audio/wav" });
+}
+
+/** Samples (-1..1) as 16-bit integers. */
+export function pcm16(samples) {
+  const pcm = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) pcm[i] = Math.max(-1, Math.min(1, samples[i])) * 0x7fff;
+  return pcm;
+}
+
+/**
  * The microphone at the device's own rate (an AudioContext forced to 16 kHz cannot take a 48 kHz
  * mic stream in Firefox), captured by an AudioWorklet. `take()` returns what was recorded since it was
  * last called, which is not kept.

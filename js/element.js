@@ -9,7 +9,9 @@
 // (greedy) though the package has a word language model for the language, which is used otherwise;
 // it applies from the next transcription on, without reloading; `lang`: the language of its texts
 // ("sah", "ru" or "en"; default: the host page's, as the closest `lang` attribute above it or the
-// page's <html lang> gives it, else English). Events, all bubbling out of the element:
+// page's <html lang> gives it, else English); `player`: a finished transcript is shown over an
+// <audio> of the file or recording, the spoken word highlighted, each word playable and correctable
+// (transcript-player.js), as in the web app. Events, all bubbling out of the element:
 //   sakha-asr-ready    detail {language, languages, languageModel, notice}
 //                                                          the model is loaded; languageModel: whether
 //                                                          the language has a word language model;
@@ -19,15 +21,19 @@
 //                                                          open is the open piece (its words, the
 //                                                          transcript's last, may still change)
 //   sakha-asr-result   detail {transcript, srt, vtt}       a finished transcription
+//   sakha-asr-edit     detail {transcript, srt, vtt}       a word corrected in the player: the
+//                                                          transcript and subtitles with every
+//                                                          correction so far
 //   sakha-asr-error    detail {kind, message}              see protocol.js for the kinds; message is
 //                                                          in English, the element shows it in its
 //                                                          own language
-// A transcript is {text, words: [{text, start, end}], duration}, times in seconds.
+// A transcript is {text, words: [{text, start, end, confidence}], duration}, times in seconds.
 // Theme it with the CSS custom properties --sakha-asr-accent and --sakha-asr-background.
 
 import { interfaceLanguage, translate } from "./i18n.js";
 import { load } from "./index.js";
 import { AsrError, ErrorKind, errorText } from "./protocol.js";
+import { PLAYER_CSS, SettledAnnouncer, TranscriptPlayer } from "./transcript-player.js";
 
 const TEMPLATE = `
 <style>
@@ -45,24 +51,33 @@ const TEMPLATE = `
   }
   button:disabled, label.button.disabled { opacity: 0.45; cursor: not-allowed; pointer-events: none; }
   button[aria-pressed="true"] { background: #a4262c; }
+  button:focus-visible, label.button:has(input:focus-visible) { outline: 3px solid #e08a00; outline-offset: 2px; }
+  .muted { color: #5f6b7a; }
+  .visually-hidden {
+    position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;
+  }
   .status { font-size: 0.8rem; color: #5f6b7a; }
   .status.error { color: #a4262c; }
   progress { width: 100%; height: 0.4rem; margin-top: 0.5rem; }
   .transcript { margin-top: 0.5rem; min-height: 1.5em; overflow-wrap: anywhere; }
   .transcript.partial, .transcript .open { color: #5f6b7a; font-style: italic; }
+  .player { margin-top: 0.5rem; }
+  ${PLAYER_CSS}
 </style>
 <div class="card" part="card">
   <div class="row">
     <button class="record" type="button" aria-pressed="false" disabled></button>
-    <label class="button file disabled"><span class="file-text"></span><input type="file" accept="audio/*" hidden></label>
+    <label class="button file disabled"><span class="file-text"></span><input class="visually-hidden" type="file" accept="audio/*" disabled></label>
     <span class="status" role="status"></span>
   </div>
   <progress hidden></progress>
-  <div class="transcript" part="transcript" aria-live="polite"></div>
+  <div class="player-controls"></div>
+  <div class="transcript" part="transcript"></div>
+  <div class="announcer visually-hidden"></div>
 </div>`;
 
 export class SakhaAsrElement extends HTMLElement {
-  // `language-model` is not among them: it is read at each transcription.
+  // `language-model` and `player` are not among them: they are read at each transcription.
   static observedAttributes = ["model", "language", "lang"];
 
   /** The model.json URL of elements without a `model` attribute; null: they report an error. */
@@ -79,6 +94,9 @@ export class SakhaAsrElement extends HTMLElement {
   #work = null;
   #transcript = null;
   #ui;
+  #player;
+  /** Says the words of a transcription as they settle, not every partial. */
+  #announcer;
   /** What the status line says, kept so that it is written again in another language: {key, params} or {error}. */
   #status = { key: "widget.loading", params: {} };
   /** Watches the page's <html lang> (a page with a language switcher) while connected. */
@@ -98,13 +116,14 @@ export class SakhaAsrElement extends HTMLElement {
     queueMicrotask(() => this.isConnected && this.#load());
   }
 
-  /** A removed element lets go of everything: microphone, timer, worker (and its object URL). */
+  /** A removed element lets go of everything: microphone, timer, worker (and its object URL), audio. */
   disconnectedCallback() {
     this.#pageLanguage.disconnect();
     this.#loads++;
     this.#work?.abort();
     this.#work = null;
     this.#recording = null;
+    this.#player.clear();
     this.#unload();
   }
 
@@ -129,6 +148,11 @@ export class SakhaAsrElement extends HTMLElement {
       progress: find("progress"),
       transcript: find(".transcript"),
     };
+    this.#player = new TranscriptPlayer(this.#ui.transcript, find(".player-controls"), {
+      lang: () => this.#lang,
+      onEdit: (transcript) => this.#corrected(transcript),
+    });
+    this.#announcer = new SettledAnnouncer(find(".announcer"));
     this.#ui.record.addEventListener("click", () => (this.#recording ? this.#stopRecording() : this.#startRecording()));
     this.#ui.file.addEventListener("change", () => {
       const [file] = this.#ui.file.files;
@@ -187,6 +211,7 @@ export class SakhaAsrElement extends HTMLElement {
   async #startRecording() {
     // Nothing to click while the microphone opens: a second recording would never be stopped.
     this.#setReady(false, "widget.opening");
+    this.#startOver();
     const work = (this.#work = new AbortController());
     try {
       this.#recording = await this.#model.startLive({
@@ -215,28 +240,51 @@ export class SakhaAsrElement extends HTMLElement {
   /** Transcribes an audio file, reporting progress and the result. */
   #transcribe(file) {
     const work = (this.#work = new AbortController());
-    this.#run(() =>
+    this.#startOver();
+    const transcription = () =>
       this.#model.transcribe(file, {
         languageModel: this.#languageModel,
         onProgress: ({ loaded, total }) => this.#showProgress(loaded / total),
         onPartial: (transcript) => this.#showTranscript(transcript, true),
         signal: work.signal,
-      }),
-    );
+      });
+    this.#run(transcription, file);
   }
 
-  /** Shows and reports the {transcript, srt, vtt} that `work` resolves to. */
-  async #run(work) {
+  /** A new transcription: the last one's audio and the words said of it go. */
+  #startOver() {
+    this.#player.clear();
+    this.#announcer.reset();
+  }
+
+  /**
+   * Shows and reports the {transcript, srt, vtt} that `work` resolves to; a recording's also holds
+   * its `audio`, a file's is `file`.
+   */
+  async #run(work, file = null) {
     this.#setReady(false, "widget.transcribing");
     try {
       const result = await work();
       this.#transcript = result.transcript;
       this.#showTranscript(result.transcript, false);
+      if (this.hasAttribute("player") && result.transcript.words.length) this.#player.show(result.transcript, result.audio ?? file);
       this.#ui.progress.hidden = true;
       this.#setReady(true, "widget.done");
-      this.#emit("result", result);
+      this.#emit("result", { transcript: result.transcript, srt: result.srt, vtt: result.vtt });
     } catch (e) {
       this.#setReady(true, null);
+      this.#fail(e);
+    }
+  }
+
+  /** A word corrected in the player. */
+  async #corrected(transcript) {
+    this.#transcript = transcript;
+    try {
+      // Written by the recognizer's own SRT and WebVTT writer, as the uncorrected ones were.
+      const { srt, vtt } = await this.#model.subtitles(transcript);
+      this.#emit("edit", { transcript, srt, vtt });
+    } catch (e) {
       this.#fail(e);
     }
   }
@@ -248,8 +296,9 @@ export class SakhaAsrElement extends HTMLElement {
   /** `open`: a live recording's open piece, whose words (the transcript's last) may still change. */
   #showTranscript(transcript, partial, open = null) {
     this.#ui.transcript.classList.toggle("partial", partial && !open);
+    const settled = open ? transcript.words.slice(0, transcript.words.length - open.words.length) : transcript.words;
+    this.#announcer.settled(settled);
     if (open) {
-      const settled = transcript.words.slice(0, transcript.words.length - open.words.length);
       const tail = document.createElement("span");
       tail.className = "open";
       tail.textContent = open.text;
@@ -270,6 +319,7 @@ export class SakhaAsrElement extends HTMLElement {
   #setReady(ready, key, params = {}) {
     this.#ui.record.disabled = !ready;
     this.#ui.fileLabel.classList.toggle("disabled", !ready);
+    this.#ui.file.disabled = !ready;
     this.#setStatus({ key, params });
   }
 
@@ -298,6 +348,7 @@ export class SakhaAsrElement extends HTMLElement {
     const lang = this.#lang;
     this.#ui.record.textContent = translate(lang, this.#recording ? "audio.stop" : "audio.record");
     this.#ui.fileText.textContent = translate(lang, "widget.file");
+    this.#player.showTexts();
     const { key, params, error } = this.#status;
     this.#ui.status.classList.toggle("error", Boolean(error));
     if (error) {

@@ -61,6 +61,13 @@ export default {
   "copy.done": "Copied.",
   "copy.refused": "Copying was refused: select the text and copy it by hand.",
 
+  "player.play": "▶ Play",
+  "player.pause": "❚❚ Pause",
+  "player.time": "{current:fixed1} of {total:fixed1} s",
+  "player.hint": "Click a word, or press Enter on it, to play from there; F2 or a double-click corrects it. The arrow keys move between words.",
+  "player.correct": "Correct the word “{word}”",
+  "player.unsure": "{start:fixed2}–{end:fixed2} s · recognised with low confidence ({percent} %): worth checking",
+
   "footer.stored": "Models are stored in this browser after the first download, for offline use.",
   "footer.clear": "Remove downloaded models",
   "footer.embed": "Embed it in your site",

@@ -24,6 +24,11 @@ export interface Transcription {
   vtt: string;
 }
 
+export interface RecordingTranscription extends Transcription {
+  /** What the recognizer heard, for playback: a WAV file, mono 16-bit PCM at the recognizer's rate. */
+  audio: Blob;
+}
+
 /** "threads" is the worker's own (the client watches the threaded build start with it) and never reaches `onProgress`. */
 export declare const Stage: Readonly<{ DOWNLOAD: "download"; CACHE: "cache"; TRANSCRIBE: "transcribe"; THREADS: "threads" }>;
 export type Stage = (typeof Stage)[keyof typeof Stage];
@@ -132,8 +137,8 @@ export interface LiveOptions {
 }
 
 export interface LiveRecording {
-  /** Stops the microphone and resolves to the whole recording's transcription. */
-  stop(): Promise<Transcription>;
+  /** Stops the microphone and resolves to the whole recording's transcription and its audio. */
+  stop(): Promise<RecordingTranscription>;
   /** Stops the microphone and drops the recording. */
   cancel(): Promise<void>;
 }
@@ -158,6 +163,8 @@ export declare class Transcriber {
   transcribe(input: Blob | ArrayBuffer | Float32Array, options?: TranscribeOptions): Promise<Transcription>;
   /** Resolves once the microphone is open. */
   startLive(options?: LiveOptions): Promise<LiveRecording>;
+  /** SRT and WebVTT, as `transcribe` gives them, of a transcript: say, one whose words a person corrected. */
+  subtitles(transcript: Transcript): Promise<{ srt: string; vtt: string }>;
   setLanguage(language: string, options?: { onProgress?: (progress: Progress) => void }): Promise<void>;
   dispose(): void;
 }

@@ -5,7 +5,7 @@
 // update at a time: what is recorded while the recognizer works goes with the next, sent as soon as
 // the previous one is answered, so requests never pile up and the text lags by about one update.
 
-import { Microphone } from "./audio.js";
+import { Microphone, pcm16, wavFile } from "./audio.js";
 import { AsrError, ErrorKind } from "./protocol.js";
 import { StreamResampler } from "./stream-resampler.js";
 import { transcriptOf } from "./transcript.js";
@@ -26,6 +26,12 @@ export class LiveRecording {
   #stream = null;
   /** The words of the finished pieces. */
   #words = [];
+  #sampleRate;
+  /**
+   * What was sent, for playback: 16-bit, half the memory of the samples (an hour: 115 MB), as the
+   * WAV file it becomes holds them anyway.
+   */
+  #sent = [];
 
   /**
    * `client`: a loaded AsrClient. `onTick(seconds)` is called a few times a second with the length
@@ -38,6 +44,7 @@ export class LiveRecording {
     const recording = new LiveRecording();
     recording.#client = client;
     recording.#onPartial = onPartial;
+    recording.#sampleRate = sampleRate;
     recording.#microphone = await Microphone.open(signal);
     try {
       recording.#stream = await client.startStream({ languageModel, live: true });
@@ -66,6 +73,8 @@ export class LiveRecording {
   #send() {
     const samples = this.#resampler.push(this.#microphone.take());
     if (!samples.length) return;
+    // Copied before the samples are moved to the worker.
+    this.#sent.push(pcm16(samples));
     this.#push = this.#client
       .pushStream(this.#stream, samples)
       .then(({ final, partial }) => {
@@ -83,8 +92,8 @@ export class LiveRecording {
 
   /**
    * Stops recording and resolves, once the last of it is recognised, to the whole recording's
-   * {transcript, srt, vtt}: the finished pieces' words, as `client.transcribe` gives them for the
-   * same samples.
+   * {transcript, srt, vtt, audio}: the finished pieces' words, as `client.transcribe` gives them for
+   * the same samples, and those samples as a WAV Blob (wavFile), for playback.
    */
   async stop() {
     if (this.#stopping) throw this.#failure ?? AsrError.of(ErrorKind.SETTINGS, "error.recordingStopped");
@@ -95,6 +104,7 @@ export class LiveRecording {
     const samples = new Float32Array(last.length + rest.length);
     samples.set(last);
     samples.set(rest, last.length);
+    this.#sent.push(pcm16(samples));
     // Sent at once: the worker answers in order, so the end waits only for the push in flight. The
     // last audio goes with the end, and no partial text is made for it.
     const finished = this.#client.finishStream(this.#stream, samples);
@@ -104,7 +114,7 @@ export class LiveRecording {
       throw this.#failure;
     }
     const { transcript, srt, vtt } = await finished;
-    return { transcript, srt, vtt };
+    return { transcript, srt, vtt, audio: wavFile(this.#sent, this.#sampleRate) };
   }
 
   /** Stops the timer and the microphone, and drops what was recorded; once, however often called. */

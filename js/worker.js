@@ -112,6 +112,11 @@ const handlers = {
     streams.delete(id);
     return null;
   },
+
+  subtitles({ transcript }) {
+    loadedRecognizer();
+    return { srt: toSrt(transcript), vtt: toVtt(transcript) };
+  },
 };
 
 /** A stream for a file (or `transcribe`'s samples): each piece recognised once, as offline. */

@@ -7,6 +7,7 @@
 // First: the package tags the worker and worklet it starts with this build (pkg/protocol.js).
 import "./build-version.js";
 import {
+  AsrError,
   ErrorKind,
   LANGUAGES,
   Stage,
@@ -17,6 +18,7 @@ import {
   preferredLanguage,
   translate,
 } from "./pkg/index.js";
+import { PLAYER_CSS, SettledAnnouncer, TranscriptPlayer } from "./pkg/transcript-player.js";
 
 const $ = (id) => document.getElementById(id);
 const BUILD = globalThis.SAKHA_ASR_BUILD;
@@ -27,13 +29,20 @@ const WASM_BUILD_NAMES = { simd128: "wasm.simd128", relaxed: "wasm.relaxed", thr
 
 let model = null; // the loaded model, a Transcriber: {language, languages, languageModel, quantization, wasm, notice, …}
 let loading = null; // aborts the load under way
-let result = null; // the last finished transcription: {transcript, srt, vtt, name}
+// the last finished transcription: {transcript, srt, vtt, name, subtitles}; subtitles: where the
+// transcript was corrected, settles once srt and vtt are the corrected ones
+let result = null;
 let recording = null; // a LiveRecording while the microphone is on
+let opening = false; // the microphone is being opened: one recording at a time
 let languageModelWanted = true; // the language model switch as the user left it: on unless turned off
 let lang = chosenLanguage(); // the interface language
 let shownError = null; // the error in the error box, written again in another language
 
 const params = new URLSearchParams(location.search);
+const player = new TranscriptPlayer($("transcript"), $("player"), { lang: () => lang, onEdit: corrected });
+// Says the words of a transcription as they settle, not every partial.
+const announcer = new SettledAnnouncer($("announcer"));
+document.head.append(Object.assign(document.createElement("style"), { textContent: PLAYER_CSS }));
 
 registerServiceWorker();
 setUpInterfaceLanguage();
@@ -91,6 +100,7 @@ function showLanguage() {
   }
   if (shownError) showErrorText(shownError);
   showNotice(!$("model-notice").hidden);
+  player.showTexts();
 }
 
 /**
@@ -257,7 +267,7 @@ function setUpAudioInputs() {
     const [file] = event.dataTransfer.files;
     if (file && model) transcribeFile(file);
   });
-  $("record-button").addEventListener("click", () => (recording ? stopRecording() : startRecording()));
+  $("record-button").addEventListener("click", () => (recording ? stopRecording() : opening || startRecording()));
 }
 
 async function transcribeFile(file) {
@@ -277,6 +287,8 @@ async function transcribe(file, name) {
   show(bar.querySelector(".progress-detail"), "progress.decoding");
   document.body.dataset.transcribing = "true";
   showPlain($("transcript-source"), `— ${name}`);
+  player.clear();
+  announcer.reset();
   try {
     // Read and recognised piece by piece where the format allows (pkg/file-pieces.js).
     const done = await model.transcribe(file, {
@@ -287,10 +299,14 @@ async function transcribe(file, name) {
       },
       // As plain text: a span for each word, rebuilt after each piece, would cost as much as the
       // transcript so far each time (an hour-long file: 75 MB more in the tab, and slower).
-      onPartial: (transcript) => showTranscript(transcript, { partial: true, plain: true }),
+      // A file's partial transcripts hold only finished pieces: all of it is settled.
+      onPartial: (transcript) => {
+        showTranscript(transcript, { partial: true, plain: true });
+        announcer.settled(transcript.words);
+      },
     });
     result = { ...done, name };
-    showTranscript(done.transcript);
+    showTranscript(done.transcript, { audio: file });
   } finally {
     bar.hidden = true;
     delete document.body.dataset.transcribing;
@@ -299,22 +315,30 @@ async function transcribe(file, name) {
 
 async function startRecording() {
   clearError();
-  $("record-button").disabled = true; // until the microphone is open: one recording at a time
+  // Not disabled, which would take the keyboard's focus away from it.
+  opening = true;
+  $("record-button").setAttribute("aria-disabled", "true");
   try {
     recording = await model.startLive({
       languageModel: $("lm-switch").checked,
       onTick: (seconds) => show($("record-time"), "record.seconds", { seconds }),
-      onPartial: (transcript, open) => showTranscript(transcript, { partial: true, open: open.words.length }),
+      onPartial: (transcript, open) => {
+        showTranscript(transcript, { partial: true, open: open.words.length });
+        announcer.settled(transcript.words.slice(0, transcript.words.length - open.words.length));
+      },
     });
     show($("record-button"), "audio.stop");
     $("record-button").setAttribute("aria-pressed", "true");
     $("file-input").disabled = true;
     show($("transcript-source"), "transcript.recording");
+    player.clear();
+    announcer.reset();
     showTranscript(null, { partial: true });
   } catch (e) {
     showError(e);
   } finally {
-    $("record-button").disabled = false;
+    opening = false;
+    $("record-button").removeAttribute("aria-disabled");
   }
 }
 
@@ -331,7 +355,7 @@ async function stopRecording() {
     const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
     result = { ...done, name: `recording-${stamp}` };
     showPlain($("transcript-source"), `— ${result.name}`);
-    showTranscript(done.transcript);
+    showTranscript(done.transcript, { audio: done.audio });
   } catch (e) {
     showError(e);
   }
@@ -339,20 +363,24 @@ async function stopRecording() {
 
 /**
  * `open`, while recording: how many of the last words belong to the open piece (they may still
- * change); the words before them are settled.
+ * change); the words before them are settled. A finished transcript (not `partial`) is shown in the
+ * player, over `audio` (the file or the recording it came from).
  */
-function showTranscript(transcript, { partial = false, open = null, plain = false } = {}) {
+function showTranscript(transcript, { partial = false, open = null, plain = false, audio = null } = {}) {
   const box = $("transcript");
   box.classList.toggle("partial", partial);
   box.dataset.state = partial ? "partial" : "final";
+  if (!partial) announcer.settled(transcript.words);
   if (!transcript || !transcript.words.length) {
     box.replaceChildren(muted(partial ? "transcript.listening" : "transcript.none"));
+  } else if (!partial) {
+    player.show(transcript, audio);
   } else if (plain) {
     box.textContent = transcript.text;
   } else {
     const words = transcript.words.flatMap((word, i) => {
       const span = document.createElement("span");
-      span.className = open === null ? "word" : i < transcript.words.length - open ? "word settled" : "word open";
+      span.className = i < transcript.words.length - open ? "word settled" : "word open";
       span.textContent = word.text;
       span.title = translate(lang, "transcript.wordTime", { start: word.start, end: word.end });
       return i ? [" ", span] : [span];
@@ -380,15 +408,36 @@ function setUpTranscriptActions() {
       show($("copy-status"), "copy.refused");
     }
   });
-  $("download-txt").addEventListener("click", () => download(`${result.transcript.text}\n`, "txt", "text/plain"));
-  $("download-srt").addEventListener("click", () => download(result.srt, "srt", "application/x-subrip"));
-  $("download-vtt").addEventListener("click", () => download(result.vtt, "vtt", "text/vtt"));
+  $("download-txt").addEventListener("click", () => download(`${result.transcript.text}\n`, result.name, "txt", "text/plain"));
+  $("download-srt").addEventListener("click", () => downloadSubtitles("srt", "application/x-subrip"));
+  $("download-vtt").addEventListener("click", () => downloadSubtitles("vtt", "text/vtt"));
 }
 
-function download(text, extension, type) {
+/** A correction in the player: the copy and the downloads carry it from now on. */
+function corrected(transcript) {
+  const edited = result;
+  edited.transcript = transcript;
+  // Written by the recognizer's own SRT and WebVTT writer, as the uncorrected ones were.
+  edited.subtitles = (model ? model.subtitles(transcript) : Promise.reject(AsrError.of(ErrorKind.RECOGNIZER, "error.noModel")))
+    .then((subtitles) => Object.assign(edited, subtitles));
+  // Reported when they are downloaded.
+  edited.subtitles.catch(() => {});
+}
+
+async function downloadSubtitles(format, type) {
+  const shown = result;
+  try {
+    await shown.subtitles;
+  } catch (e) {
+    return showError(e);
+  }
+  download(shown[format], shown.name, format, type);
+}
+
+function download(text, name, extension, type) {
   const link = document.createElement("a");
   link.href = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
-  link.download = `${result.name}.${extension}`;
+  link.download = `${name}.${extension}`;
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }

@@ -391,6 +391,11 @@ class FirefoxPage {
     return this.#page.evaluate(fn, arg);
   }
 
+  /** press(key) and type(text), with Playwright's key names, which are puppeteer's too. */
+  get keyboard() {
+    return this.#page.keyboard;
+  }
+
   waitForFunction(fn, arg, { timeout = 30_000 } = {}) {
     return this.#page.waitForFunction(fn, { timeout, polling: 100 }, arg);
   }
