@@ -49,7 +49,7 @@ const TEMPLATE = `
     font: inherit; font-size: 0.9rem; color: #fff; background: var(--accent); border: none;
     border-radius: 0.35rem; padding: 0.35rem 0.75rem; cursor: pointer;
   }
-  button:disabled, label.button.disabled { opacity: 0.45; cursor: not-allowed; pointer-events: none; }
+  button:disabled, button[aria-disabled="true"], label.button.disabled { opacity: 0.45; cursor: not-allowed; pointer-events: none; }
   button[aria-pressed="true"] { background: #a4262c; }
   button:focus-visible, label.button:has(input:focus-visible) { outline: 3px solid #e08a00; outline-offset: 2px; }
   .muted { color: #5f6b7a; }
@@ -153,7 +153,13 @@ export class SakhaAsrElement extends HTMLElement {
       onEdit: (transcript) => this.#corrected(transcript),
     });
     this.#announcer = new SettledAnnouncer(find(".announcer"));
-    this.#ui.record.addEventListener("click", () => (this.#recording ? this.#stopRecording() : this.#startRecording()));
+    this.#ui.record.addEventListener("click", () => {
+      if (isBusy(this.#ui.record)) return;
+      if (this.#recording) this.#stopRecording();
+      else this.#startRecording();
+    });
+    // A busy file input keeps the keyboard's focus but opens no file dialog.
+    this.#ui.file.addEventListener("click", (event) => isBusy(this.#ui.file) && event.preventDefault());
     this.#ui.file.addEventListener("change", () => {
       const [file] = this.#ui.file.files;
       this.#ui.file.value = "";
@@ -220,7 +226,7 @@ export class SakhaAsrElement extends HTMLElement {
         onPartial: (transcript, open) => this.#showTranscript(transcript, true, open),
         signal: work.signal,
       });
-      this.#ui.record.disabled = false;
+      setBusy(this.#ui.record, false);
       this.#ui.record.setAttribute("aria-pressed", "true");
       this.#setStatus({ key: "widget.recording", params: {} });
     } catch (e) {
@@ -317,9 +323,13 @@ export class SakhaAsrElement extends HTMLElement {
 
   /** `key`: the status line's text in the catalogues (i18n.js), with `params`; null: none. */
   #setReady(ready, key, params = {}) {
-    this.#ui.record.disabled = !ready;
+    // Without a model there is nothing to do; while one works, its controls say they are busy but
+    // keep the keyboard's focus, which a disabled control would drop.
+    for (const control of [this.#ui.record, this.#ui.file]) {
+      control.disabled = !ready && !this.#model;
+      setBusy(control, !ready);
+    }
     this.#ui.fileLabel.classList.toggle("disabled", !ready);
-    this.#ui.file.disabled = !ready;
     this.#setStatus({ key, params });
   }
 
@@ -364,6 +374,16 @@ export class SakhaAsrElement extends HTMLElement {
   #emit(name, detail) {
     this.dispatchEvent(new CustomEvent(`sakha-asr-${name}`, { detail, bubbles: true, composed: true }));
   }
+}
+
+/** Marks `control` as busy (or not): it ignores clicks then, and says so to assistive technology. */
+function setBusy(control, busy) {
+  if (busy) control.setAttribute("aria-disabled", "true");
+  else control.removeAttribute("aria-disabled");
+}
+
+function isBusy(control) {
+  return control.getAttribute("aria-disabled") === "true";
 }
 
 // Once, though a page may load this module from two URLs (say, two bundles).

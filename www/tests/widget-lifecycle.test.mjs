@@ -187,6 +187,28 @@ for (const name of BROWSERS) describe(`in ${name}`, () => {
     }
   });
 
+  test("from the keyboard, record and stop keep the focus on the record button throughout", async () => {
+    const page = await hostPageWithReadyWidget(browser);
+    const focusedIsRecord = () =>
+      page.evaluate(() => {
+        const widget = document.querySelector("sakha-asr");
+        return widget.shadowRoot.activeElement === widget.shadowRoot.querySelector(".record");
+      });
+    try {
+      await page.evaluate(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".record").focus());
+      await page.keyboard.press("Enter");
+      assert.ok(await focusedIsRecord(), "focus kept while the microphone opens");
+      await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".record").getAttribute("aria-pressed") === "true");
+      assert.ok(await focusedIsRecord(), "focus kept once recording");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() => window.sakhaAsrEvents.some((e) => e.type === "sakha-asr-result"), null, { timeout: 60_000 });
+      assert.ok(await focusedIsRecord(), "focus kept through the transcription");
+      assert.equal((await leftOver(page)).liveTracks, 0);
+    } finally {
+      await page.close();
+    }
+  });
+
   // Memory is read from Chromium's renderer processes (/proc); the same steps run in Firefox.
   test("fifty widgets removed at any moment leave nothing running, and the page's memory returns", { timeout: 600_000 }, async () => {
     const page = await hostPageWithReadyWidget(browser);
