@@ -16,8 +16,10 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = --replay ]; then
   # The same targets as plain binaries (libFuzzer's driver runs the inputs it is given once each), in
-  # the workspace's target folder, which already holds the library's dependencies.
-  target_dir=${CARGO_TARGET_DIR:-target}
+  # a target folder of their own: the fuzz crate resolves the library's dependencies apart (its own
+  # lock file and features), and sharing the workspace's folder let one build's library replace the
+  # other's under the same file name.
+  target_dir=${CARGO_TARGET_DIR:-target}/fuzz-replay
   cargo build --manifest-path fuzz/Cargo.toml --bins --target-dir "$target_dir"
   shopt -s nullglob
   for source in fuzz/fuzz_targets/*.rs; do
