@@ -1,6 +1,6 @@
 //! CPU kernels for the two element-wise steps where candle 0.11 is the bottleneck: the attention
-//! softmax and exact (erf) GELU. candle evaluates both with scalar libm `expf` / `erff`; in a perf
-//! profile of MMS-300m transcribing 10 s they took ~12 % of all samples. Here `exp` and `erf` are
+//! softmax and exact (erf) GELU. candle evaluates both with scalar libm `expf` / `erff`, which stood
+//! out in a perf profile of MMS-300m. Here `exp` and `erf` are
 //! written so that the compiler vectorises them (no branches, no libm calls), the x86 build is compiled
 //! a second time for AVX2 + FMA and picked at run time, and rows are spread over rayon's threads.
 //!
@@ -52,7 +52,7 @@ pub(super) fn softmax_rows(data: &mut [f32], row_len: usize, scale: f32) {
 }
 
 /// LayerNorm over the last dimension, then exact GELU, in place: the feature encoder's first layer
-/// writes its largest tensor (512 channels at 3.2 kHz, 65 MB for 10 s), and candle's norm and GELU
+/// writes its largest tensor (512 channels at 3.2 kHz), and candle's norm and GELU
 /// each made another copy of it, which the wasm heap then kept for good. `xs` must be a contiguous
 /// f32 tensor that nothing else shares (a fresh output).
 pub fn layer_norm_gelu_in_place(xs: &Tensor, norm: &candle_nn::LayerNorm) -> Result<()> {

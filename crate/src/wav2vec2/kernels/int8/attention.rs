@@ -2,8 +2,8 @@
 //! for quantized models: per head, `softmax(scale · q kᵀ) v` with the head's keys, then its values,
 //! packed as q8_0 matrices (one scale per 32 values) and multiplied by the query rows, then the
 //! probability rows, quantized as the kernel quantizes any input. In wasm candle's f32 product ran
-//! these at a fraction of the int8 kernel's speed: 27 % of a Chromium profile of MMS-300m for 12 of
-//! its ~190 G multiply-adds.
+//! these at a fraction of the int8 kernel's speed: a large share of a Chromium profile of MMS-300m
+//! for a small share of its multiply-adds.
 
 use candle_core::Result;
 use rayon::prelude::*;

@@ -28,7 +28,7 @@ pub fn available() -> bool {
 /// use it); `q` is `x / scale` rounded to nearest, ties to even.
 ///
 /// Written with intrinsics: the compiler's vectorisation of the per-value conversion to bytes was
-/// poor, and this runs on every input of every int8 product (~6 % of a forward pass before).
+/// poor, and this runs on every input of every int8 product.
 #[target_feature(enable = "avx512f,avx512bw")]
 pub(super) fn quantize_rows(values: &[f32], quantized: &mut [Activation], scales: &mut [f32], mut sums: Option<&mut [i32]>) {
     let shift = _mm_set1_epi8(-128);

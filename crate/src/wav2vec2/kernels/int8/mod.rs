@@ -4,7 +4,7 @@
 //!
 //! Why not candle's q8_0 path: it multiplies 4 activation rows by 16 columns per step and first
 //! quantizes activations to q8_K, one scale per 256 values, which costs accuracy; in wasm it is slower
-//! than candle's own f32 product (a browser profile of MMS-300m put 79 % of the time in its
+//! than candle's own f32 product (a browser profile of MMS-300m put most of the time in its
 //! `vec_dot`). Here activations get one scale per 32 values, like the weights, and a micro-kernel
 //! multiplies several rows by a 32-column panel per step, every weight load feeding every row.
 //!
@@ -279,7 +279,7 @@ impl Int8Matrix {
     /// Packs a row-major float `[columns, depth]` matrix, each 32-value block rounded to 8 bits with
     /// one f32 scale, `max |x| / 127`: q8_0's integers, rounded as the kernel rounds its activations
     /// (vectorised). Attention quantizes its keys and values this way per head in every layer, where
-    /// candle's scalar q8_0 rounding took 4 % of a browser profile.
+    /// candle's scalar q8_0 rounding showed in a browser profile.
     fn quantize(values: &[f32], columns: usize, depth: usize) -> Result<Self> {
         if values.len() != columns * depth || !Self::fits(GgmlDType::Q8_0, &[columns, depth]) || !Self::available() {
             candle_core::bail!(

@@ -10,7 +10,7 @@
 //!   relaxed SIMD store 8-bit weights as `q + 128` (the second operand; see `UNSIGNED_WEIGHTS` in
 //!   `mod.rs`), ask the engine once ([`relaxed_dot_is_exact`]) and fall back to widening where the
 //!   answer is not exact. Giving one side 7 bits instead, the portable reading, was tried with the
-//!   activations: the built-in model's text moved by up to 6 % of its letters from the CLI's.
+//!   activations: the built-in model's text moved away from the CLI's.
 //!
 //! A tile is `ROWS` rows × 4 or 8 columns at a time (as many as each way's sums leave registers
 //! for), walked over the 32-column panel: engines map wasm SIMD onto 16 vector registers, which the
