@@ -300,7 +300,16 @@ for (const name of BROWSERS) describe(`the transcript player in ${name}`, () => 
         for (const violation of await axeViolations(page)) found.push(`${state}, ${lang}: ${violation}`);
       }
     };
-    const ready = () => page.waitForFunction(() => !document.querySelector("sakha-asr").shadowRoot.querySelector(".record").disabled, null, { timeout: 60_000 });
+    // The record button: disabled without a model, aria-disabled while the widget works.
+    const ready = () =>
+      page.waitForFunction(
+        () => {
+          const record = document.querySelector("sakha-asr").shadowRoot.querySelector(".record");
+          return !record.disabled && record.getAttribute("aria-disabled") !== "true";
+        },
+        null,
+        { timeout: 60_000 },
+      );
     try {
       await page.addInitScript(() => {
         window.results = 0;
@@ -314,7 +323,7 @@ for (const name of BROWSERS) describe(`the transcript player in ${name}`, () => 
 
       await page.evaluate(() => (window.holding = new Set(["pushStream", "finishStream", "transcribe"])));
       await page.setInputFiles("sakha-asr input[type=file]", SPEECH);
-      await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".record").disabled);
+      await page.waitForFunction(() => document.querySelector("sakha-asr").shadowRoot.querySelector(".record").getAttribute("aria-disabled") === "true");
       await check("transcribing");
       await page.evaluate(() => window.release());
       await page.waitForFunction(() => window.results === 1, null, { timeout: 60_000 });
