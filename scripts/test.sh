@@ -9,13 +9,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Each step is timed; the times are listed at the end, so that what a run waits for shows.
+# Each step is timed; the times are listed at the end, failed or not, so that what a run waits for
+# shows.
 timings=()
 step() {
   local started=$SECONDS
   "$@"
   timings+=("$(printf '%5d s  %s' $((SECONDS - started)) "$*")")
 }
+list_timings() {
+  local status=$?
+  echo "test.sh: $([ "$status" -eq 0 ] && echo "every step passed" || echo "failed (exit $status)") in $SECONDS s; the steps that ended:"
+  printf '%s\n' "${timings[@]}"
+}
+trap list_timings EXIT
 
 # The LM builder still writes, byte for byte, the fixture the Rust reader is tested against
 # (crate/tests/fixtures/lm/README.md has the command).
@@ -45,5 +52,3 @@ step scripts/test-web.sh
 # Clippy as each wasm build compiles the library (after test-web.sh built them).
 step scripts/clippy-wasm.sh
 
-echo "test.sh: every step passed, in $SECONDS s:"
-printf '%s\n' "${timings[@]}"
