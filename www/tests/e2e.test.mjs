@@ -12,6 +12,9 @@ import { fileURLToPath } from "node:url";
 import { formatSize } from "../pkg/model-loader.js";
 import {
   BROWSERS,
+  BUILT_IN_BYTES,
+  BUILT_IN_ENTRIES,
+  TEST_AUDIO_FILES,
   assertCloseToCli,
   editDistance,
   isCached,
@@ -34,15 +37,9 @@ const CLI = process.env.SAKHA_ASR_CLI;
 const WORK = resolve(process.env.WEB_TEST_DIR ?? "out/web-test");
 const AUDIO = join(WORK, "audio");
 const SCREENSHOTS = resolve(process.env.SCREENSHOT_DIR ?? "out/screenshots");
-const DEFAULT_MODEL = resolve(WWW, "models/default");
-const defaultManifest = JSON.parse(readFileSync(join(DEFAULT_MODEL, "model.json"), "utf8"));
-// The built-in package's files: base, Sakha adapters and, where the package has one, Sakha's word
-// language model.
-const DEFAULT_FILES = [defaultManifest.base, defaultManifest.languages.sah, defaultManifest.language_models?.sah].filter(Boolean);
-const DEFAULT_BYTES = DEFAULT_FILES.reduce((sum, entry) => sum + entry.bytes, 0);
-const AUDIO_FILES = ["8k", "44k1_stereo", "48k"].flatMap((rate) =>
-  ["wav", "mp3", "ogg"].map((format) => `sample_${rate}.${format}`),
-);
+const DEFAULT_FILES = BUILT_IN_ENTRIES;
+const DEFAULT_BYTES = BUILT_IN_BYTES;
+const AUDIO_FILES = TEST_AUDIO_FILES;
 const SPEECH = join(AUDIO, "sample_48k.wav");
 
 let server;

@@ -11,9 +11,21 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import puppeteer from "puppeteer-core";
 import { startServer } from "./server.mjs";
+
+const builtInManifest = JSON.parse(readFileSync(fileURLToPath(new URL("../models/default/model.json", import.meta.url)), "utf8"));
+/**
+ * The built-in package's (www/models/default) file entries a first visit downloads: base, Sakha
+ * adapters and, where the package has one, Sakha's word language model; and their bytes.
+ */
+export const BUILT_IN_ENTRIES = [builtInManifest.base, builtInManifest.languages.sah, builtInManifest.language_models?.sah].filter(Boolean);
+export const BUILT_IN_BYTES = BUILT_IN_ENTRIES.reduce((sum, entry) => sum + entry.bytes, 0);
+
+/** The nine test files scripts/test-web.sh makes in its audio folder: three rates, WAV, MP3 and OGG. */
+export const TEST_AUDIO_FILES = ["8k", "44k1_stereo", "48k"].flatMap((rate) => ["wav", "mp3", "ogg"].map((format) => `sample_${rate}.${format}`));
 
 /** The browsers the shared page tests run in, as `launchBrowser` names them. */
 export const BROWSERS = ["chromium", "firefox"];

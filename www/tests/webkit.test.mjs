@@ -17,12 +17,15 @@
 //   stream's for the audio the page sent, not that it is the sample's words.
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { formatSize } from "../pkg/model-loader.js";
 import {
+  BUILT_IN_BYTES,
+  BUILT_IN_ENTRIES,
+  TEST_AUDIO_FILES,
   assertCloseToCli,
   evaluateInFreshPage,
   isCached,
@@ -44,12 +47,9 @@ const CLI = process.env.SAKHA_ASR_CLI;
 const WORK = resolve(process.env.WEB_TEST_DIR ?? "out/web-test");
 const AUDIO = join(WORK, "audio");
 const SCREENSHOTS = resolve(process.env.SCREENSHOT_DIR ?? "out/screenshots");
-const manifest = JSON.parse(readFileSync(join(WWW, "models/default/model.json"), "utf8"));
-// The built-in package's files: base, Sakha adapters and, where it has one, Sakha's word LM.
-const DEFAULT_ENTRIES = [manifest.base, manifest.languages.sah, manifest.language_models?.sah].filter(Boolean);
-const DEFAULT_FILES = ["model.json", ...DEFAULT_ENTRIES.map((entry) => entry.file)];
-const DEFAULT_BYTES = DEFAULT_ENTRIES.reduce((sum, entry) => sum + entry.bytes, 0);
-const AUDIO_FILES = ["8k", "44k1_stereo", "48k"].flatMap((rate) => ["wav", "mp3", "ogg"].map((format) => `sample_${rate}.${format}`));
+const DEFAULT_FILES = ["model.json", ...BUILT_IN_ENTRIES.map((entry) => entry.file)];
+const DEFAULT_BYTES = BUILT_IN_BYTES;
+const AUDIO_FILES = TEST_AUDIO_FILES;
 const SPEECH = join(AUDIO, "sample_48k.wav");
 const F32_MODEL = join(WORK, "models/two-languages-f32");
 
