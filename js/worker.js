@@ -60,7 +60,7 @@ const handlers = {
   async transcribe({ id, samples, languageModel }, post) {
     // Through a file stream, which gives offline recognition's text: a slice at a time, so that an
     // `abort` of this request is heard between two slices.
-    const open = openFileStream(languageModel);
+    const open = openStream(languageModel, false);
     try {
       const rate = sampleRate();
       const slice = TRANSCRIBE_SLICE_SECONDS * rate;
@@ -83,7 +83,7 @@ const handlers = {
 
   startStream({ languageModel, live }) {
     const id = nextStreamId++;
-    streams.set(id, live === true ? openLiveStream(languageModel) : openFileStream(languageModel));
+    streams.set(id, openStream(languageModel, live === true));
     return id;
   },
 
@@ -119,16 +119,10 @@ const handlers = {
   },
 };
 
-/** A stream for a file (or `transcribe`'s samples): each piece recognised once, as offline. */
-function openFileStream(languageModel) {
-  return openStream(languageModel, false);
-}
-
-/** A stream for a microphone: partial text after every push. */
-function openLiveStream(languageModel) {
-  return openStream(languageModel, true);
-}
-
+/**
+ * A stream of its own: `live` for a microphone (partial text after every push), otherwise for a file
+ * or `transcribe`'s samples (each piece recognised once, as offline).
+ */
 function openStream(languageModel, live) {
   // Without a word language model decoding is greedy anyway.
   if (loadedRecognizer().hasLanguageModel) recognizer.setDecoding({ languageModel: languageModel !== false });
